@@ -1,0 +1,5 @@
+"""``python -m swansync``."""
+
+from swansync.cli import main
+
+main()
