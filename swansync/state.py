@@ -1,0 +1,137 @@
+"""Sync state (bookmarks) read from and written to the warehouse, always inside the transaction
+that writes the rows it describes.
+
+Two kinds of bookmark:
+
+* per series ``(run, key)``: ``metric_keys.last_step`` / ``points`` / ``complete`` — the highest
+  step stored and how many rows; new points are those above ``last_step``;
+* per run: ``sync_run_state.metrics_state`` — the run's state (as listed *before* its metrics
+  were fetched) when its metrics were last mirrored completely, and ``detail_marker`` — what
+  the run list said when the run's detail (profile) was last read.
+
+A run whose ``metrics_state`` is terminal and whose summaries match the stored series needs no
+metric request at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+import polars as pl
+
+from swansync.warehouse import Warehouse
+
+
+@dataclass(frozen=True)
+class SeriesState:
+    last_step: int | None
+    points: int
+    complete: bool
+    kind: str
+
+
+@dataclass(frozen=True)
+class RunState:
+    metrics_state: str | None
+    detail_marker: str | None
+
+
+def load_series(wh: Warehouse, source: str, project: str) -> dict[str, dict[str, SeriesState]]:
+    """run_id -> key -> stored series bookmark."""
+    out: dict[str, dict[str, SeriesState]] = {}
+    for run_id, key, last_step, points, complete, kind in wh.rows(
+        "SELECT run_id, key, last_step, points, complete, kind FROM metric_keys "
+        "WHERE source = ? AND project = ?",
+        [source, project],
+    ):
+        out.setdefault(run_id, {})[key] = SeriesState(
+            None if last_step is None else int(last_step), int(points or 0), bool(complete), kind
+        )
+    return out
+
+
+def load_runs(wh: Warehouse, source: str, project: str) -> dict[str, RunState]:
+    return {
+        run_id: RunState(metrics_state, marker)
+        for run_id, metrics_state, marker in wh.rows(
+            "SELECT run_id, metrics_state, detail_marker FROM sync_run_state "
+            "WHERE source = ? AND project = ?",
+            [source, project],
+        )
+    }
+
+
+def stored_run_ids(wh: Warehouse, source: str, project: str) -> set[str]:
+    """Runs in the warehouse that are not marked deleted."""
+    return {
+        r[0]
+        for r in wh.rows(
+            "SELECT run_id FROM runs WHERE source = ? AND project = ? AND deleted_at IS NULL",
+            [source, project],
+        )
+    }
+
+
+def save_detail_markers(
+    wh: Warehouse, source: str, project: str, markers: Iterable[tuple[str, str]]
+) -> None:
+    rows = list(markers)
+    if not rows:
+        return
+    frame = pl.DataFrame(
+        {
+            "source": [source] * len(rows),
+            "project": [project] * len(rows),
+            "run_id": [r for r, _ in rows],
+            "detail_marker": [m for _, m in rows],
+        }
+    )
+    wh.con.register("_swansync_markers", frame)
+    try:
+        wh.execute(
+            "INSERT INTO sync_run_state (source, project, run_id, detail_marker) "
+            "SELECT source, project, run_id, detail_marker FROM _swansync_markers "
+            "ON CONFLICT (source, project, run_id) "
+            "DO UPDATE SET detail_marker = excluded.detail_marker"
+        )
+    finally:
+        wh.con.unregister("_swansync_markers")
+
+
+def save_metrics_state(
+    wh: Warehouse, source: str, project: str, run_id: str, state: str | None, at: datetime
+) -> None:
+    wh.execute(
+        "INSERT INTO sync_run_state (source, project, run_id, metrics_state, metrics_synced_at) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (source, project, run_id) DO UPDATE SET "
+        "metrics_state = excluded.metrics_state, metrics_synced_at = excluded.metrics_synced_at",
+        [source, project, run_id, state, at],
+    )
+
+
+def mark_deleted(
+    wh: Warehouse, source: str, project: str, run_ids: Iterable[str], at: datetime
+) -> int:
+    ids = sorted(run_ids)
+    if not ids:
+        return 0
+    wh.execute(
+        "UPDATE runs SET deleted_at = ? WHERE source = ? AND project = ? AND deleted_at IS NULL "
+        "AND list_contains(?, run_id)",
+        [at, source, project, ids],
+    )
+    return len(ids)
+
+
+def forget_run_metrics(wh: Warehouse, source: str, project: str, run_id: str) -> None:
+    """Drop a run's stored points and series bookmarks (``--full`` re-reads them)."""
+    where = {"source": source, "project": project, "run_id": run_id}
+    wh.delete("metrics", where)
+    wh.delete("metric_keys", where)
+
+
+def forget_series(wh: Warehouse, source: str, project: str, run_id: str, key: str) -> None:
+    """Drop one series (a sampled series is replaced whole on every pull)."""
+    wh.delete("metrics", {"source": source, "project": project, "run_id": run_id, "key": key})

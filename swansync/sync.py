@@ -1,0 +1,540 @@
+"""Pull orchestration: plan what changed (from state in the warehouse), fetch it concurrently from
+the sources, transform, and write data + state in one transaction per unit of work.
+
+Units of work and their transactions:
+
+1. per project: the project row, every listed run's metadata, config leaves of re-read runs,
+   summaries, deleted-run marks, detail markers;
+2. per run with metric work: its new points, its series bookmarks (``metric_keys``) and its
+   ``metrics_state`` — so a crash anywhere re-reads at most the runs in flight and skips nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import polars as pl
+
+from swansync import state, transform
+from swansync.config import Settings, describe_targets
+from swansync.errors import ApiError, DataError, SwansyncError
+from swansync.filters import parse_filter
+from swansync.sources.base import (
+    TERMINAL_STATES,
+    CsvPoints,
+    MetricKeyRecord,
+    ProjectRecord,
+    RunFilter,
+    RunRecord,
+    Source,
+    SummaryRecord,
+)
+from swansync.warehouse import Warehouse
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+R = TypeVar("R")
+
+TABLES = ("projects", "runs", "run_config", "metric_keys", "metrics", "summaries")
+
+ProgressFn = Callable[..., None]
+"""``progress(event, **data)``; events: ``targets`` (projects), ``project`` (project, runs,
+runs_to_fetch), ``run`` (project, run_id, points), ``project_done`` (project), ``bytes`` (total)."""
+
+
+@dataclass
+class Failure:
+    target: str
+    run_id: str | None
+    reason: str
+
+
+@dataclass
+class PullSummary:
+    """What a pull did. ``status``: ok | partial (some runs failed) | failed | interrupted."""
+
+    id: int
+    status: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    targets: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    full: bool = False
+    rows: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TABLES, 0))
+    requests: int = 0
+    bytes: int = 0
+    projects: int = 0
+    runs: int = 0
+    runs_fetched: int = 0
+    failures: list[Failure] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def duration_s(self) -> float:
+        end = self.finished_at or datetime.now(UTC)
+        return (end - self.started_at).total_seconds()
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.status == "ok" else 1
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["started_at"] = self.started_at.isoformat()
+        d["finished_at"] = self.finished_at.isoformat() if self.finished_at else None
+        d["duration_s"] = round(self.duration_s, 3)
+        return d
+
+
+def _noop(event: str, **data: Any) -> None:
+    return None
+
+
+# -- sources ------------------------------------------------------------------------------
+
+
+def build_sources(settings: Settings) -> list[Source]:
+    """The sources the settings name (SwanLab OpenAPI for projects/workspaces; local ones)."""
+    sources: list[Source] = []
+    if settings.projects or settings.workspaces:
+        from swansync.sources.swanlab.credentials import resolve_credentials
+        from swansync.sources.swanlab.source import SwanLabSource
+
+        creds = resolve_credentials(
+            settings.api_key.reveal() if settings.api_key else None,
+            settings.host,
+            env=settings.env,
+            cwd=Path.cwd(),
+            home=Path.home(),
+            config_host=settings.config_host,
+        )
+        sources.append(
+            SwanLabSource(
+                creds.api_host,
+                creds.api_key,
+                web_host=creds.web_host,
+                name=settings.source_name,
+                include_system=settings.system,
+                timeout=settings.timeout,
+                retries=settings.retries,
+                backoff=settings.backoff,
+            )
+        )
+    if settings.logdirs:
+        from swansync.sources.swanlog import LogDirSource
+
+        for path in settings.logdirs:
+            sources.append(LogDirSource(path, project_name=settings.project_name))
+    if settings.dashboards:
+        from swansync.sources.dashboard import DashboardSource
+
+        for url in settings.dashboards:
+            sources.append(DashboardSource(url, timeout=settings.timeout, retries=settings.retries))
+    return sources
+
+
+# -- the pull -----------------------------------------------------------------------------
+
+
+def pull(
+    settings: Settings,
+    *,
+    progress: ProgressFn | None = None,
+    stop: threading.Event | None = None,
+    sources: Sequence[Source] | None = None,
+) -> PullSummary:
+    """Mirror the targets of ``settings`` into the warehouse at ``settings.db``.
+
+    Returns a :class:`PullSummary`; raises :class:`SwansyncError` for errors that stop the whole
+    pull (bad config, refused key, unknown project) after recording them in ``sync_log``.
+    """
+    progress = progress or _noop
+    stop = stop or threading.Event()
+    filters = [parse_filter(f) for f in settings.filters]
+    with Warehouse(settings.db) as wh:
+        wh.migrate()
+        summary = _start_log(wh, settings)
+        owned = sources is None
+        active: list[Source] = []
+        try:
+            active = list(sources) if sources is not None else build_sources(settings)
+            summary.sources = [s.name for s in active]
+            if not active:
+                raise SwansyncError(
+                    "nothing to pull: give --project, --workspace, --logdir or --dashboard, "
+                    "or list targets in swansync.toml"
+                )
+            for source in active:
+                _pull_source(wh, settings, source, filters, summary, progress, stop)
+                if stop.is_set():
+                    break
+            summary.status = (
+                "interrupted" if stop.is_set() else ("partial" if summary.failures else "ok")
+            )
+        except SwansyncError as e:
+            summary.status = "failed"
+            summary.error = str(e)
+            _finish_log(wh, summary, active)
+            raise
+        except BaseException as e:
+            summary.status = "failed"
+            summary.error = f"{type(e).__name__}: {e}"
+            _finish_log(wh, summary, active)
+            raise
+        finally:
+            if owned:
+                for s in active:
+                    s.close()
+        _finish_log(wh, summary, active)
+        if summary.status in ("ok", "partial"):
+            _publish(wh, settings)
+    return summary
+
+
+def _publish(wh: Warehouse, settings: Settings) -> None:
+    if settings.apply_views:
+        from swansync.warehouse.views import apply_views
+
+        apply_views(wh.con)
+    if settings.serving is not None:
+        from swansync.warehouse.snapshot import publish_snapshot
+
+        publish_snapshot(wh.con, settings.serving)
+
+
+def _start_log(wh: Warehouse, settings: Settings) -> PullSummary:
+    now = datetime.now(UTC)
+    # Only one process can hold the warehouse for writing, so a row still "running" is stale:
+    # its process died before it could say how it ended.
+    wh.execute("UPDATE sync_log SET status = 'aborted' WHERE status = 'running'")
+    row = wh.rows("SELECT coalesce(max(id), 0) + 1 FROM sync_log")
+    summary = PullSummary(
+        id=int(row[0][0]),
+        status="running",
+        started_at=now,
+        targets=describe_targets(settings),
+        full=settings.full,
+    )
+    wh.execute(
+        "INSERT INTO sync_log (id, started_at, status, targets, full_pull) VALUES (?, ?, ?, ?, ?)",
+        [summary.id, now, "running", summary.targets, settings.full],
+    )
+    return summary
+
+
+def _finish_log(wh: Warehouse, summary: PullSummary, sources: Sequence[Source]) -> None:
+    summary.finished_at = datetime.now(UTC)
+    summary.requests = sum(s.counters.requests for s in sources)
+    summary.bytes = sum(s.counters.bytes for s in sources)
+    wh.execute(
+        "UPDATE sync_log SET finished_at = ?, status = ?, sources = ?, requests = ?, bytes = ?, "
+        "rows = ?, failures = ?, error = ? WHERE id = ?",
+        [
+            summary.finished_at,
+            summary.status,
+            summary.sources,
+            summary.requests,
+            summary.bytes,
+            transform.to_json(summary.rows),
+            transform.to_json([asdict(f) for f in summary.failures]),
+            summary.error,
+            summary.id,
+        ],
+    )
+
+
+def _pull_source(
+    wh: Warehouse,
+    settings: Settings,
+    source: Source,
+    filters: Sequence[RunFilter],
+    summary: PullSummary,
+    progress: ProgressFn,
+    stop: threading.Event,
+) -> None:
+    projects = source.resolve_targets(settings.projects, settings.workspaces)
+    progress("targets", projects=len(projects), source=source.name)
+    for project in projects:
+        if stop.is_set():
+            return
+        try:
+            _pull_project(wh, settings, source, project, filters, summary, progress, stop)
+        except (ApiError, DataError) as e:
+            log.warning("project %s failed: %s", project["project"], e)
+            summary.failures.append(Failure(project["project"], None, str(e)))
+        summary.projects += 1
+        progress("project_done", project=project["project"])
+
+
+@dataclass
+class _RunWork:
+    run: RunRecord
+    keys: set[str] | None  # None = every scalar key (full or never mirrored)
+    listed_state: str | None
+
+
+@dataclass
+class _Fetched:
+    run: RunRecord
+    listed_state: str | None
+    keys: list[MetricKeyRecord]
+    frames: list[pl.DataFrame]
+    sampled: set[str]  # keys whose series came back sampled (complete=False)
+    fetched_keys: set[str]
+
+
+def _pull_project(
+    wh: Warehouse,
+    settings: Settings,
+    source: Source,
+    project: ProjectRecord,
+    filters: Sequence[RunFilter],
+    summary: PullSummary,
+    progress: ProgressFn,
+    stop: threading.Event,
+) -> None:
+    src, proj = source.name, project["project"]
+    now = datetime.now(UTC)
+    listed = list(source.list_runs(project, filters))
+    run_states = state.load_runs(wh, src, proj)
+    series = state.load_series(wh, src, proj)
+
+    # 1. Re-read the detail of runs that are new or changed (or all, with --full).
+    def needs_detail(run: RunRecord) -> bool:
+        if run["has_profile"]:
+            return False
+        st = run_states.get(run["run_id"])
+        return settings.full or st is None or st.detail_marker != run["change_marker"]
+
+    to_detail = [r for r in listed if needs_detail(r)]
+    detailed: dict[str, RunRecord] = {}
+    for run, result in _concurrently(
+        settings.workers, to_detail, lambda r: source.run_detail(project, r), stop
+    ):
+        if isinstance(result, BaseException):
+            summary.failures.append(Failure(proj, run["run_id"], _reason(result)))
+        else:
+            detailed[run["run_id"]] = result
+    runs = [detailed.get(r["run_id"], r) for r in listed]
+
+    # 2. Summaries for every listed run, in as few requests as the source can.
+    try:
+        sums: Mapping[str, list[SummaryRecord]] = source.summaries(project, runs)
+    except (ApiError, DataError) as e:
+        summary.failures.append(Failure(proj, None, f"summaries: {_reason(e)}"))
+        sums = {}
+
+    # 3. Metadata transaction.
+    with_profile = [r for r in runs if r["has_profile"]]
+    without_profile = [r for r in runs if not r["has_profile"]]
+    with wh.transaction():
+        summary.rows["projects"] += wh.upsert(
+            "projects", transform.projects_frame(src, [project], now), ["source", "project"]
+        )
+        key = ["source", "project", "run_id"]
+        summary.rows["runs"] += wh.upsert("runs", transform.runs_frame(src, with_profile, now), key)
+        partial = transform.runs_frame(src, without_profile, now).drop(
+            "config", "metadata", "requirements", "conda"
+        )
+        summary.rows["runs"] += wh.upsert("runs", partial, key)
+        for run in with_profile:
+            wh.delete("run_config", {"source": src, "project": proj, "run_id": run["run_id"]})
+        summary.rows["run_config"] += wh.append(
+            "run_config", transform.run_config_frame(src, with_profile)
+        )
+        sum_records = [s for r in runs for s in sums.get(r["run_id"], [])]
+        for run_id in {r["run_id"] for r in runs if r["run_id"] in sums}:
+            wh.delete("summaries", {"source": src, "project": proj, "run_id": run_id})
+        summary.rows["summaries"] += wh.append(
+            "summaries", transform.summaries_frame(src, sum_records, now)
+        )
+        if not filters:
+            gone = state.stored_run_ids(wh, src, proj) - {r["run_id"] for r in runs}
+            state.mark_deleted(wh, src, proj, gone, now)
+        state.save_detail_markers(
+            wh, src, proj, [(r["run_id"], r["change_marker"]) for r in runs if r["has_profile"]]
+        )
+    summary.runs += len(runs)
+
+    # 4. Metric work where something can have changed.
+    work = [w for w in (_plan(settings, r, run_states, series, sums) for r in runs) if w]
+    progress("project", project=proj, runs=len(runs), runs_to_fetch=len(work))
+    for item, result in _concurrently(
+        settings.workers, work, lambda w: _fetch(source, project, w, series, settings), stop
+    ):
+        if isinstance(result, BaseException):
+            log.warning("run %s of %s failed: %s", item.run["run_id"], proj, _reason(result))
+            summary.failures.append(Failure(proj, item.run["run_id"], _reason(result)))
+            continue
+        points = _write_run(wh, src, result, series.get(item.run["run_id"], {}), settings, now)
+        summary.rows["metrics"] += points
+        summary.rows["metric_keys"] += len(result.keys)
+        summary.runs_fetched += 1
+        progress("run", project=proj, run_id=item.run["run_id"], points=points)
+        progress("bytes", total=source.counters.bytes)
+
+
+def _plan(
+    settings: Settings,
+    run: RunRecord,
+    run_states: Mapping[str, state.RunState],
+    series: Mapping[str, Mapping[str, state.SeriesState]],
+    sums: Mapping[str, list[SummaryRecord]],
+) -> _RunWork | None:
+    """Which keys of ``run`` to fetch, or None when nothing can have changed."""
+    rid = run["run_id"]
+    st = run_states.get(rid)
+    stored = series.get(rid, {})
+    listed_state = run["state"]
+    if settings.full or st is None or st.metrics_state is None:
+        return _RunWork(run, None, listed_state)
+    if st.metrics_state != listed_state:
+        # The run changed state since its metrics were mirrored (it finished, crashed or was
+        # resumed): look at every key once more.
+        return _RunWork(run, None, listed_state)
+    if rid not in sums:
+        # No summary to compare with: a run still going may have grown; a finished one not.
+        return None if listed_state in TERMINAL_STATES else _RunWork(run, None, listed_state)
+    changed = {
+        s["key"]
+        for s in sums[rid]
+        if s["key"] not in stored
+        or not stored[s["key"]].complete
+        or (s["last_step"] is not None and stored[s["key"]].last_step != s["last_step"])
+    }
+    if not settings.system:
+        changed = {k for k in changed if not k.startswith("__swanlab__")}
+    return _RunWork(run, changed, listed_state) if changed else None
+
+
+def _fetch(
+    source: Source,
+    project: ProjectRecord,
+    work: _RunWork,
+    series: Mapping[str, Mapping[str, state.SeriesState]],
+    settings: Settings,
+) -> _Fetched:
+    run = work.run
+    stored = series.get(run["run_id"], {})
+    keys = source.metric_keys(project, run)
+    if not settings.system:
+        keys = [k for k in keys if k["klass"] != "SYSTEM"]
+    scalar = [k["key"] for k in keys if k["kind"] == "SCALAR"]
+    wanted = scalar if work.keys is None else [k for k in scalar if k in work.keys]
+    after = (
+        {}
+        if settings.full
+        else {
+            k: s.last_step
+            for k, s in stored.items()
+            if s.complete and s.last_step is not None and k in wanted
+        }
+    )
+    frames: list[pl.DataFrame] = []
+    sampled: set[str] = set()
+    if wanted:
+        for pts in source.scalar_points(project, run, wanted, after or None):
+            frame = transform.points_frame(source.name, pts, after)
+            if not pts.complete:
+                sampled.update(pts.keys if isinstance(pts, CsvPoints) else [pts.key])
+            frames.append(frame)
+    return _Fetched(run, work.listed_state, keys, frames, sampled, set(wanted))
+
+
+def _write_run(
+    wh: Warehouse,
+    src: str,
+    fetched: _Fetched,
+    stored: Mapping[str, state.SeriesState],
+    settings: Settings,
+    now: datetime,
+) -> int:
+    run = fetched.run
+    proj, rid = run["project"], run["run_id"]
+    frames = [f for f in fetched.frames if f.height]
+    new = pl.concat(frames) if frames else None
+    stats = transform.series_stats(new) if new is not None else {}
+    written = 0
+    with wh.transaction():
+        if settings.full:
+            state.forget_run_metrics(wh, src, proj, rid)
+            stored = {}
+        for key in fetched.sampled:
+            if key in stored:
+                state.forget_series(wh, src, proj, rid, key)
+        if new is not None:
+            written = wh.append("metrics", new)
+        bookmarks: dict[str, tuple[int | None, int, bool]] = {}
+        for k in fetched.keys:
+            key = k["key"]
+            old = stored.get(key)
+            if key in fetched.sampled:
+                last, count = stats.get(key, (None, 0))
+                bookmarks[key] = (last, count, False)
+                continue
+            old_last = old.last_step if old and old.complete else None
+            old_points = old.points if old and old.complete else 0
+            if key in stats:
+                last, count = stats[key]
+                bookmarks[key] = (
+                    max(last, old_last) if old_last is not None else last,
+                    old_points + count,
+                    True,
+                )
+            else:
+                bookmarks[key] = (old_last, old_points, old.complete if old else True)
+        wh.upsert(
+            "metric_keys",
+            transform.metric_keys_frame(src, fetched.keys, bookmarks, now),
+            ["source", "project", "run_id", "key"],
+        )
+        state.save_metrics_state(wh, src, proj, rid, fetched.listed_state, now)
+    return written
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def _reason(e: BaseException) -> str:
+    if isinstance(e, SwansyncError):
+        return str(e)
+    return f"{type(e).__name__}: {e}"
+
+
+def _concurrently(
+    workers: int, items: Sequence[T], fn: Callable[[T], R], stop: threading.Event
+) -> Iterator[tuple[T, R | Exception]]:
+    """Run ``fn`` over ``items`` on ``workers`` threads, yielding (item, result-or-exception) as
+    they finish, with at most ``2 * workers`` in flight (bounded memory). Stops submitting when
+    ``stop`` is set; what is in flight still completes and is yielded."""
+    if not items:
+        return
+    limit = max(1, 2 * workers)
+    pending: dict[Future[R], T] = {}
+    it = iter(items)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="swansync") as pool:
+        exhausted = False
+        while True:
+            while not exhausted and not stop.is_set() and len(pending) < limit:
+                try:
+                    item = next(it)
+                except StopIteration:
+                    exhausted = True
+                    break
+                pending[pool.submit(fn, item)] = item
+            if not pending:
+                return
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                item = pending.pop(fut)
+                try:
+                    yield item, fut.result()
+                except Exception as e:
+                    yield item, e

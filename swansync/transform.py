@@ -1,0 +1,448 @@
+"""Records -> polars frames of the declared warehouse schema. Pure: no I/O, no clocks.
+
+Schemas are declared here (not inferred from the first batch), so all-null columns still get
+their types and a frame always matches its table.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+
+from swansync.errors import DataError
+from swansync.sources.base import (
+    CsvPoints,
+    MetricKeyRecord,
+    Points,
+    ProjectRecord,
+    RunRecord,
+    SeriesPoints,
+    SummaryRecord,
+)
+
+TS = pl.Datetime("us", "UTC")
+STR = pl.String
+STRS = pl.List(pl.String)
+
+PROJECTS_SCHEMA: dict[str, Any] = {
+    "source": STR,
+    "project": STR,
+    "project_id": STR,
+    "workspace": STR,
+    "name": STR,
+    "description": STR,
+    "visibility": STR,
+    "labels": STRS,
+    "run_count": pl.Int64,
+    "created_at": TS,
+    "updated_at": TS,
+    "url": STR,
+    "raw": STR,
+    "synced_at": TS,
+}
+
+RUNS_SCHEMA: dict[str, Any] = {
+    "source": STR,
+    "project": STR,
+    "run_id": STR,
+    "slug": STR,
+    "name": STR,
+    "description": STR,
+    "state": STR,
+    "cluster": STR,
+    "job": STR,
+    "labels": STRS,
+    "username": STR,
+    "created_at": TS,
+    "finished_at": TS,
+    "url": STR,
+    "config": STR,
+    "metadata": STR,
+    "requirements": STR,
+    "conda": STR,
+    "pinned": pl.Boolean,
+    "root_project_id": STR,
+    "root_run_id": STR,
+    "deleted_at": TS,
+    "raw": STR,
+    "synced_at": TS,
+}
+
+RUN_CONFIG_SCHEMA: dict[str, Any] = {
+    "source": STR,
+    "project": STR,
+    "run_id": STR,
+    "key": STR,
+    "value": STR,
+    "value_double": pl.Float64,
+    "value_text": STR,
+    "value_bool": pl.Boolean,
+}
+
+METRIC_KEYS_SCHEMA: dict[str, Any] = {
+    "source": STR,
+    "project": STR,
+    "run_id": STR,
+    "key": STR,
+    "kind": STR,
+    "class": STR,
+    "complete": pl.Boolean,
+    "last_step": pl.Int64,
+    "points": pl.Int64,
+    "synced_at": TS,
+}
+
+METRICS_SCHEMA: dict[str, Any] = {
+    "source": STR,
+    "project": STR,
+    "run_id": STR,
+    "key": STR,
+    "step": pl.Int64,
+    "value": pl.Float64,
+    "ts": TS,
+}
+
+SUMMARIES_SCHEMA: dict[str, Any] = {
+    "source": STR,
+    "project": STR,
+    "run_id": STR,
+    "key": STR,
+    "last_step": pl.Int64,
+    "last_value": pl.Float64,
+    "min_value": pl.Float64,
+    "min_step": pl.Int64,
+    "max_value": pl.Float64,
+    "max_step": pl.Int64,
+    "raw": STR,
+    "synced_at": TS,
+}
+
+
+# -- JSON ---------------------------------------------------------------------------------
+
+
+def _json_safe(value: Any) -> Any:
+    """Non-finite floats become the strings "NaN"/"Infinity"/"-Infinity" (JSON has no spelling)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def to_json(value: Any) -> str | None:
+    """Compact JSON text for a JSON column; ``None`` stays SQL NULL."""
+    if value is None:
+        return None
+    return json.dumps(_json_safe(value), ensure_ascii=False, separators=(",", ":"), sort_keys=False)
+
+
+# -- config -------------------------------------------------------------------------------
+
+_WRAPPER_KEYS = frozenset({"value", "desc", "sort"})
+
+
+def unwrap_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
+    """SwanLab stores each top-level config value as ``{"value": v, "desc": "", "sort": n}``.
+
+    Unwrap those to ``v``; keys that are not wrapped (older SDKs, local sources) pass unchanged.
+    """
+    if not config:
+        return {}
+    out: dict[str, Any] = {}
+    for key, item in config.items():
+        if isinstance(item, dict) and "value" in item and set(item) <= _WRAPPER_KEYS:
+            out[str(key)] = item["value"]
+        else:
+            out[str(key)] = item
+    return out
+
+
+def flatten_config(config: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """One ``(key, value)`` per leaf: nested keys joined with ``.``, list items as ``[i]``.
+
+    Empty dicts/lists and nulls are leaves. When two paths spell the same key (a dotted top-level
+    key next to the nested one), the later wins.
+    """
+    out: dict[str, Any] = {}
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict) and value:
+            for k, v in value.items():
+                walk(f"{prefix}.{k}" if prefix else str(k), v)
+        elif isinstance(value, list | tuple) and value:
+            for i, v in enumerate(value):
+                walk(f"{prefix}[{i}]", v)
+        else:
+            out[prefix] = value
+
+    for k, v in config.items():
+        walk(str(k), v)
+    return list(out.items())
+
+
+def _typed(value: Any) -> tuple[float | None, str | None, bool | None]:
+    if isinstance(value, bool):
+        return None, None, value
+    if isinstance(value, int | float):
+        try:
+            return float(value), None, None
+        except OverflowError:
+            return None, None, None
+    if isinstance(value, str):
+        return None, value, None
+    return None, None, None
+
+
+def run_config_frame(source: str, runs: Iterable[RunRecord]) -> pl.DataFrame:
+    """Config leaves of every run (config unwrapped first)."""
+    rows: dict[str, list[Any]] = {c: [] for c in RUN_CONFIG_SCHEMA}
+    for run in runs:
+        for key, value in flatten_config(unwrap_config(run["config"])):
+            d, t, b = _typed(value)
+            rows["source"].append(source)
+            rows["project"].append(run["project"])
+            rows["run_id"].append(run["run_id"])
+            rows["key"].append(key)
+            rows["value"].append(to_json(value) if value is not None else "null")
+            rows["value_double"].append(d)
+            rows["value_text"].append(t)
+            rows["value_bool"].append(b)
+    return pl.DataFrame(rows, schema=RUN_CONFIG_SCHEMA)
+
+
+# -- entities -----------------------------------------------------------------------------
+
+
+def projects_frame(
+    source: str, projects: Iterable[ProjectRecord], synced_at: datetime
+) -> pl.DataFrame:
+    rows = [
+        {
+            "source": source,
+            "project": p["project"],
+            "project_id": p["project_id"],
+            "workspace": p["workspace"],
+            "name": p["name"],
+            "description": p["description"],
+            "visibility": p["visibility"],
+            "labels": list(p["labels"]),
+            "run_count": p["run_count"],
+            "created_at": p["created_at"],
+            "updated_at": p["updated_at"],
+            "url": p["url"],
+            "raw": to_json(p["raw"]),
+            "synced_at": synced_at,
+        }
+        for p in projects
+    ]
+    return pl.DataFrame(rows, schema=PROJECTS_SCHEMA)
+
+
+def runs_frame(source: str, runs: Iterable[RunRecord], synced_at: datetime) -> pl.DataFrame:
+    rows = [
+        {
+            "source": source,
+            "project": r["project"],
+            "run_id": r["run_id"],
+            "slug": r["slug"],
+            "name": r["name"],
+            "description": r["description"],
+            "state": r["state"],
+            "cluster": r["cluster"],
+            "job": r["job"],
+            "labels": list(r["labels"]),
+            "username": r["username"],
+            "created_at": r["created_at"],
+            "finished_at": r["finished_at"],
+            "url": r["url"],
+            "config": to_json(unwrap_config(r["config"])) if r["config"] is not None else None,
+            "metadata": to_json(r["metadata"]),
+            "requirements": r["requirements"],
+            "conda": r["conda"],
+            "pinned": r["pinned"],
+            "root_project_id": r["root_project_id"] or None,
+            "root_run_id": r["root_run_id"] or None,
+            "deleted_at": None,
+            "raw": to_json(r["raw"]),
+            "synced_at": synced_at,
+        }
+        for r in runs
+    ]
+    return pl.DataFrame(rows, schema=RUNS_SCHEMA)
+
+
+def summaries_frame(
+    source: str, summaries: Iterable[SummaryRecord], synced_at: datetime
+) -> pl.DataFrame:
+    rows = [
+        {
+            "source": source,
+            "project": s["project"],
+            "run_id": s["run_id"],
+            "key": s["key"],
+            "last_step": s["last_step"],
+            "last_value": s["last_value"],
+            "min_value": s["min_value"],
+            "min_step": s["min_step"],
+            "max_value": s["max_value"],
+            "max_step": s["max_step"],
+            "raw": to_json(s["raw"]),
+            "synced_at": synced_at,
+        }
+        for s in summaries
+    ]
+    return pl.DataFrame(rows, schema=SUMMARIES_SCHEMA)
+
+
+def metric_keys_frame(
+    source: str,
+    keys: Iterable[MetricKeyRecord],
+    series: Mapping[str, tuple[int | None, int, bool]],
+    synced_at: datetime,
+) -> pl.DataFrame:
+    """``series`` maps key -> (last_step, points, complete) after this write."""
+    rows = []
+    for k in keys:
+        last_step, points, complete = series.get(k["key"], (None, 0, True))
+        rows.append(
+            {
+                "source": source,
+                "project": k["project"],
+                "run_id": k["run_id"],
+                "key": k["key"],
+                "kind": k["kind"],
+                "class": k["klass"],
+                "complete": complete,
+                "last_step": last_step,
+                "points": points,
+                "synced_at": synced_at,
+            }
+        )
+    return pl.DataFrame(rows, schema=METRIC_KEYS_SCHEMA)
+
+
+# -- points -------------------------------------------------------------------------------
+
+_POINT_COLS = ["key", "step", "value", "ts"]
+
+
+def _long_from_csv(points: CsvPoints) -> pl.DataFrame:
+    n = len(points.keys)
+    names = ["step"]
+    schema: dict[str, Any] = {"step": pl.Int64}
+    for i in range(n):
+        names += [f"v{i}", f"t{i}"]
+        schema[f"v{i}"] = pl.Float64
+        schema[f"t{i}"] = pl.Float64  # some servers write ms as floats ("1.7e12"); cast below
+    if not points.data.strip():
+        return pl.DataFrame(schema={"key": STR, "step": pl.Int64, "value": pl.Float64, "ts": TS})
+    header = points.data.split(b"\n", 1)[0].rstrip(b"\r")
+    if header.count(b",") + 1 != len(names):
+        raise DataError(
+            f"metric export for run {points.run_id!r} has {header.count(b',') + 1} columns, "
+            f"expected {len(names)} for {n} key(s)"
+        )
+    try:
+        wide = pl.read_csv(
+            io.BytesIO(points.data),
+            has_header=False,
+            skip_rows=1,
+            new_columns=names,
+            schema=schema,
+            null_values=[""],
+        )
+    except (pl.exceptions.PolarsError, ValueError) as e:
+        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise DataError(f"metric export for run {points.run_id!r} is malformed: {first}") from e
+    parts = [
+        wide.select(
+            pl.lit(key, dtype=STR).alias("key"),
+            pl.col("step"),
+            pl.col(f"v{i}").alias("value"),
+            pl.col(f"t{i}").alias("ts_ms"),
+        ).filter(pl.col("value").is_not_null())
+        for i, key in enumerate(points.keys)
+    ]
+    long = pl.concat(parts) if parts else pl.DataFrame()
+    return long.select(
+        "key",
+        "step",
+        "value",
+        pl.from_epoch(pl.col("ts_ms").cast(pl.Int64), time_unit="ms")
+        .dt.replace_time_zone("UTC")
+        .cast(TS)
+        .alias("ts"),
+    )
+
+
+def _long_from_series(points: SeriesPoints) -> pl.DataFrame:
+    if not (len(points.steps) == len(points.values) == len(points.ts_ms)):
+        raise DataError(
+            f"series {points.key!r} of run {points.run_id!r} has columns of different lengths"
+        )
+    frame = pl.DataFrame(
+        {
+            "step": pl.Series(points.steps, dtype=pl.Int64),
+            "value": pl.Series(points.values, dtype=pl.Float64),
+            "ts_ms": pl.Series(points.ts_ms, dtype=pl.Int64),
+        }
+    )
+    return frame.select(
+        pl.lit(points.key, dtype=STR).alias("key"),
+        "step",
+        "value",
+        pl.from_epoch("ts_ms", time_unit="ms").dt.replace_time_zone("UTC").cast(TS).alias("ts"),
+    )
+
+
+def points_frame(
+    source: str, points: Points, after_step: Mapping[str, int] | None = None
+) -> pl.DataFrame:
+    """Long metric rows (one per run/key/step) of the ``metrics`` table.
+
+    Drops steps at or below ``after_step[key]`` (already stored) and duplicate steps (the last
+    one wins), so writing the result never duplicates a row.
+    """
+    long = _long_from_csv(points) if isinstance(points, CsvPoints) else _long_from_series(points)
+    if after_step:
+        bounds = pl.DataFrame(
+            {"key": list(after_step), "_after": list(after_step.values())},
+            schema={"key": STR, "_after": pl.Int64},
+        )
+        long = (
+            long.join(bounds, on="key", how="left")
+            .filter(pl.col("_after").is_null() | (pl.col("step") > pl.col("_after")))
+            .drop("_after")
+        )
+    long = long.unique(subset=["key", "step"], keep="last", maintain_order=True)
+    return long.select(
+        pl.lit(source, dtype=STR).alias("source"),
+        pl.lit(points.project, dtype=STR).alias("project"),
+        pl.lit(points.run_id, dtype=STR).alias("run_id"),
+        *_POINT_COLS,
+    )
+
+
+def series_stats(frame: pl.DataFrame) -> dict[str, tuple[int, int]]:
+    """Per key in a points frame: (highest step, number of rows)."""
+    if frame.height == 0:
+        return {}
+    agg = frame.group_by("key").agg(pl.col("step").max().alias("m"), pl.len().alias("n"))
+    return {k: (int(m), int(n)) for k, m, n in agg.iter_rows()}
+
+
+def empty_points(source: str) -> pl.DataFrame:
+    return pl.DataFrame(schema=METRICS_SCHEMA).with_columns(pl.lit(source).alias("source"))
+
+
+def keys_of(records: Sequence[MetricKeyRecord], kind: str) -> list[str]:
+    return [k["key"] for k in records if k["kind"] == kind]
