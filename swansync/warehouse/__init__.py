@@ -218,13 +218,15 @@ class Warehouse:
     def query(self, sql: str, params: Sequence[Any] | None = None) -> pl.DataFrame:
         """Run a query and return its result as a polars frame."""
         try:
-            table = self.con.execute(sql, params or []).to_arrow_table()
+            rel = self.con.sql(sql, params=list(params) if params else None)
         except duckdb.Error as e:
             raise WarehouseError(f"query failed: {e}") from e
-        result = pl.from_arrow(table)
-        if not isinstance(result, pl.DataFrame):
-            raise WarehouseError("query did not return a table")
-        return result
+        if rel is None:
+            raise WarehouseError("the statement returned no rows to show (not a query)")
+        try:
+            return rel.pl()
+        except duckdb.Error as e:
+            raise WarehouseError(f"query failed: {e}") from e
 
     def rows(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         return self.con.execute(sql, params or []).fetchall()
