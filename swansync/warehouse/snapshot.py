@@ -1,0 +1,235 @@
+"""The serving copy: a complete, read-only snapshot of the warehouse for BI tools and readers.
+
+DuckDB lets one process write a file *or* many processes read it, never both. Dashboards
+therefore never open the warehouse itself: after each successful pull, :func:`publish_snapshot`
+writes a full copy (tables, views, macros) to a temporary file beside the serving path, checks
+that it opens and that every view binds, fsyncs it and renames it onto the serving path.
+
+* Readers that connect afterwards open the new file; readers already connected keep the old
+  inode (still a complete, consistent copy) until they reconnect. Nobody ever sees a lock error
+  or a half-published copy, because the serving path only ever names a finished file.
+* The copy is written with a pinned storage version (``v1.0.0`` by default), so the DuckDB 1.x
+  engines inside today's BI drivers (duckdb-engine in Superset, Metabase's and Grafana's DuckDB
+  plugins) can open it even though the warehouse itself is written by DuckDB 2.x.
+* A small table ``_swansync_snapshot`` inside the copy says when it was published and which
+  ``sync_log`` row it reflects; :func:`snapshot_info` reads it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import logging
+import os
+import re
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from swansync.errors import WarehouseError
+
+log = logging.getLogger(__name__)
+
+SNAPSHOT_TABLE = "_swansync_snapshot"
+DEFAULT_STORAGE_VERSION = "v1.0.0"
+_STORAGE_VERSION = re.compile(r"^v\d+\.\d+\.\d+$")
+_counter = itertools.count(1)
+_counter_lock = threading.Lock()
+
+
+def _alias() -> str:
+    with _counter_lock:
+        n = next(_counter)
+    return f"_swansync_serving_{os.getpid()}_{n}"
+
+
+def _qs(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _qi(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _fsync_path(path: Path, *, directory: bool = False) -> None:
+    flags = os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0)
+    fd = os.open(path, flags)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _remove_quietly(*paths: Path) -> None:
+    for p in paths:
+        with contextlib.suppress(FileNotFoundError):
+            p.unlink()
+
+
+def _latest_sync_id(con: duckdb.DuckDBPyConnection, catalog: str) -> int | None:
+    try:
+        row = con.execute(f"SELECT max(id) FROM {_qi(catalog)}.main.sync_log").fetchone()
+    except duckdb.CatalogException:
+        return None
+    return int(row[0]) if row and row[0] is not None else None
+
+
+def _user_views(con: duckdb.DuckDBPyConnection, catalog: str) -> list[tuple[str, str]]:
+    rows = con.execute(
+        "SELECT schema_name, view_name FROM duckdb_views() "
+        "WHERE database_name = ? AND NOT internal ORDER BY schema_name, view_name",
+        [catalog],
+    ).fetchall()
+    return [(str(s), str(v)) for s, v in rows]
+
+
+def _user_tables(con: duckdb.DuckDBPyConnection, catalog: str) -> list[tuple[str, str]]:
+    rows = con.execute(
+        "SELECT schema_name, table_name FROM duckdb_tables() "
+        "WHERE database_name = ? AND NOT internal ORDER BY schema_name, table_name",
+        [catalog],
+    ).fetchall()
+    return [(str(s), str(t)) for s, t in rows]
+
+
+def _verify(path: Path, views: list[tuple[str, str]], tables: list[tuple[str, str]]) -> None:
+    """Open the finished copy on its own (as a reader will) and check every object is there and
+    every view binds, so a view that referenced the warehouse by name cannot slip through."""
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as e:
+        raise WarehouseError(f"serving copy {str(path)!r} does not open: {e}") from e
+    try:
+        have_tables = set(_user_tables(con, _current_catalog(con)))
+        missing = [f"{s}.{t}" for s, t in tables if (s, t) not in have_tables]
+        if missing:
+            raise WarehouseError(f"serving copy lacks table(s) {', '.join(missing)}")
+        for schema, view in views:
+            try:
+                con.execute(f"SELECT * FROM {_qi(schema)}.{_qi(view)} LIMIT 0").fetchall()
+            except duckdb.Error as e:
+                raise WarehouseError(
+                    f"view {schema}.{view} does not work in the serving copy ({e}); "
+                    "views must name tables without a database prefix"
+                ) from e
+    finally:
+        con.close()
+
+
+def _current_catalog(con: duckdb.DuckDBPyConnection) -> str:
+    row = con.execute("SELECT current_database()").fetchone()
+    if not row or row[0] is None:
+        raise WarehouseError("cannot tell which database the connection is using")
+    return str(row[0])
+
+
+def publish_snapshot(
+    con: duckdb.DuckDBPyConnection,
+    dest: Path,
+    *,
+    storage_version: str = DEFAULT_STORAGE_VERSION,
+    sync_id: int | None = None,
+) -> Path:
+    """Publish a complete copy of the warehouse behind ``con`` at ``dest``, atomically.
+
+    ``storage_version`` pins the on-disk format (``v1.0.0`` opens in every DuckDB >= 1.0).
+    ``sync_id`` is the ``sync_log`` id the copy reflects (default: the newest one).
+    Must not be called inside an open transaction on ``con``. Returns ``dest``.
+    """
+    if not _STORAGE_VERSION.match(storage_version):
+        raise WarehouseError(
+            f"storage version {storage_version!r} must look like v1.0.0 (DuckDB's STORAGE_VERSION)"
+        )
+    dest = Path(dest)
+    folder = dest.parent if str(dest.parent) else Path(".")
+    if not folder.is_dir():
+        raise WarehouseError(f"folder {str(folder)!r} for the serving copy does not exist")
+    tmp = folder / f".{dest.name}.{uuid.uuid4().hex[:12]}.tmp"
+    tmp_wal = tmp.with_name(tmp.name + ".wal")
+    alias = _alias()
+    started = time.perf_counter()
+    attached = False
+    try:
+        source = _current_catalog(con)
+        tables = _user_tables(con, source)
+        views = _user_views(con, source)
+        if sync_id is None:
+            sync_id = _latest_sync_id(con, source)
+        con.execute(
+            f"ATTACH {_qs(str(tmp))} AS {_qi(alias)} (STORAGE_VERSION {_qs(storage_version)})"
+        )
+        attached = True
+        con.execute(f"COPY FROM DATABASE {_qi(source)} TO {_qi(alias)}")
+        con.execute(
+            f"CREATE TABLE {_qi(alias)}.main.{SNAPSHOT_TABLE} ("
+            "published_at TIMESTAMPTZ NOT NULL, sync_id BIGINT, storage_version VARCHAR NOT NULL, "
+            "duckdb_version VARCHAR NOT NULL, tables BIGINT NOT NULL, views BIGINT NOT NULL)"
+        )
+        con.execute(
+            f"INSERT INTO {_qi(alias)}.main.{SNAPSHOT_TABLE} VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                datetime.now(UTC),
+                sync_id,
+                storage_version,
+                duckdb.__version__,
+                len(tables),
+                len(views),
+            ],
+        )
+        con.execute(f"CHECKPOINT {_qi(alias)}")
+        con.execute(f"DETACH {_qi(alias)}")
+        attached = False
+        if tmp_wal.exists():  # everything was checkpointed; a leftover WAL would be replayed
+            raise WarehouseError(f"serving copy {str(tmp)!r} still has a write-ahead log")
+        _verify(tmp, views, tables)
+        _fsync_path(tmp)
+        os.replace(tmp, dest)
+        _fsync_path(folder, directory=True)
+    except duckdb.Error as e:
+        raise WarehouseError(f"cannot publish the serving copy {str(dest)!r}: {e}") from e
+    finally:
+        if attached:
+            with contextlib.suppress(duckdb.Error):
+                con.execute(f"DETACH {_qi(alias)}")
+        _remove_quietly(tmp, tmp_wal)
+    log.info(
+        "published serving copy %s (%d tables, %d views, sync %s) in %.2fs",
+        dest,
+        len(tables),
+        len(views),
+        sync_id,
+        time.perf_counter() - started,
+    )
+    return dest
+
+
+def snapshot_info(dest: Path) -> dict[str, Any]:
+    """What :func:`publish_snapshot` recorded in the copy at ``dest``: ``published_at``,
+    ``sync_id``, ``storage_version``, ``duckdb_version``, ``tables``, ``views``."""
+    dest = Path(dest)
+    if not dest.is_file():
+        raise WarehouseError(f"serving copy {str(dest)!r} does not exist yet")
+    try:
+        con = duckdb.connect(str(dest), read_only=True)
+    except duckdb.Error as e:
+        raise WarehouseError(f"cannot open serving copy {str(dest)!r}: {e}") from e
+    try:
+        cur = con.execute(f"SELECT * FROM {SNAPSHOT_TABLE}")
+        names = [d[0] for d in cur.description or []]
+        row = cur.fetchone()
+    except duckdb.Error as e:
+        raise WarehouseError(f"{str(dest)!r} is not a swansync serving copy: {e}") from e
+    finally:
+        con.close()
+    if row is None:
+        raise WarehouseError(f"serving copy {str(dest)!r} has no publication record")
+    return dict(zip(names, row, strict=True))
+
+
+__all__ = ["DEFAULT_STORAGE_VERSION", "SNAPSHOT_TABLE", "publish_snapshot", "snapshot_info"]
