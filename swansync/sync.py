@@ -25,7 +25,6 @@ import polars as pl
 from swansync import state, transform
 from swansync.config import Settings, describe_targets
 from swansync.errors import ApiError, DataError, SwansyncError
-from swansync.filters import parse_filter
 from swansync.sources.base import (
     TERMINAL_STATES,
     CsvPoints,
@@ -157,7 +156,11 @@ def pull(
     """
     progress = progress or _noop
     stop = stop or threading.Event()
-    filters = [parse_filter(f) for f in settings.filters]
+    filters: list[RunFilter] = []
+    if settings.filters:
+        from swansync.filters import parse_filter
+
+        filters = [parse_filter(f) for f in settings.filters]
     with Warehouse(settings.db) as wh:
         wh.migrate()
         summary = _start_log(wh, settings)
@@ -366,16 +369,16 @@ def _pull_project(
     # 4. Metric work where something can have changed.
     work = [w for w in (_plan(settings, r, run_states, series, sums) for r in runs) if w]
     progress("project", project=proj, runs=len(runs), runs_to_fetch=len(work))
-    for item, result in _concurrently(
+    for item, got in _concurrently(
         settings.workers, work, lambda w: _fetch(source, project, w, series, settings), stop
     ):
-        if isinstance(result, BaseException):
-            log.warning("run %s of %s failed: %s", item.run["run_id"], proj, _reason(result))
-            summary.failures.append(Failure(proj, item.run["run_id"], _reason(result)))
+        if isinstance(got, BaseException):
+            log.warning("run %s of %s failed: %s", item.run["run_id"], proj, _reason(got))
+            summary.failures.append(Failure(proj, item.run["run_id"], _reason(got)))
             continue
-        points = _write_run(wh, src, result, series.get(item.run["run_id"], {}), settings, now)
+        points = _write_run(wh, src, got, series.get(item.run["run_id"], {}), settings, now)
         summary.rows["metrics"] += points
-        summary.rows["metric_keys"] += len(result.keys)
+        summary.rows["metric_keys"] += len(got.keys)
         summary.runs_fetched += 1
         progress("run", project=proj, run_id=item.run["run_id"], points=points)
         progress("bytes", total=source.counters.bytes)

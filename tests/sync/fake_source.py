@@ -1,0 +1,186 @@
+"""An in-memory Source for testing the sync logic without HTTP: runs grow, finish, vanish;
+calls are counted; failures can be injected per run or at the Nth call."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from swansync.errors import ApiError
+from swansync.sources.base import (
+    Counters,
+    MetricKeyRecord,
+    Points,
+    ProjectRecord,
+    RunFilter,
+    RunRecord,
+    SeriesPoints,
+    SummaryRecord,
+)
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+class FakeRun:
+    def __init__(self, run_id: str, keys: Sequence[str], steps: int, state: str = "FINISHED"):
+        self.run_id = run_id
+        self.state = state
+        self.config: dict[str, Any] = {"lr": {"value": 0.1, "desc": "", "sort": 0}}
+        self.series: dict[str, list[tuple[int, float]]] = {
+            k: [(s, float(s) * (i + 1)) for s in range(steps)] for i, k in enumerate(keys)
+        }
+
+    def grow(self, n: int) -> None:
+        for pts in self.series.values():
+            start = pts[-1][0] + 1 if pts else 0
+            pts.extend((s, float(s) + 0.5) for s in range(start, start + n))
+
+
+class FakeSource:
+    def __init__(self, runs: Sequence[FakeRun], name: str = "fake") -> None:
+        self.name = name
+        self.counters = Counters()
+        self.runs = {r.run_id: r for r in runs}
+        self.calls: dict[str, int] = {}
+        self.fail_runs: set[str] = set()
+        self.fail_after: int | None = None  # raise on the Nth scalar_points call
+        self._lock = threading.Lock()
+        self.project: ProjectRecord = {
+            "project": "ws/proj",
+            "project_id": "p1",
+            "workspace": "ws",
+            "name": "proj",
+            "description": None,
+            "visibility": "PRIVATE",
+            "labels": [],
+            "run_count": None,
+            "created_at": T0,
+            "updated_at": T0,
+            "url": None,
+            "raw": {},
+        }
+
+    def _count(self, what: str) -> int:
+        with self._lock:
+            self.calls[what] = self.calls.get(what, 0) + 1
+            self.counters.requests += 1
+            return self.calls[what]
+
+    def resolve_targets(
+        self, projects: Sequence[str], workspaces: Sequence[str]
+    ) -> list[ProjectRecord]:
+        self._count("project")
+        return [self.project]
+
+    def _record(self, r: FakeRun) -> RunRecord:
+        return {
+            "project": "ws/proj",
+            "run_id": r.run_id,
+            "slug": r.run_id,
+            "name": r.run_id,
+            "description": None,
+            "state": r.state,
+            "cluster": None,
+            "job": None,
+            "labels": [],
+            "username": "u",
+            "created_at": T0,
+            "finished_at": None if r.state == "RUNNING" else T0 + timedelta(hours=1),
+            "url": None,
+            "config": r.config,
+            "metadata": {},
+            "requirements": None,
+            "conda": None,
+            "pinned": False,
+            "project_id": "p1",
+            "root_project_id": None,
+            "root_run_id": None,
+            "raw": {},
+            "has_profile": True,
+            "change_marker": r.state,
+        }
+
+    def list_runs(
+        self, project: ProjectRecord, filters: Sequence[RunFilter] = ()
+    ) -> Iterator[RunRecord]:
+        self._count("list_runs")
+        return iter([self._record(r) for r in self.runs.values()])
+
+    def run_detail(self, project: ProjectRecord, run: RunRecord) -> RunRecord:
+        self._count("run_detail")
+        return self._record(self.runs[run["run_id"]])
+
+    def summaries(
+        self, project: ProjectRecord, runs: Sequence[RunRecord]
+    ) -> Mapping[str, list[SummaryRecord]]:
+        self._count("summaries")
+        out: dict[str, list[SummaryRecord]] = {}
+        for rec in runs:
+            r = self.runs[rec["run_id"]]
+            out[r.run_id] = [
+                {
+                    "project": "ws/proj",
+                    "run_id": r.run_id,
+                    "key": k,
+                    "last_step": pts[-1][0],
+                    "last_value": pts[-1][1],
+                    "min_value": min(v for _, v in pts),
+                    "min_step": None,
+                    "max_value": max(v for _, v in pts),
+                    "max_step": None,
+                    "raw": None,
+                }
+                for k, pts in r.series.items()
+                if pts
+            ]
+        return out
+
+    def metric_keys(self, project: ProjectRecord, run: RunRecord) -> list[MetricKeyRecord]:
+        self._count("metric_keys")
+        return [
+            {
+                "project": "ws/proj",
+                "run_id": run["run_id"],
+                "key": k,
+                "kind": "SCALAR",
+                "klass": "SYSTEM" if k.startswith("__swanlab__") else "CUSTOM",
+            }
+            for k in self.runs[run["run_id"]].series
+        ]
+
+    def scalar_points(
+        self,
+        project: ProjectRecord,
+        run: RunRecord,
+        keys: Sequence[str],
+        after_step: Mapping[str, int] | None = None,
+    ) -> Iterator[Points]:
+        n = self._count("scalar_points")
+        if run["run_id"] in self.fail_runs:
+            raise ApiError(f"run {run['run_id']} is broken upstream", status=500)
+        if self.fail_after is not None and n >= self.fail_after:
+            raise KeyboardInterrupt("simulated crash")
+        r = self.runs[run["run_id"]]
+        for k in keys:
+            pts = r.series[k]
+            yield SeriesPoints(
+                "ws/proj",
+                r.run_id,
+                k,
+                [s for s, _ in pts],
+                [v for _, v in pts],
+                [1767225600000 + s for s, _ in pts],
+            )
+
+    def close(self) -> None:
+        pass
+
+    def truth_points(self) -> set[tuple[str, str, int, float]]:
+        return {
+            (r.run_id, k, s, v)
+            for r in self.runs.values()
+            for k, pts in r.series.items()
+            for s, v in pts
+        }

@@ -1,0 +1,119 @@
+"""The sync's planning and bookkeeping, on an in-memory source (no HTTP)."""
+
+from __future__ import annotations
+
+import pytest
+
+from swansync.config import Settings
+from swansync.sync import pull
+from swansync.warehouse import Warehouse
+
+from .fake_source import FakeRun, FakeSource
+
+
+def settings(tmp_path, **kw):
+    return Settings(db=tmp_path / "w.duckdb", apply_views=False, env={}, **kw)
+
+
+def points(db):
+    with Warehouse(db, read_only=True) as wh:
+        rows = wh.rows("SELECT run_id, key, step, value FROM metrics")
+        dupes = wh.rows(
+            "SELECT count(*) FROM (SELECT run_id, key, step FROM metrics "
+            "GROUP BY ALL HAVING count(*) > 1)"
+        )[0][0]
+    assert dupes == 0
+    return set(rows)
+
+
+@pytest.fixture
+def source():
+    return FakeSource(
+        [
+            FakeRun("a", ["loss", "acc"], 50),
+            FakeRun("b", ["loss"], 30, state="RUNNING"),
+            FakeRun("c", [], 0),
+        ]
+    )
+
+
+def test_full_then_noop(tmp_path, source):
+    s = settings(tmp_path)
+    first = pull(s, sources=[source])
+    assert first.status == "ok"
+    assert points(s.db) == source.truth_points()
+    calls_before = dict(source.calls)
+    second = pull(s, sources=[source])
+    assert second.rows["metrics"] == 0
+    new_calls = {k: v - calls_before.get(k, 0) for k, v in source.calls.items()}
+    # Nothing changed: no metric requests at all, finished or running.
+    assert new_calls.get("scalar_points", 0) == 0
+    assert new_calls.get("metric_keys", 0) == 0
+
+
+def test_running_run_grows_and_finishes(tmp_path, source):
+    s = settings(tmp_path)
+    pull(s, sources=[source])
+    source.runs["b"].grow(20)
+    second = pull(s, sources=[source])
+    assert second.rows["metrics"] == 20
+    assert points(s.db) == source.truth_points()
+    source.runs["b"].state = "FINISHED"
+    pull(s, sources=[source])
+    assert points(s.db) == source.truth_points()
+    with Warehouse(s.db, read_only=True) as wh:
+        assert wh.rows("SELECT state FROM runs WHERE run_id = 'b'") == [("FINISHED",)]
+        assert wh.rows("SELECT last_step, points FROM metric_keys WHERE run_id = 'b'") == [(49, 50)]
+
+
+def test_deleted_run_keeps_rows_and_gets_deleted_at(tmp_path, source):
+    s = settings(tmp_path)
+    pull(s, sources=[source])
+    del source.runs["c"]
+    pull(s, sources=[source])
+    with Warehouse(s.db, read_only=True) as wh:
+        rows = wh.rows("SELECT run_id, deleted_at IS NOT NULL FROM runs ORDER BY run_id")
+    assert rows == [("a", False), ("b", False), ("c", True)]
+
+
+def test_failing_run_is_reported_and_others_land(tmp_path, source):
+    source.fail_runs.add("a")
+    s = settings(tmp_path)
+    summary = pull(s, sources=[source])
+    assert summary.status == "partial"
+    assert summary.exit_code == 1
+    assert [(f.run_id, "broken upstream" in f.reason) for f in summary.failures] == [("a", True)]
+    got = points(s.db)
+    assert {p for p in source.truth_points() if p[0] == "b"} <= got
+    assert not any(p[0] == "a" for p in got)
+    source.fail_runs.clear()
+    assert pull(s, sources=[source]).status == "ok"
+    assert points(s.db) == source.truth_points()
+
+
+@pytest.mark.parametrize("crash_at", [1, 2])
+def test_crash_mid_pull_then_resume_is_exact(tmp_path, source, crash_at):
+    s = settings(tmp_path, workers=1)
+    pull(s, sources=[source])
+    source.runs["b"].grow(10)
+    source.runs["a"].state = "RUNNING"  # resumed: every key is looked at again
+    source.runs["a"].grow(5)
+    source.fail_after = source.calls.get("scalar_points", 0) + crash_at
+    with pytest.raises(KeyboardInterrupt):
+        pull(s, sources=[source])
+    source.fail_after = None
+    pull(s, sources=[source])
+    assert points(s.db) == source.truth_points()
+    with Warehouse(s.db, read_only=True) as wh:
+        statuses = [r[0] for r in wh.rows("SELECT status FROM sync_log ORDER BY id")]
+    assert statuses == ["ok", "failed", "ok"]
+
+
+def test_full_reconciles(tmp_path, source):
+    s = settings(tmp_path)
+    pull(s, sources=[source])
+    source.runs["a"].series["loss"][3] = (3, -1.0)  # upstream rewrote a point
+    pull(s, sources=[source])
+    assert (("a", "loss", 3, -1.0)) not in points(s.db)
+    pull(settings(tmp_path, full=True), sources=[source])
+    assert points(s.db) == source.truth_points()
