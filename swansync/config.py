@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -289,6 +289,10 @@ def load_settings(
             continue
         if key == "api_key" and isinstance(value, str):
             value = Secret(value)
+        if key in {"db", "serving"} and isinstance(value, str):
+            value = Path(value)
+        if key == "logdirs":
+            value = tuple(Path(v) for v in value)
         if isinstance(value, list):
             value = tuple(value)
         values[key] = value
@@ -321,6 +325,3 @@ def describe_targets(settings: Settings) -> list[str]:
 def has_targets(settings: Settings) -> bool:
     return bool(describe_targets(settings))
 
-
-def sequence(value: Sequence[str] | None) -> tuple[str, ...]:
-    return tuple(value or ())
