@@ -224,9 +224,10 @@ class Warehouse:
         if rel is None:
             raise WarehouseError("the statement returned no rows to show (not a query)")
         try:
-            return rel.pl()
+            frame: pl.DataFrame = rel.pl()
         except duckdb.Error as e:
             raise WarehouseError(f"query failed: {e}") from e
+        return frame
 
     def rows(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         return self.con.execute(sql, params or []).fetchall()
