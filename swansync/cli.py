@@ -187,6 +187,10 @@ def pull(
     workers: Annotated[
         int | None, typer.Option("--workers", help="Concurrent fetches (default 4).")
     ] = None,
+    source_name: Annotated[
+        str | None,
+        typer.Option("--source-name", help="Value of the `source` column (default: host[:port])."),
+    ] = None,
     as_json: JsonOpt = False,
     config: ConfigOpt = None,
 ) -> None:
@@ -207,6 +211,7 @@ def pull(
         system=system,
         filters=filter_,
         workers=workers,
+        source_name=source_name,
     )
     stop = threading.Event()
     if err.is_terminal and not as_json:
