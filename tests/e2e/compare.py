@@ -1,0 +1,169 @@
+"""Compare a warehouse with the simulator's truth, table by table (NaN == NaN)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from swansync.warehouse import Warehouse
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return (math.isnan(a) and math.isnan(b)) or a == b
+    return bool(a == b)
+
+
+def _norm_json(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def _rows(
+    frame_cols: dict[str, list[Any]], key: tuple[str, ...]
+) -> dict[tuple[Any, ...], dict[str, Any]]:
+    n = len(next(iter(frame_cols.values()))) if frame_cols else 0
+    out: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for i in range(n):
+        row = {c: v[i] for c, v in frame_cols.items()}
+        out[tuple(row[k] for k in key)] = row
+    return out
+
+
+def _diff(
+    table: str,
+    want: dict[tuple[Any, ...], dict[str, Any]],
+    got: dict[tuple[Any, ...], dict[str, Any]],
+    columns: list[str],
+    limit: int = 8,
+) -> list[str]:
+    problems: list[str] = []
+    for k in sorted(set(want) - set(got), key=repr)[:limit]:
+        problems.append(f"{table}: missing {k}")
+    for k in sorted(set(got) - set(want), key=repr)[:limit]:
+        problems.append(f"{table}: unexpected {k}")
+    for k in sorted(set(want) & set(got), key=repr):
+        for c in columns:
+            if not _same(want[k][c], got[k][c]):
+                problems.append(f"{table} {k} {c}: want {want[k][c]!r}, got {got[k][c]!r}")
+                if len(problems) > limit * 3:
+                    return problems
+    return problems
+
+
+def _query(wh: Warehouse, sql: str, source: str) -> dict[str, list[Any]]:
+    frame = wh.query(sql, [source])
+    return {c: frame.get_column(c).to_list() for c in frame.columns}
+
+
+def compare(db: Path, truth: dict[str, dict[str, list[Any]]], source: str) -> list[str]:
+    """Every difference between the warehouse (rows of ``source``) and the truth; [] if equal."""
+    problems: list[str] = []
+    with Warehouse(db, read_only=True) as wh:
+        got = _query(wh, "SELECT * FROM projects WHERE source = ?", source)
+        cols = [
+            "project_id",
+            "workspace",
+            "name",
+            "description",
+            "visibility",
+            "labels",
+            "run_count",
+            "created_at",
+            "updated_at",
+        ]
+        problems += _diff(
+            "projects", _rows(truth["projects"], ("project",)), _rows(got, ("project",)), cols
+        )
+
+        got = _query(
+            wh, "SELECT *, deleted_at IS NOT NULL AS deleted FROM runs WHERE source = ?", source
+        )
+        got["config"] = [_norm_json(c) for c in got["config"]]
+        got["metadata"] = [_norm_json(c) for c in got["metadata"]]
+        want_runs = dict(truth["runs"])
+        cols = [
+            "slug",
+            "name",
+            "description",
+            "state",
+            "cluster",
+            "job",
+            "labels",
+            "username",
+            "created_at",
+            "finished_at",
+            "config",
+            "metadata",
+            "requirements",
+            "conda",
+            "pinned",
+            "root_project_id",
+            "root_run_id",
+            "deleted",
+        ]
+        problems += _diff(
+            "runs", _rows(want_runs, ("project", "run_id")), _rows(got, ("project", "run_id")), cols
+        )
+
+        got = _query(wh, "SELECT * FROM run_config WHERE source = ?", source)
+        got["value"] = [_norm_json(v) for v in got["value"]]
+        want = dict(truth["run_config"])
+        want["value"] = [_norm_json(v) for v in want["value"]]
+        problems += _diff(
+            "run_config",
+            _rows(want, ("run_id", "key")),
+            _rows(got, ("run_id", "key")),
+            ["value", "value_double", "value_text", "value_bool"],
+        )
+
+        got = _query(wh, "SELECT * FROM metric_keys WHERE source = ?", source)
+        problems += _diff(
+            "metric_keys",
+            _rows(truth["metric_keys"], ("run_id", "key")),
+            _rows(got, ("run_id", "key")),
+            ["kind", "class"],
+        )
+
+        got = _query(wh, "SELECT * FROM summaries WHERE source = ?", source)
+        problems += _diff(
+            "summaries",
+            _rows(truth["summaries"], ("run_id", "key")),
+            _rows(got, ("run_id", "key")),
+            ["last_step", "last_value", "min_value", "min_step", "max_value", "max_step"],
+        )
+
+        if "metrics" in truth:
+            problems += compare_points(wh, truth["metrics"], source)
+    return problems
+
+
+def compare_points(wh: Warehouse, want_cols: dict[str, list[Any]], source: str) -> list[str]:
+    """Points compared with polars joins (fast on large worlds)."""
+    want = pl.DataFrame(want_cols).select("run_id", "key", "step", "value", "ts")
+    got = wh.query("SELECT run_id, key, step, value, ts FROM metrics WHERE source = ?", [source])
+    problems: list[str] = []
+    dupes = got.group_by("run_id", "key", "step").len().filter(pl.col("len") > 1)
+    if dupes.height:
+        problems.append(f"metrics: {dupes.height} duplicated (run, key, step), e.g. {dupes.row(0)}")
+    on = ["run_id", "key", "step"]
+    missing = want.join(got, on=on, how="anti")
+    extra = got.join(want, on=on, how="anti")
+    if missing.height:
+        problems.append(f"metrics: {missing.height} missing points, e.g. {missing.head(3).rows()}")
+    if extra.height:
+        problems.append(f"metrics: {extra.height} unexpected points, e.g. {extra.head(3).rows()}")
+    both = want.join(got, on=on, suffix="_got")
+    bad = both.filter(
+        ~(
+            (pl.col("value") == pl.col("value_got"))
+            | (pl.col("value").is_nan() & pl.col("value_got").is_nan())
+        )
+        | (pl.col("ts").dt.epoch("ms") != pl.col("ts_got").dt.epoch("ms"))
+    )
+    if bad.height:
+        problems.append(f"metrics: {bad.height} points differ, e.g. {bad.head(3).rows()}")
+    return problems

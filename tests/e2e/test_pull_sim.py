@@ -1,0 +1,69 @@
+"""`swansync pull` against the simulated cloud: exactness, no-op cost, time, faults, failures."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from swansync.errors import AuthError
+from swansync.sim import Faults
+from swansync.sync import pull
+
+from .compare import compare
+from .conftest import settings_for
+
+
+def run_list_pages(sim) -> int:
+    return sum(math.ceil(max(1, len(sim.world.runs(p))) / 100) for p in sim.world.projects())
+
+
+def test_small_world_mirrors_exactly(sim_small, tmp_path):
+    s = settings_for(sim_small, tmp_path / "w.duckdb")
+    summary = pull(s)
+    assert summary.status == "ok", summary.failures
+    assert compare(s.db, sim_small.world.truth(), "sim") == []
+
+
+def test_second_pull_is_a_cheap_noop(sim_small, tmp_path):
+    s = settings_for(sim_small, tmp_path / "w.duckdb")
+    pull(s)
+    before = sim_small.counters.requests()
+    second = pull(s)
+    used = sim_small.counters.requests() - before
+    projects = len(sim_small.world.projects())
+    assert second.rows["metrics"] == 0
+    # login + one batched summaries call per project + project lookups + run-list pages
+    assert used <= run_list_pages(sim_small) + projects + 1 + projects
+    assert compare(s.db, sim_small.world.truth(), "sim") == []
+
+
+def test_time_moves_and_next_pull_equals_truth(sim_small, tmp_path):
+    s = settings_for(sim_small, tmp_path / "w.duckdb")
+    pull(s)
+    world = sim_small.world
+    for seed in range(3):
+        world.tick(seed)
+        summary = pull(s)
+        assert summary.status == "ok", summary.failures
+        assert compare(s.db, world.truth(), "sim") == [], f"after tick {seed}"
+
+
+def test_faults_are_retried_to_an_exact_result(sim_small, tmp_path):
+    s = settings_for(sim_small, tmp_path / "w.duckdb", retries=8)
+    sim_small.faults = Faults(rate_429=0.07, rate_5xx=0.07, rate_reset=0.06, retry_after=0, seed=3)
+    summary = pull(s)
+    sim_small.faults = Faults()
+    assert summary.status == "ok", summary.failures
+    assert compare(s.db, sim_small.world.truth(), "sim") == []
+
+
+def test_wrong_key_is_an_auth_error_without_the_key(sim_small, tmp_path):
+    from swansync.config import Secret
+
+    s = settings_for(sim_small, tmp_path / "w.duckdb")
+    bad = s.with_overrides(api_key=Secret("x" * 21))
+    with pytest.raises(AuthError) as e:
+        pull(bad)
+    assert "x" * 21 not in str(e.value)
+    assert sim_small.api_key not in str(e.value)
