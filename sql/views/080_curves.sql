@@ -1,0 +1,50 @@
+-- Downsampled curves: N step-buckets per run and key with min/max/mean and first/last step.
+-- Usage: curves(proj, n_buckets := 100, only_keys := NULL, only_runs := NULL)
+-- Answers: small-enough curves to plot thousands of runs: each series' step range
+-- [first_step, last_step] is cut into n_buckets equal-width buckets,
+-- bucket = (step - first_step) * n_buckets // (last_step - first_step + 1), and each non-empty
+-- bucket gives first/last step, points, min/max/mean (NaN ignored) and the value at its last step.
+-- Reads: metrics, runs.
+-- Parameters: proj 'workspace/name'; n_buckets (>= 1); only_keys, a list of metric keys (NULL:
+-- all, system keys included); only_runs, a list of run ids (NULL: all).
+-- Deleted runs: EXCLUDED.
+CREATE OR REPLACE MACRO curves(proj, n_buckets := 100, only_keys := NULL, only_runs := NULL)
+AS TABLE
+WITH checked AS (
+    SELECT CASE WHEN n_buckets IS NULL OR n_buckets < 1
+                THEN error('curves: n_buckets must be >= 1') END AS bad
+),
+points AS (
+    SELECT m.source, m.project, m.run_id, m.key, m.step, m.value
+    FROM metrics AS m
+    SEMI JOIN runs AS r
+        ON r.source = m.source AND r.project = m.project AND r.run_id = m.run_id
+       AND r.deleted_at IS NULL
+    WHERE m.project = proj
+      AND (only_keys IS NULL OR list_contains(only_keys, m.key))
+      AND (only_runs IS NULL OR list_contains(only_runs, m.run_id))
+),
+bounds AS (
+    SELECT source, project, run_id, key, min(step) AS lo, max(step) AS hi
+    FROM points
+    GROUP BY source, project, run_id, key
+),
+bucketed AS (
+    SELECT p.source, p.project, p.run_id, p.key, p.step, p.value,
+           (p.step - b.lo) * CAST(n_buckets AS BIGINT) // (b.hi - b.lo + 1) AS bucket
+    FROM points AS p
+    JOIN bounds AS b USING (source, project, run_id, key)
+)
+SELECT
+    source, project, run_id, key, bucket,
+    min(step) AS first_step,
+    max(step) AS last_step,
+    count(*) AS points,
+    min(value) FILTER (WHERE NOT isnan(value)) AS min,
+    max(value) FILTER (WHERE NOT isnan(value)) AS max,
+    avg(value) FILTER (WHERE NOT isnan(value)) AS mean,
+    arg_max(value, step) AS last_value
+FROM bucketed, checked
+WHERE checked.bad IS NULL
+GROUP BY source, project, run_id, key, bucket
+ORDER BY source, project, run_id, key, bucket;

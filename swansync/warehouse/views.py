@@ -1,0 +1,144 @@
+"""The analysis views and table macros of ``sql/views``: list them, apply them to a warehouse.
+
+Each file ``sql/views/NNN_name.sql`` defines one object named ``name`` (``CREATE OR REPLACE VIEW``
+or ``CREATE OR REPLACE MACRO``; a file may also create helper types the object needs). Its header
+is a block of ``--`` comment lines: the first line is the one-line description that
+``swansync views list`` shows; a macro's ``-- Usage:`` line gives its signature; the rest says
+what the object answers and reads, its parameters and whether it includes deleted runs.
+
+Files are applied in name order inside one transaction, so a reader never sees half a set, and
+applying twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+
+from swansync.errors import WarehouseError
+
+log = logging.getLogger(__name__)
+
+ViewKind = Literal["view", "macro"]
+
+_FILE_NAME = re.compile(r"^(\d+)_([a-z][a-z0-9_]*)\.sql$")
+_CREATE = re.compile(
+    r"^\s*CREATE\s+OR\s+REPLACE\s+(?:TEMP\s+|TEMPORARY\s+)?(VIEW|MACRO)\s+([A-Za-z_][A-Za-z0-9_]*)",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def _locate_views_dir() -> Path:
+    """``sql/views`` beside the package in a checkout, else under ``<prefix>/share`` (wheel)."""
+    checkout = Path(__file__).resolve().parents[2] / "sql" / "views"
+    if checkout.is_dir():
+        return checkout
+    installed = Path(sys.prefix) / "share" / "swansync" / "sql" / "views"
+    if installed.is_dir():
+        return installed
+    return checkout
+
+
+VIEWS_DIR: Path = _locate_views_dir()
+
+
+@dataclass(frozen=True)
+class ViewInfo:
+    """One analysis object: its name, whether it is a view or a table macro, what it answers."""
+
+    name: str
+    kind: ViewKind
+    description: str
+    file: Path
+    usage: str  # how to call it: the view name, or the macro's signature from "-- Usage:"
+
+
+def _header(text: str) -> list[str]:
+    lines: list[str] = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped.startswith("--"):
+            break
+        lines.append(stripped[2:].strip())
+    return lines
+
+
+def _parse(path: Path) -> tuple[ViewInfo, str]:
+    m = _FILE_NAME.match(path.name)
+    if not m:
+        raise WarehouseError(f"view file {path.name!r} must be named NNN_name.sql (lower case)")
+    name = m.group(2)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise WarehouseError(f"cannot read view file {str(path)!r}: {e}") from e
+    header = _header(text)
+    if not header or not header[0]:
+        raise WarehouseError(f"view file {path.name!r} must start with a '-- description' line")
+    created = [(kind.lower(), obj) for kind, obj in _CREATE.findall(text)]
+    if not created:
+        raise WarehouseError(f"view file {path.name!r} creates no view or macro")
+    names = {obj.lower() for _, obj in created}
+    if names != {name}:
+        raise WarehouseError(
+            f"view file {path.name!r} must create exactly one object named {name!r}, "
+            f"found {sorted(names)}"
+        )
+    kind: ViewKind = "view" if created[0][0] == "view" else "macro"
+    usage = next((h[6:].strip() for h in header if h.lower().startswith("usage:")), name)
+    info = ViewInfo(name=name, kind=kind, description=header[0], file=path, usage=usage)
+    return info, text
+
+
+def _files(directory: Path) -> list[Path]:
+    if not directory.is_dir():
+        raise WarehouseError(f"views folder {str(directory)!r} does not exist")
+    files = sorted(directory.glob("*.sql"))
+    numbers = [p.name.split("_", 1)[0] for p in files]
+    if len(set(numbers)) != len(numbers):
+        raise WarehouseError(f"duplicate view numbers in {str(directory)!r}")
+    return files
+
+
+def list_views(directory: Path = VIEWS_DIR) -> list[ViewInfo]:
+    """Every view and macro in ``directory``, in the order they are applied."""
+    return [_parse(path)[0] for path in _files(directory)]
+
+
+def apply_views(con: duckdb.DuckDBPyConnection, directory: Path = VIEWS_DIR) -> list[str]:
+    """(Re)create every view and macro of ``directory`` on ``con``; returns their names in order.
+
+    Runs in one transaction (call it outside any open transaction): either every object is
+    replaced or, when one fails, none is and :class:`WarehouseError` names the file. The warehouse
+    tables must exist (apply the schema migrations first). Helper enum types (the run table's
+    column lists) are rebuilt from the data, so call it again after each pull.
+    """
+    parsed = [_parse(path) for path in _files(directory)]
+    try:
+        con.execute("BEGIN TRANSACTION")
+    except duckdb.Error as e:
+        raise WarehouseError(f"cannot start a transaction to apply views: {e}") from e
+    current = ""
+    try:
+        for info, text in parsed:
+            current = info.file.name
+            con.execute(text)
+    except duckdb.Error as e:
+        con.execute("ROLLBACK")
+        raise WarehouseError(f"cannot apply view file {current!r}: {e}") from e
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+    names = [info.name for info, _ in parsed]
+    log.info("applied %d views and macros", len(names))
+    return names
+
+
+__all__ = ["VIEWS_DIR", "ViewInfo", "ViewKind", "apply_views", "list_views"]
