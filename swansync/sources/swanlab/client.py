@@ -1,0 +1,270 @@
+"""A small, thread-safe client for the SwanLab OpenAPI: login, JSON calls, error mapping and
+cookie-less downloads. Endpoint knowledge lives in :mod:`.source`; this module knows transport.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import logging
+from typing import Any
+from urllib.parse import urljoin
+
+import requests
+
+from swansync.errors import ApiError, AuthError, DataError, FatalApiError, RetriableApiError
+from swansync.http import RETRY_STATUSES, Accounting, make_session, redact, register_secret
+from swansync.sources.base import Counters
+from swansync.sources.swanlab import auth
+
+log = logging.getLogger(__name__)
+
+try:
+    _VERSION = importlib.metadata.version("swansync")
+except importlib.metadata.PackageNotFoundError:  # running from a source tree
+    _VERSION = "dev"
+
+# The protocol level we speak (spec 2.2, U2): sent like the SDK does, harmless if ignored.
+SDK_VERSION = "0.10.3"
+DOWNLOAD_TIMEOUT = 120.0
+
+
+class SwanLabClient:
+    """JSON over HTTP against ``<api_host>/api`` with the session cookie on data calls only.
+
+    Safe to share between threads: ``requests.Session`` pools connections per thread-safe
+    urllib3 pool, and the login is serialised by a lock.
+    """
+
+    def __init__(
+        self,
+        api_host: str,
+        api_key: str,
+        *,
+        timeout: float = 60,
+        retries: int = 5,
+        backoff: float = 0.5,
+        max_retry_after: float = 60,
+        session: requests.Session | None = None,
+        counters: Counters | None = None,
+    ) -> None:
+        self.api_host = api_host.rstrip("/")
+        self.base = self.api_host + "/api"
+        self._key = api_key
+        register_secret(api_key)
+        self.timeout = timeout
+        self.http = session or make_session(
+            timeout=timeout,
+            retries=retries,
+            backoff=backoff,
+            max_retry_after=max_retry_after,
+            user_agent=f"swansync/{_VERSION}",
+        )
+        self.accounting = Accounting(counters)
+        self._auth = auth.SessionHolder()
+        self._generation = 0
+
+    def __repr__(self) -> str:
+        return f"SwanLabClient(api_host={self.api_host!r})"
+
+    # -- login -----------------------------------------------------------------------------
+
+    def login(self) -> auth.Session:
+        """Exchange the API key for a session (spec 2.1), falling back to /auth/verify."""
+        with self._auth.lock:
+            return self._login_locked()
+
+    def _login_locked(self) -> auth.Session:
+        self._generation += 1
+        route = "POST /login/api_key"
+        resp = self._send(
+            "POST",
+            self.base + "/login/api_key",
+            route=route,
+            headers={"authorization": self._key, "X-SwanLab-SDK-Version": SDK_VERSION},
+        )
+        if resp.status_code in (404, 405):
+            session = self._verify_locked()
+        elif 200 <= resp.status_code < 300:
+            session = auth.session_from_login(
+                self._json(resp, "the login answer", route), self._generation
+            )
+        elif resp.status_code in (401, 403):
+            raise auth.refused(resp.status_code, self.api_host)
+        else:
+            raise self._error(resp, route, "login")
+        self._auth.current = session
+        log.debug("logged in to %s as %s", self.api_host, session.username)
+        return session
+
+    def _verify_locked(self) -> auth.Session:
+        route = "GET /auth/verify"
+        resp = self._send(
+            "GET",
+            self.base + "/auth/verify",
+            route=route,
+            headers={"Authorization": f"ApiKey {self._key}", "X-SwanLab-SDK-Version": SDK_VERSION},
+        )
+        if resp.status_code in (401, 403):
+            raise auth.refused(resp.status_code, self.api_host)
+        if resp.status_code == 404:
+            raise AuthError(
+                f"{self.api_host} offers no SwanLab login route (/api/login/api_key): "
+                "is this a SwanLab API host? check --host / SWANLAB_API_HOST"
+            )
+        if not 200 <= resp.status_code < 300:
+            raise self._error(resp, route, "login")
+        return auth.session_from_verify(
+            self._json(resp, "the verify answer", route), self._key, self._generation
+        )
+
+    def _session(self) -> auth.Session:
+        """The current session, logging in first or refreshing when < 7 days remain."""
+        current = self._auth.current
+        if current is not None and not current.needs_refresh(self._auth.now()):
+            return current
+        with self._auth.lock:
+            current = self._auth.current
+            if current is None:
+                return self._login_locked()
+            if current.needs_refresh(self._auth.now()):
+                try:
+                    return self._login_locked()
+                except RetriableApiError as e:
+                    log.warning("session refresh failed, going on with the old one: %s", e)
+            return current
+
+    def _relogin_after_401(self, stale: auth.Session) -> auth.Session:
+        with self._auth.lock:
+            current = self._auth.current
+            if current is not None and current.generation != stale.generation:
+                return current  # another thread already logged in again
+            return self._login_locked()
+
+    # -- requests --------------------------------------------------------------------------
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        route: str,
+        headers: dict[str, str] | None = None,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+        timeout: float | None = None,
+    ) -> requests.Response:
+        data = None
+        hdrs = dict(headers or {})
+        if body is not None:
+            data = json.dumps(body, allow_nan=False).encode()
+            hdrs["Content-Type"] = "application/json"
+        try:
+            resp = self.http.request(
+                method,
+                url,
+                params=params,
+                data=data,
+                headers=hdrs,
+                timeout=timeout or self.timeout,
+                allow_redirects=True,
+                hooks=self.accounting.hook(route),
+            )
+        except requests.RequestException as e:
+            reason = redact(str(e).splitlines()[0] if str(e) else type(e).__name__)
+            raise RetriableApiError(
+                f"{route}: no answer from {self.api_host} after retries ({type(e).__name__}: "
+                f"{reason[:300]})",
+                route=route,
+            ) from None
+        return resp
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        route: str,
+        what: str,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+    ) -> Any:
+        """One JSON call to ``{API}{path}`` with the session; the parsed body. Errors:
+        401 after one re-login -> AuthError; 429/5xx after retries -> RetriableApiError;
+        other 4xx -> FatalApiError (``status`` set, 404 included); bad JSON -> DataError."""
+        session = self._session()
+        resp = self._send(
+            method,
+            self.base + path,
+            route=route,
+            headers=dict(session.headers),
+            params=params,
+            body=body,
+        )
+        if resp.status_code == 401:
+            log.info("%s answered 401; logging in again once", route)
+            session = self._relogin_after_401(session)
+            resp = self._send(
+                method,
+                self.base + path,
+                route=route,
+                headers=dict(session.headers),
+                params=params,
+                body=body,
+            )
+            if resp.status_code == 401:
+                raise AuthError(
+                    f"SwanLab at {self.api_host} refused the session for {route} (HTTP 401) even "
+                    "after a fresh login: run `swanlab login` or set SWANLAB_API_KEY"
+                )
+        if not 200 <= resp.status_code < 300:
+            raise self._error(resp, route, what)
+        return self._json(resp, what, route)
+
+    def download(self, url: str, *, route: str, what: str) -> bytes:
+        """GET a presigned (or relative) URL with NO session cookie or key; the raw bytes.
+        Any non-2xx is an ApiError (the SDK silently returns nothing there)."""
+        full = (
+            urljoin(self.api_host + "/", url)
+            if not url.lower().startswith(("http://", "https://"))
+            else url
+        )
+        resp = self._send("GET", full, route=route, timeout=max(self.timeout, DOWNLOAD_TIMEOUT))
+        if not 200 <= resp.status_code < 300:
+            raise self._error(resp, route, what)
+        return resp.content
+
+    # -- errors ----------------------------------------------------------------------------
+
+    def _json(self, resp: requests.Response, what: str, route: str) -> Any:
+        try:
+            body = resp.json()
+        except ValueError:
+            raise DataError(
+                f"{what}: {route} answered {resp.status_code} with a body that is not JSON"
+            ) from None
+        if body is None:
+            raise DataError(f"{what}: {route} answered JSON null")
+        return body
+
+    def _error(self, resp: requests.Response, route: str, what: str) -> ApiError:
+        code: Any = None
+        message: Any = None
+        try:
+            body = resp.json()
+            if isinstance(body, dict):
+                code, message = body.get("code"), body.get("message")
+        except ValueError:
+            pass
+        trace = resp.headers.get("traceid") or resp.headers.get("x-trace-id")
+        parts = [f"{what}: {route} failed with HTTP {resp.status_code}"]
+        if code is not None or message is not None:
+            parts.append(f"[{code}] {message}" if code is not None else str(message))
+        if trace:
+            parts.append(f"trace id {trace}")
+        text = redact(" | ".join(str(p) for p in parts))[:1000]
+        cls = RetriableApiError if resp.status_code in RETRY_STATUSES else FatalApiError
+        return cls(text, status=resp.status_code, route=route)
+
+    def close(self) -> None:
+        self.http.close()

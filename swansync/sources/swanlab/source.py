@@ -1,0 +1,480 @@
+"""The SwanLab OpenAPI as a :class:`~swansync.sources.base.Source` (cloud or self-hosted)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, TypeVar
+from urllib.parse import quote, urlsplit
+
+import requests
+
+from swansync.errors import ApiError, ConfigError, DataError, FatalApiError, NotFoundError
+from swansync.filters import matches, to_swanlab
+from swansync.sources.base import (
+    Counters,
+    CsvPoints,
+    MetricKeyRecord,
+    Points,
+    ProjectRecord,
+    RunFilter,
+    RunRecord,
+    SummaryRecord,
+)
+from swansync.sources.swanlab import parse
+from swansync.sources.swanlab.client import SwanLabClient
+from swansync.sources.swanlab.credentials import normalize_host, web_host_for
+from swansync.sources.swanlab.paging import iter_cursor, iter_pages
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 100  # in the SDK's whitelist; the documented server maximum
+SUMMARY_CHUNK = 500
+EXPORT_KEYS = 16
+KEY_PAGE = 2000
+SYSTEM_PREFIX = "__swanlab__"
+
+T = TypeVar("T")
+
+
+def _seg(value: str) -> str:
+    return quote(value, safe="")
+
+
+def _chunks(items: Sequence[T], n: int) -> Iterator[Sequence[T]]:
+    for i in range(0, len(items), n):
+        yield items[i : i + n]
+
+
+def _find_url(body: Any) -> str | None:
+    """The download URL of a legacy ``column/csv`` answer: ``{url}``, or nested under a list
+    or a ``data`` key (0.8.x)."""
+    if isinstance(body, str):
+        return body if body else None
+    if isinstance(body, dict):
+        if isinstance(body.get("url"), str) and body["url"]:
+            return str(body["url"])
+        for value in body.values():
+            found = _find_url(value) if isinstance(value, dict | list) else None
+            if found:
+                return found
+    if isinstance(body, list):
+        for item in body:
+            found = _find_url(item)
+            if found:
+                return found
+    return None
+
+
+class SwanLabSource:
+    """Projects, runs, summaries, metric keys and full-resolution scalars from SwanLab.
+
+    Thread-safe: worker threads may call every method concurrently.
+    """
+
+    def __init__(
+        self,
+        api_host: str,
+        api_key: str,
+        *,
+        web_host: str | None = None,
+        name: str | None = None,
+        include_system: bool = True,
+        timeout: float = 60,
+        retries: int = 5,
+        backoff: float = 0.5,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.api_host = normalize_host(api_host)
+        self.web_host = normalize_host(web_host) if web_host else web_host_for(self.api_host)
+        self.name = name or urlsplit(self.api_host).netloc
+        self.include_system = include_system
+        self.counters = Counters()
+        self.client = SwanLabClient(
+            self.api_host,
+            api_key,
+            timeout=timeout,
+            retries=retries,
+            backoff=backoff,
+            session=session,
+            counters=self.counters,
+        )
+        self._legacy_export = False
+
+    def __repr__(self) -> str:
+        return f"SwanLabSource(name={self.name!r}, api_host={self.api_host!r})"
+
+    # -- projects --------------------------------------------------------------------------
+
+    def _not_found(self, e: FatalApiError, kind: str, name: str) -> Exception:
+        if e.status in (403, 404):
+            why = "not found" if e.status == 404 else "not visible to this API key"
+            return NotFoundError(
+                f"{kind} '{name}' {why} on {self.api_host} (HTTP {e.status}): check the name "
+                "and that the logged-in user can see it"
+            )
+        return e
+
+    def project(self, path: str) -> ProjectRecord:
+        """One project by ``ws/proj`` (a leading ``/`` or ``@`` is ignored)."""
+        try:
+            ws, pname = parse.split_path(path)
+        except DataError:
+            raise ConfigError(f"bad project {path!r}: expected 'workspace/project'") from None
+        try:
+            body = self.client.call(
+                "GET",
+                f"/project/{_seg(ws)}/{_seg(pname)}",
+                route="GET /project/{ws}/{proj}",
+                what=f"project '{ws}/{pname}'",
+            )
+        except FatalApiError as e:
+            raise self._not_found(e, "project", f"{ws}/{pname}") from None
+        if isinstance(body, dict) and not body.get("path"):
+            body = {**body, "path": f"{ws}/{pname}"}
+        return parse.project_record(body, self.web_host, fallback_ws=ws)
+
+    def workspace_projects(self, workspace: str) -> list[ProjectRecord]:
+        """Every project of a workspace (all pages, oldest first so pages do not shift)."""
+        ws = parse.normalize_path(workspace)
+        if not ws or "/" in ws:
+            raise ConfigError(f"bad workspace {workspace!r}: expected a user or team name")
+
+        def fetch(page: int) -> Any:
+            return self.client.call(
+                "GET",
+                f"/project/{_seg(ws)}",
+                params={"page": page, "size": PAGE_SIZE, "sort": "create", "detail": "True"},
+                route="GET /project/{ws}",
+                what=f"projects of workspace '{ws}'",
+            )
+
+        try:
+            items = list(
+                iter_pages(
+                    fetch, what=f"projects of '{ws}'", size=PAGE_SIZE, route="GET /project/{ws}"
+                )
+            )
+        except FatalApiError as e:
+            raise self._not_found(e, "workspace", ws) from None
+        out: dict[str, ProjectRecord] = {}
+        for item in items:
+            rec = parse.project_record(item, self.web_host, fallback_ws=ws)
+            out.setdefault(rec["project"], rec)
+        return list(out.values())
+
+    def resolve_targets(
+        self, projects: Sequence[str], workspaces: Sequence[str]
+    ) -> list[ProjectRecord]:
+        out: dict[str, ProjectRecord] = {}
+        for path in projects:
+            rec = self.project(path)
+            out.setdefault(rec["project"], rec)
+        for ws in workspaces:
+            for rec in self.workspace_projects(ws):
+                out.setdefault(rec["project"], rec)
+        return list(out.values())
+
+    # -- runs ------------------------------------------------------------------------------
+
+    def _runs_path(self, project: ProjectRecord) -> str:
+        return f"/project/{_seg(project['workspace'])}/{_seg(project['name'])}/runs"
+
+    def list_runs(
+        self, project: ProjectRecord, filters: Sequence[RunFilter] = ()
+    ) -> Iterator[RunRecord]:
+        proj = project["project"]
+        try:
+            raw = self._shows(project, filters) if filters else list(self._paged_runs(project))
+        except FatalApiError as e:
+            raise self._not_found(e, "project", proj) from None
+        seen: set[str] = set()
+        runs: list[RunRecord] = []
+        for obj in raw:
+            rec = parse.run_record(obj, project, self.web_host, detail=False)
+            if rec["run_id"] not in seen:
+                seen.add(rec["run_id"])
+                runs.append(rec)
+        if filters:
+            runs = self._client_filter(project, runs, filters)
+        yield from runs
+
+    def _paged_runs(self, project: ProjectRecord) -> Iterator[dict[str, Any]]:
+        path = self._runs_path(project)
+
+        def fetch(page: int) -> Any:
+            return self.client.call(
+                "GET",
+                path,
+                params={"page": page, "size": PAGE_SIZE},
+                route="GET /project/{ws}/{proj}/runs",
+                what=f"runs of project '{project['project']}'",
+            )
+
+        return iter_pages(
+            fetch,
+            what=f"runs of '{project['project']}'",
+            size=PAGE_SIZE,
+            route="GET /project/{ws}/{proj}/runs",
+        )
+
+    def _shows(self, project: ProjectRecord, filters: Sequence[RunFilter]) -> list[Any]:
+        items = [item for item in (to_swanlab(f) for f in filters) if item is not None]
+        body = self.client.call(
+            "POST",
+            self._runs_path(project) + "/shows",
+            body={"filters": items, "groups": [], "sorts": []},
+            route="POST /project/{ws}/{proj}/runs/shows",
+            what=f"filtered runs of project '{project['project']}'",
+        )
+        return list(parse.flatten_runs(body))
+
+    def _client_filter(
+        self, project: ProjectRecord, runs: list[RunRecord], filters: Sequence[RunFilter]
+    ) -> list[RunRecord]:
+        latest: Mapping[str, list[SummaryRecord]] = {}
+        if any(f.field.startswith("metric.") for f in filters) and runs:
+            latest = self.summaries(project, runs)
+        kept = []
+        for run in runs:
+            metrics = (
+                {s["key"]: s["last_value"] for s in latest.get(run["run_id"], [])}
+                if run["run_id"] in latest
+                else None
+            )
+            if all(matches(run, f, metrics) for f in filters):
+                kept.append(run)
+        return kept
+
+    def run_detail(self, project: ProjectRecord, run: RunRecord) -> RunRecord:
+        body = self.client.call(
+            "GET",
+            f"{self._runs_path(project)}/{_seg(run['run_id'])}",
+            route="GET /project/{ws}/{proj}/runs/{cuid}",
+            what=f"run {run['run_id']!r} of project '{project['project']}'",
+        )
+        rec = parse.run_record(body, project, self.web_host, detail=True)
+        # Keep the list's marker: the sync compares it with the next listing, not a detail.
+        rec["change_marker"] = run["change_marker"]
+        return rec
+
+    # -- metric store refs -----------------------------------------------------------------
+
+    def _ref(
+        self, project: ProjectRecord, run: RunRecord, *, for_keys: bool = False
+    ) -> dict[str, Any]:
+        pid = run["project_id"] or project["project_id"]
+        if not pid:
+            raise DataError(f"project '{project['project']}' has no cuid; metric calls need it")
+        ref: dict[str, Any] = {
+            "projectId": pid,
+            "experimentId": run["run_id"],
+            "createdAt": parse.created_seconds(run),
+        }
+        if run["root_run_id"]:
+            root_pid = run["root_project_id"] or pid
+            if for_keys:  # cloned runs list keys under the original (spec 3.1 rule 5)
+                ref["projectId"], ref["experimentId"] = root_pid, run["root_run_id"]
+            else:
+                ref["rootProId"], ref["rootExpId"] = root_pid, run["root_run_id"]
+        return ref
+
+    # -- summaries -------------------------------------------------------------------------
+
+    def summaries(
+        self, project: ProjectRecord, runs: Sequence[RunRecord]
+    ) -> Mapping[str, list[SummaryRecord]]:
+        out: dict[str, list[SummaryRecord]] = {}
+        usable: list[tuple[RunRecord, dict[str, Any]]] = []
+        for run in runs:
+            try:
+                usable.append((run, self._ref(project, run)))
+            except DataError as e:
+                log.warning("no summary for %s: %s", run["run_id"], e)
+        for chunk in _chunks(usable, SUMMARY_CHUNK):
+            body = self.client.call(
+                "POST",
+                "/house/metrics/summaries",
+                body={"experiments": [ref for _, ref in chunk]},
+                route="POST /house/metrics/summaries",
+                what=f"summaries of {len(chunk)} run(s) of project '{project['project']}'",
+            )
+            if isinstance(body, list) and len(chunk) == 1 and body and isinstance(body[0], dict):
+                body = (
+                    body[0]
+                    if chunk[0][0]["run_id"] in body[0]
+                    else {chunk[0][0]["run_id"]: body[0]}
+                )
+            if not isinstance(body, dict):
+                raise DataError(
+                    f"summaries of project '{project['project']}': expected an object keyed by "
+                    f"run id, got {type(body).__name__}"
+                )
+            for run, _ in chunk:
+                recs = parse.summary_records(
+                    project["project"], run["run_id"], body.get(run["run_id"])
+                )
+                if not self.include_system:
+                    recs = [r for r in recs if not r["key"].startswith(SYSTEM_PREFIX)]
+                out[run["run_id"]] = recs
+        return out
+
+    # -- keys ------------------------------------------------------------------------------
+
+    def _keys(self, project: ProjectRecord, run: RunRecord, kind: str) -> list[str]:
+        ref = self._ref(project, run, for_keys=True)
+        route = f"POST /house/metrics/{kind}/keys"
+
+        def fetch(cursor: str) -> Any:
+            return self.client.call(
+                "POST",
+                f"/house/metrics/{kind}/keys",
+                body={"experiments": [ref], "limit": KEY_PAGE, "cursor": cursor},
+                route=route,
+                what=f"{kind} keys of run {run['run_id']!r}",
+            )
+
+        keys: dict[str, None] = {}
+        for item in iter_cursor(fetch, what=f"{kind} keys of run {run['run_id']!r}", route=route):
+            key = item.get("key") if isinstance(item, dict) else item
+            if not isinstance(key, str):
+                raise DataError(f"{kind} keys of run {run['run_id']!r}: {item!r} is not a key")
+            keys[key] = None
+        return list(keys)
+
+    def metric_keys(self, project: ProjectRecord, run: RunRecord) -> list[MetricKeyRecord]:
+        proj, rid = project["project"], run["run_id"]
+        out: list[MetricKeyRecord] = []
+        for key in self._keys(project, run, "scalar"):
+            system = key.startswith(SYSTEM_PREFIX)
+            if system and not self.include_system:
+                continue
+            out.append(
+                MetricKeyRecord(
+                    project=proj,
+                    run_id=rid,
+                    key=key,
+                    kind="SCALAR",
+                    klass="SYSTEM" if system else "CUSTOM",
+                )
+            )
+        try:
+            media = self._keys(project, run, "media")
+        except FatalApiError as e:
+            if e.status != 404:
+                raise
+            log.debug("no media key route on %s; assuming no media keys", self.api_host)
+            media = []
+        for key in media:
+            out.append(
+                MetricKeyRecord(project=proj, run_id=rid, key=key, kind="MEDIA", klass="CUSTOM")
+            )
+        return out
+
+    # -- points ----------------------------------------------------------------------------
+
+    def scalar_points(
+        self,
+        project: ProjectRecord,
+        run: RunRecord,
+        keys: Sequence[str],
+        after_step: Mapping[str, int] | None = None,
+    ) -> Iterator[Points]:
+        """Full series through the CSV export (no server-side range exists, U9: ``after_step``
+        is left to the transform). Falls back to the legacy per-key CSV route on a 404."""
+        if not keys:
+            return
+        if not self._legacy_export:
+            try:
+                yield from self._export_points(project, run, keys)
+                return
+            except _ExportMissing:
+                log.info(
+                    "%s has no scalar export route; using the legacy per-key CSV", self.api_host
+                )
+                self._legacy_export = True
+        yield from self._legacy_points(project, run, keys)
+
+    def _export_points(
+        self, project: ProjectRecord, run: RunRecord, keys: Sequence[str]
+    ) -> Iterator[CsvPoints]:
+        ref = self._ref(project, run)
+        label = run["name"] or run["run_id"]
+        batches = list(_chunks(list(keys), EXPORT_KEYS))
+        cos_keys: list[str] = []
+        for i, batch in enumerate(batches):
+            columns = [{"experimentName": label, **ref, "key": k} for k in batch]
+            try:
+                body = self.client.call(
+                    "POST",
+                    "/house/metrics/scalar/export",
+                    body={"projectId": ref["projectId"], "columns": columns},
+                    route="POST /house/metrics/scalar/export",
+                    what=f"scalar export of run {run['run_id']!r}",
+                )
+            except FatalApiError as e:
+                if e.status == 404 and i == 0:
+                    raise _ExportMissing from None
+                raise
+            cos = body.get("cosKey") if isinstance(body, dict) else None
+            if not isinstance(cos, str) or not cos:
+                raise DataError(f"scalar export of run {run['run_id']!r}: answer has no cosKey")
+            cos_keys.append(cos)
+        urls = self._presign(cos_keys, run)
+        for batch, url in zip(batches, urls, strict=True):
+            data = self.client.download(
+                url, route="GET <presigned csv>", what=f"metric CSV of run {run['run_id']!r}"
+            )
+            yield CsvPoints(
+                project=project["project"], run_id=run["run_id"], keys=tuple(batch), data=data
+            )
+
+    def _presign(self, cos_keys: list[str], run: RunRecord) -> list[str]:
+        body = self.client.call(
+            "POST",
+            "/files/presigned/get",
+            body={"paths": cos_keys},
+            route="POST /files/presigned/get",
+            what=f"download links for run {run['run_id']!r}",
+        )
+        urls = body.get("urls") if isinstance(body, dict) else None
+        if (
+            not isinstance(urls, list)
+            or len(urls) != len(cos_keys)
+            or not all(isinstance(u, str) and u for u in urls)
+        ):
+            raise DataError(
+                f"download links for run {run['run_id']!r}: expected {len(cos_keys)} URL(s)"
+            )
+        return [str(u) for u in urls]
+
+    def _legacy_points(
+        self, project: ProjectRecord, run: RunRecord, keys: Sequence[str]
+    ) -> Iterator[CsvPoints]:
+        for key in keys:
+            body = self.client.call(
+                "GET",
+                f"/experiment/{_seg(run['run_id'])}/column/csv",
+                params={"key": key},
+                route="GET /experiment/{cuid}/column/csv",
+                what=f"CSV of key {key!r} of run {run['run_id']!r}",
+            )
+            url = _find_url(body)
+            if url is None:
+                raise DataError(f"CSV of key {key!r} of run {run['run_id']!r}: no 'url' in answer")
+            data = self.client.download(
+                url, route="GET <legacy csv>", what=f"metric CSV of key {key!r}"
+            )
+            yield CsvPoints(
+                project=project["project"], run_id=run["run_id"], keys=(key,), data=data
+            )
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class _ExportMissing(ApiError):
+    """The export route answered 404: this server predates it."""
+
+    def __init__(self) -> None:
+        super().__init__("scalar export route not found", status=404)
