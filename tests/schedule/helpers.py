@@ -1,0 +1,119 @@
+"""Shared pieces of the schedule/serving tests: fake pulls, a warehouse that changes in
+complete steps, and bounded polling."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from swansync.config import JobConfig, Settings
+from swansync.errors import ApiError
+from swansync.warehouse import Warehouse
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def wait_for(cond: Callable[[], bool], timeout: float = 20.0, what: str = "condition") -> None:
+    """Poll ``cond`` until true; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.01)
+
+
+def job(name: str, every: int = 60, **kw: Any) -> JobConfig:
+    kw.setdefault("projects", (f"ws/{name}",))
+    return JobConfig(name=name, every=every, **kw)
+
+
+def settings(tmp_path: Path, *jobs: JobConfig, **kw: Any) -> Settings:
+    kw.setdefault("db", tmp_path / "w.duckdb")
+    return Settings(jobs=tuple(jobs), apply_views=False, env={}, **kw)
+
+
+@dataclass
+class FakeSummary:
+    id: int | None
+    status: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "status": self.status, "rows": {"metrics": 1}, "failures": []}
+
+
+@dataclass
+class FakePull:
+    """Records calls, measures overlap, can be slow (waits on an event, not a clock) or fail."""
+
+    delay: float = 0.0
+    fail_every: int = 0  # every Nth call raises
+    status: str = "ok"
+    calls: list[tuple[str, ...]] = field(default_factory=list)
+    stops: list[threading.Event | None] = field(default_factory=list)
+    active: int = 0
+    max_active: int = 0
+    release: threading.Event | None = None  # when set, each call blocks until it is set
+    started: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __call__(self, s: Settings, *, stop: threading.Event | None = None) -> FakeSummary:
+        with self._lock:
+            self.active += 1
+            self.max_active = max(self.max_active, self.active)
+            self.calls.append(s.projects)
+            self.stops.append(stop)
+            n = len(self.calls)
+        self.started.set()
+        try:
+            if self.release is not None:
+                self.release.wait(30)
+            elif self.delay:
+                time.sleep(self.delay)  # stands for the work of a pull, not for synchronisation
+            if self.fail_every and n % self.fail_every == 0:
+                raise ApiError(f"upstream broke on call {n}", status=503)
+            return FakeSummary(n, self.status)
+        finally:
+            with self._lock:
+                self.active -= 1
+
+    def count(self, project: str) -> int:
+        with self._lock:
+            return sum(1 for c in self.calls if project in c)
+
+
+def make_ledger(db: Path) -> None:
+    """A warehouse with the real schema plus a view, used to publish changing states."""
+    with Warehouse(db) as wh:
+        wh.migrate()
+        wh.execute(
+            "CREATE OR REPLACE VIEW v_points AS SELECT run_id, count(*) AS n, sum(value) AS total "
+            "FROM metrics GROUP BY run_id"
+        )
+        wh.execute(
+            "CREATE OR REPLACE MACRO points_of(r) AS TABLE SELECT * FROM metrics WHERE run_id = r"
+        )
+
+
+def add_step(wh: Warehouse, i: int, rows: int = 1000) -> None:
+    """One complete change: ``rows`` metric points for run ``r<i>`` plus its bookmark and a
+    sync_log row, in one transaction. After step i: count(metrics) == i * rows."""
+    with wh.transaction():
+        wh.execute(
+            "INSERT INTO metrics SELECT 'src', 'ws/p', ?, 'loss', s, s * 1.0, now() "
+            "FROM range(?) t(s)",
+            [f"r{i}", rows],
+        )
+        wh.execute(
+            "INSERT INTO metric_keys VALUES ('src', 'ws/p', ?, 'loss', 'SCALAR', 'CUSTOM', TRUE, "
+            "?, ?, now())",
+            [f"r{i}", rows - 1, rows],
+        )
+        wh.execute(
+            "INSERT INTO sync_log (id, started_at, finished_at, status) "
+            "VALUES (?, now(), now(), 'ok')",
+            [i],
+        )
