@@ -33,7 +33,7 @@ RETRY_STATUSES: frozenset[int] = frozenset({429, 500, 502, 503, 504})
 # -- redaction -----------------------------------------------------------------------------
 
 _SECRET_QUERY = re.compile(
-    r"(?i)([?&](?:X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token|Signature|sig|q-signature|"
+    r"(?i)((?<![\w-])(?:X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token|Signature|sig|q-signature|"
     r"q-sign-algorithm|q-ak|q-key-time|q-header-list|q-url-param-list|Expires|OSSAccessKeyId|"
     r"x-oss-signature|x-oss-credential|x-cos-security-token|token|access_token|api_key|apikey)=)"
     r"[^&#\s'\"]*"
