@@ -34,7 +34,7 @@ SELECT
     r.created_at,
     r.finished_at,
     CASE WHEN r.finished_at IS NOT NULL AND r.created_at IS NOT NULL
-         THEN epoch(r.finished_at) - epoch(r.created_at) END AS duration_s,
+         THEN (epoch_us(r.finished_at) - epoch_us(r.created_at)) / 1e6 END AS duration_s,
     coalesce(k.metric_keys, 0) AS metric_keys,
     coalesce(k.custom_keys, 0) AS custom_keys,
     coalesce(k.system_keys, 0) AS system_keys,
