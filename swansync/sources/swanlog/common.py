@@ -1,0 +1,121 @@
+"""Facts shared by the two local SwanLab sources (log folder and offline dashboard).
+
+Both read data written by swanboard's database and the SDK's local mode, so they share the status
+codes, the time format, the spellings of non-finite values and the project naming.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from swansync.sources.base import ProjectRecord
+
+LOCAL_WORKSPACE = "local"
+SYSTEM_PREFIX = "__swanlab__"
+
+# swanboard's experiment.status: 1 finished (also "aborted" in 0.10.3), -1 crashed (also "stopped
+# from the UI"), 0 running -- which also means "the process died without finishing": there is no
+# heartbeat, so a SIGKILLed run stays RUNNING upstream and we report it as such.
+STATUS_STATES: dict[int, str] = {1: "FINISHED", -1: "CRASHED", 0: "RUNNING"}
+
+_NONFINITE: dict[str, float] = {
+    "nan": math.nan,
+    "inf": math.inf,  # 0.7.x writes "INF" for +inf AND -inf (the sign is lost upstream)
+    "+inf": math.inf,
+    "-inf": -math.inf,
+    "infinity": math.inf,
+    "+infinity": math.inf,
+    "-infinity": -math.inf,
+}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
+
+
+def state_of(status: Any) -> str | None:
+    """Warehouse state of a swanboard status code (None for a code we do not know)."""
+    try:
+        return STATUS_STATES.get(int(status))
+    except (TypeError, ValueError):
+        return None
+
+
+def parse_time(value: Any) -> datetime | None:
+    """swanboard's ISO-8601 times (``2026-11-23T07:22:55.979153+00:00``) as aware UTC datetimes.
+    A naive time is taken as UTC; anything unparsable is None."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        dt = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+def time_ms(value: Any) -> int | None:
+    """Unix milliseconds of an ISO time string (None when missing or unparsable)."""
+    dt = parse_time(value)
+    return None if dt is None else (dt - _EPOCH) // _MS
+
+
+def to_float(value: Any) -> float | None:
+    """A metric value as a float: numbers and bools as such, the non-finite spellings of both
+    on-disk formats (bare ``NaN``/``Infinity`` tokens already decoded by ``json``; 0.7.x strings
+    ``"NaN"``/``"INF"``) as IEEE values, anything else (text payloads, null) as None."""
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        special = _NONFINITE.get(value.strip().lower())
+        if special is not None:
+            return special
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def is_system_key(key: str) -> bool:
+    return key.startswith(SYSTEM_PREFIX)
+
+
+def project_path(default_name: str, override: str | None) -> tuple[str, str, str]:
+    """``(project, workspace, name)`` for a local project.
+
+    Local data has no workspace, so the project is ``local/<name>`` (the ``ws/name`` form every
+    other source uses, so views that split on ``/`` keep working). ``override`` replaces it: a
+    value with a ``/`` is taken whole (``team/proj``), a bare name gets the ``local/`` prefix.
+    """
+    if override:
+        if "/" in override:
+            ws, _, name = override.partition("/")
+            return override, ws, name
+        return f"{LOCAL_WORKSPACE}/{override}", LOCAL_WORKSPACE, override
+    return f"{LOCAL_WORKSPACE}/{default_name}", LOCAL_WORKSPACE, default_name
+
+
+def project_record(
+    row: dict[str, Any], override: str | None, extra: dict[str, Any] | None = None
+) -> ProjectRecord:
+    """A ProjectRecord from swanboard's project row (same fields in the db and in ``/project``)."""
+    project, ws, name = project_path(str(row.get("name") or "default"), override)
+    raw = {k: v for k, v in row.items() if k != "experiments"}
+    raw.update(extra or {})
+    count = row.get("sum")
+    return {
+        "project": project,
+        "project_id": None if row.get("id") is None else str(row["id"]),
+        "workspace": ws,
+        "name": name,
+        "description": row.get("description") or None,
+        "visibility": None,
+        "labels": [],
+        "run_count": int(count) if isinstance(count, int) else None,
+        "created_at": parse_time(row.get("create_time")),
+        "updated_at": parse_time(row.get("update_time")),
+        "url": None,
+        "raw": raw,
+    }

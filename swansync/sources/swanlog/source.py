@@ -1,0 +1,288 @@
+"""``LogDirSource``: a SwanLab log folder read directly, at full resolution, never modified."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from swansync.errors import DataError
+from swansync.sources.base import (
+    Counters,
+    MetricKeyRecord,
+    Points,
+    ProjectRecord,
+    RunFilter,
+    RunRecord,
+    SeriesPoints,
+    SummaryRecord,
+)
+from swansync.sources.swanlog import files
+from swansync.sources.swanlog.common import (
+    is_system_key,
+    parse_time,
+    project_record,
+    state_of,
+)
+from swansync.sources.swanlog.db import Snapshot, read_snapshot
+
+log = logging.getLogger(__name__)
+
+_ERROR_LOG_LIMIT = 64 * 1024
+
+
+class _Key:
+    __slots__ = ("folder", "kind", "klass")
+
+    def __init__(self, folder: Path, kind: str, klass: str) -> None:
+        self.folder, self.kind, self.klass = folder, kind, klass
+
+
+def _stat_marker(path: Path) -> str:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return "-"
+    return f"{st.st_mtime_ns}:{st.st_size}"
+
+
+class LogDirSource:
+    """A SwanLab log directory (``runs.swanlab`` + ``run-*/`` folders) as a :class:`Source`.
+
+    One folder is one project, named ``local/<project>`` after the database's project row, or
+    ``project_name`` (``ws/name`` taken whole, a bare name prefixed with ``local/``). ``run_id``
+    is the run folder name (``run-20261123_072300-uvda4in3``), the join key between the
+    database and the files, stable across pulls; ``slug`` is the dashboard's experiment id.
+    The warehouse ``source`` is ``logdir:<absolute path>`` unless ``name`` is given.
+    """
+
+    def __init__(
+        self, path: Path | str, *, project_name: str | None = None, name: str | None = None
+    ) -> None:
+        self.path = Path(path).expanduser().resolve()
+        self.project_name = project_name
+        self.name = name or f"logdir:{self.path}"
+        self.counters = Counters()
+        self._snap: Snapshot | None = None
+        self._lock = threading.Lock()
+        self._system_cache: dict[str, tuple[str, dict[str, str]]] = {}
+
+    # -- snapshot --------------------------------------------------------------------------
+
+    def _refresh(self) -> Snapshot:
+        snap = read_snapshot(self.path)
+        self._count("db")
+        with self._lock:
+            self._snap = snap
+        return snap
+
+    def _snapshot(self) -> Snapshot:
+        with self._lock:
+            snap = self._snap
+        return snap if snap is not None else self._refresh()
+
+    def _count(self, route: str, nbytes: int = 0) -> None:
+        with self._lock:
+            c = self.counters
+            c.requests += 1
+            c.bytes += nbytes
+            c.by_route[route] = c.by_route.get(route, 0) + 1
+
+    # -- Source ----------------------------------------------------------------------------
+
+    def resolve_targets(
+        self, projects: Sequence[str], workspaces: Sequence[str]
+    ) -> list[ProjectRecord]:
+        """The folder's one project (``projects``/``workspaces`` name cloud targets, not ours)."""
+        snap = self._refresh()
+        return [project_record(snap.project, self.project_name, {"logdir": str(self.path)})]
+
+    def list_runs(
+        self, project: ProjectRecord, filters: Sequence[RunFilter] = ()
+    ) -> Iterator[RunRecord]:
+        snap = self._refresh()
+        for row in snap.experiments:
+            run = self._run_record(project, row)
+            if run is None:
+                continue
+            if filters:
+                from swansync.filters import matches
+
+                run = self.run_detail(project, run)
+                if not all(matches(run, f) for f in filters):
+                    continue
+            yield run
+
+    def _run_record(self, project: ProjectRecord, row: dict[str, Any]) -> RunRecord | None:
+        run_id = row.get("run_id")
+        if not isinstance(run_id, str) or not run_id or "/" in run_id or run_id.startswith("."):
+            log.warning("%s: experiment %r has no usable run_id; skipped", self.path, row.get("id"))
+            return None
+        run_dir = self.path / run_id
+        marker = "|".join(
+            [
+                str(row.get("status")),
+                str(row.get("update_time")),
+                str(row.get("finish_time")),
+                str(row.get("name")),
+                str(row.get("description")),
+                _stat_marker(run_dir / "files" / "config.yaml"),
+                _stat_marker(run_dir / "files" / "swanlab-metadata.json"),
+                _stat_marker(run_dir / "files" / "requirements.txt"),
+                _stat_marker(run_dir / "console" / "error.log"),
+            ]
+        )
+        return {
+            "project": project["project"],
+            "run_id": run_id,
+            "slug": None if row.get("id") is None else str(row["id"]),
+            "name": row.get("name"),
+            "description": row.get("description") or None,
+            "state": state_of(row.get("status")),
+            "cluster": None,
+            "job": None,
+            "labels": [],
+            "username": None,
+            "created_at": parse_time(row.get("create_time")),
+            "finished_at": parse_time(row.get("finish_time")),
+            "url": None,
+            "config": None,
+            "metadata": None,
+            "requirements": None,
+            "conda": None,
+            "pinned": None,
+            "project_id": project["project_id"],
+            "root_project_id": None,
+            "root_run_id": None,
+            "raw": dict(row),
+            "has_profile": False,
+            "change_marker": marker,
+        }
+
+    def run_detail(self, project: ProjectRecord, run: RunRecord) -> RunRecord:
+        run_dir = self.path / run["run_id"]
+        self._count("run files")
+        out: RunRecord = {**run}
+        out["config"] = files.read_config(run_dir)
+        out["metadata"] = files.read_metadata(run_dir)
+        out["requirements"] = files.read_text(run_dir / "files" / "requirements.txt")
+        out["conda"] = files.read_text(run_dir / "files" / "conda.yaml")
+        error = files.read_text(run_dir / "console" / "error.log", limit=_ERROR_LOG_LIMIT)
+        raw = dict(run["raw"])
+        if error is not None:
+            raw["error"] = error
+        out["raw"] = raw
+        out["has_profile"] = True
+        return out
+
+    # -- metrics ---------------------------------------------------------------------------
+
+    def _system_folders(self, run_dir: Path) -> dict[str, str]:
+        marker = _stat_marker(run_dir / "backup.swanlab")
+        cached = self._system_cache.get(run_dir.name)
+        if cached is not None and cached[0] == marker:
+            return cached[1]
+        found = files.system_columns(run_dir)
+        self._system_cache[run_dir.name] = (marker, found)
+        return found
+
+    def _keys(self, run: RunRecord) -> dict[str, _Key]:
+        """key -> where it lives, for every metric of the run (registered tags first)."""
+        run_dir = self.path / run["run_id"]
+        try:
+            exp_id = int(run["raw"]["id"])
+        except (KeyError, TypeError, ValueError):
+            raise DataError(f"run {run['run_id']!r}: no experiment id in the database") from None
+        out: dict[str, _Key] = {}
+        for tag in self._snapshot().tags.get(exp_id, []):
+            kind = "SCALAR" if tag.type == "line" else "MEDIA"
+            klass = "SYSTEM" if is_system_key(tag.name) else "CUSTOM"
+            out.setdefault(tag.name, _Key(run_dir / "logs" / tag.folder, kind, klass))
+        registered = {k.folder.name for k in out.values()}
+        try:
+            folders = [p.name for p in (run_dir / "logs").iterdir() if p.is_dir()]
+        except FileNotFoundError:
+            folders = []
+        extra = [f for f in folders if f not in registered]
+        if extra:  # 0.7.x hardware monitor series, named only in backup.swanlab
+            names = self._system_folders(run_dir)
+            for folder in sorted(extra, key=lambda f: (len(f), f)):
+                key = names.get(folder)
+                if key is None:
+                    log.debug("%s: logs/%s is not a known metric; skipped", run_dir, folder)
+                    continue
+                out.setdefault(key, _Key(run_dir / "logs" / folder, "SCALAR", "SYSTEM"))
+        return out
+
+    def metric_keys(self, project: ProjectRecord, run: RunRecord) -> list[MetricKeyRecord]:
+        return [
+            {
+                "project": project["project"],
+                "run_id": run["run_id"],
+                "key": key,
+                "kind": "SCALAR" if k.kind == "SCALAR" else "MEDIA",
+                "klass": "SYSTEM" if k.klass == "SYSTEM" else "CUSTOM",
+            }
+            for key, k in self._keys(run).items()
+        ]
+
+    def summaries(
+        self, project: ProjectRecord, runs: Sequence[RunRecord]
+    ) -> Mapping[str, list[SummaryRecord]]:
+        out: dict[str, list[SummaryRecord]] = {}
+        for run in runs:
+            records: list[SummaryRecord] = []
+            for key, k in self._keys(run).items():
+                if k.kind != "SCALAR":
+                    continue
+                s = files.read_summary(k.folder)
+                self._count("summary")
+                if s is None:
+                    continue
+                records.append(
+                    {
+                        "project": project["project"],
+                        "run_id": run["run_id"],
+                        "key": key,
+                        "last_step": s.last_step,
+                        "last_value": s.last_value,
+                        "min_value": s.min_value,
+                        "min_step": s.min_step,
+                        "max_value": s.max_value,
+                        "max_step": s.max_step,
+                        "raw": s.raw,
+                    }
+                )
+            out[run["run_id"]] = records
+        return out
+
+    def scalar_points(
+        self,
+        project: ProjectRecord,
+        run: RunRecord,
+        keys: Sequence[str],
+        after_step: Mapping[str, int] | None = None,
+    ) -> Iterator[Points]:
+        where = self._keys(run)
+        for key in keys:
+            k = where.get(key)
+            if k is None or k.kind != "SCALAR":
+                log.warning("run %s has no scalar metric %r; skipped", run["run_id"], key)
+                continue
+            series = files.read_series(k.folder, (after_step or {}).get(key))
+            self._count("series")
+            yield SeriesPoints(
+                project["project"],
+                run["run_id"],
+                key,
+                series.steps,
+                series.values,
+                series.ts_ms,
+                complete=True,
+            )
+
+    def close(self) -> None:
+        with self._lock:
+            self._snap = None
