@@ -75,9 +75,7 @@ class FakeServer:
                 if not isinstance(reply, Reply):
                     reply = Reply(200, reply)
                 data = (
-                    reply.body
-                    if isinstance(reply.body, bytes)
-                    else json.dumps(reply.body).encode()
+                    reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
                 )
                 self.send_response(reply.status)
                 for k, v in reply.headers.items():
@@ -130,7 +128,8 @@ def login_ok(req: Req, *, status: int = 200, expired_at: str = FAR, sid: str = S
     if req.headers.get("authorization") != KEY:
         return Reply(401, {"code": "UNAUTHORIZED", "message": "Error api key"})
     return Reply(
-        status, {"sid": sid, "expiredAt": expired_at, "userInfo": {"username": "alice", "name": "A"}}
+        status,
+        {"sid": sid, "expiredAt": expired_at, "userInfo": {"username": "alice", "name": "A"}},
     )
 
 

@@ -14,7 +14,7 @@ from swansync.errors import AuthError, DataError, FatalApiError, RetriableApiErr
 from swansync.http import redact
 from swansync.sources.swanlab.client import SwanLabClient
 
-from .conftest import DROP, FAR, KEY, SID, Req, Reply, authed, login_ok
+from .conftest import DROP, FAR, KEY, SID, Reply, Req, authed, login_ok
 
 
 def client(url: str, **kw: Any) -> SwanLabClient:
@@ -50,8 +50,16 @@ def test_login_accepts_200_and_201(serve: Any, status: int) -> None:
     assert client(s.url).call("GET", "/x", route="GET /x", what="x") == {"x": 1}
 
 
-@pytest.mark.parametrize("expired_at", ["2099-01-01T00:00:00Z", "2099-01-01T00:00:00.123456Z",
-                                        "2099-01-01 00:00:00", "4070908800000", "garbage"])
+@pytest.mark.parametrize(
+    "expired_at",
+    [
+        "2099-01-01T00:00:00Z",
+        "2099-01-01T00:00:00.123456Z",
+        "2099-01-01 00:00:00",
+        "4070908800000",
+        "garbage",
+    ],
+)
 def test_lenient_expired_at(serve: Any, expired_at: str) -> None:
     s = serve(lambda r: login_ok(r, expired_at=expired_at) if "login" in r.path else [1])
     c = client(s.url)
@@ -124,8 +132,7 @@ def test_retry_after_honoured(serve: Any) -> None:
             return login_ok(req)
         calls.append(time.monotonic())
         if len(calls) < 3:
-            return Reply(503 if len(calls) == 1 else 429, {"message": "busy"},
-                         {"Retry-After": "1"})
+            return Reply(503 if len(calls) == 1 else 429, {"message": "busy"}, {"Retry-After": "1"})
         return {"done": True}
 
     s = serve(app)
@@ -156,9 +163,13 @@ def test_retry_after_capped(serve: Any) -> None:
 
 
 def test_5xx_exhausts_retries_then_retriable_error(serve: Any) -> None:
-    s = serve(lambda r: login_ok(r) if "login" in r.path else Reply(500, {"code": 500,
-                                                                          "message": "boom"},
-                                                                    {"traceid": "tr-1"}))
+    s = serve(
+        lambda r: (
+            login_ok(r)
+            if "login" in r.path
+            else Reply(500, {"code": 500, "message": "boom"}, {"traceid": "tr-1"})
+        )
+    )
     with pytest.raises(RetriableApiError) as e:
         client(s.url, retries=3).call("POST", "/house/x", route="POST /house/x", what="x", body={})
     assert len(s.hits("POST", "/api/house/x")) == 4
@@ -167,8 +178,13 @@ def test_5xx_exhausts_retries_then_retriable_error(serve: Any) -> None:
 
 
 def test_other_4xx_final(serve: Any) -> None:
-    s = serve(lambda r: login_ok(r) if "login" in r.path else Reply(404, {"code": "NOT_FOUND",
-                                                                          "message": "gone"}))
+    s = serve(
+        lambda r: (
+            login_ok(r)
+            if "login" in r.path
+            else Reply(404, {"code": "NOT_FOUND", "message": "gone"})
+        )
+    )
     with pytest.raises(FatalApiError) as e:
         client(s.url).call("GET", "/x", route="GET /x", what="thing")
     assert e.value.status == 404
@@ -203,15 +219,21 @@ def test_connection_refused_is_retriable(serve: Any) -> None:
 
 @pytest.mark.parametrize("body", [b"not json", b"null"])
 def test_bad_json_is_data_error(serve: Any, body: bytes) -> None:
-    s = serve(lambda r: login_ok(r) if "login" in r.path else Reply(200, body,
-                                                                    {"Content-Type": "text/x"}))
+    s = serve(
+        lambda r: login_ok(r) if "login" in r.path else Reply(200, body, {"Content-Type": "text/x"})
+    )
     with pytest.raises(DataError, match="run 'r1'"):
         client(s.url).call("GET", "/x", route="GET /x", what="run 'r1'")
 
 
 def test_download_without_cookie_and_non2xx_is_error(serve: Any) -> None:
-    storage = serve(lambda r: b"step,a_step,a_timestamp\n0,1.0,5\n" if r.path == "/ok" else
-                    Reply(403, b"AccessDenied"))
+    storage = serve(
+        lambda r: (
+            b"step,a_step,a_timestamp\n0,1.0,5\n"
+            if r.path == "/ok"
+            else Reply(403, b"AccessDenied")
+        )
+    )
     api = serve(login_ok)
     c = client(api.url)
     c.login()
@@ -219,8 +241,7 @@ def test_download_without_cookie_and_non2xx_is_error(serve: Any) -> None:
     assert "cookie" not in storage.requests[-1].headers
     assert "authorization" not in storage.requests[-1].headers
     with pytest.raises(FatalApiError) as e:
-        c.download(storage.url + "/denied?X-Amz-Signature=topsecret", route="GET <csv>",
-                   what="csv")
+        c.download(storage.url + "/denied?X-Amz-Signature=topsecret", route="GET <csv>", what="csv")
     assert "topsecret" not in str(e.value)
 
 
