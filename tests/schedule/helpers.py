@@ -117,3 +117,12 @@ def add_step(wh: Warehouse, i: int, rows: int = 1000) -> None:
             "VALUES (?, now(), now(), 'ok')",
             [i],
         )
+
+
+def assert_ok_until_stopped(outcomes: list[Any]) -> None:
+    """Every scheduled pull was ok; only the last may have been interrupted by the stop."""
+    statuses = [o.status for o in outcomes]
+    assert statuses, "no pull ran"
+    bad = [o.log_record() for o in outcomes[:-1] if not o.ok]
+    assert not bad, bad
+    assert statuses[-1] in ("ok", "interrupted"), outcomes[-1].log_record()

@@ -15,7 +15,7 @@ from swansync.sync import pull
 from swansync.warehouse.snapshot import snapshot_info
 from tests.sync.fake_source import FakeRun, FakeSource
 
-from .helpers import REPO, job, make_ledger, settings, wait_for
+from .helpers import REPO, assert_ok_until_stopped, job, make_ledger, settings, wait_for
 
 PULLS = 20
 
@@ -93,7 +93,7 @@ def test_reader_process_sees_only_complete_pulls_during_20_scheduled_pulls(tmp_p
     assert reader.returncode == 0, err
     report = json.loads(out)
 
-    assert all(o.ok for o in outcomes), [o.log_record() for o in outcomes if not o.ok]
+    assert_ok_until_stopped(outcomes)
     assert report["n_errors"] == 0, report["errors"]
     seen = [tuple(x) for x in report["seen"]]
     # Every copy the reader opened was exactly the state of one finished pull...

@@ -22,7 +22,9 @@ def wh(tmp_path):
 
 
 def objects(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
-    db = con.execute("SELECT current_database()").fetchone()[0]
+    row = con.execute("SELECT current_database()").fetchone()
+    assert row is not None
+    db = row[0]
     tables = {
         r[0]
         for r in con.execute(
