@@ -1,0 +1,50 @@
+"""World options: switches for the behaviours the spec leaves open (section 11) and test knobs.
+
+Every option has the default we believe the SwanLab cloud shows today; tests flip them to make sure
+clients cope with both readings. See :mod:`swansync.sim` for the full list with explanations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any, Literal
+
+from swansync.errors import ConfigError
+
+ProfileMode = Literal["config", "full", "none"]
+PathStyle = Literal["plain", "slash", "at"]
+SummaryShape = Literal["legacy", "modern"]
+LogEpoch = Literal["line", "shard"]
+
+
+@dataclass
+class WorldOptions:
+    """Server behaviour switches (mutable at run time, e.g. through ``/_sim/options``)."""
+
+    list_profile: ProfileMode = "config"  # profile in GET .../runs list items
+    shows_profile: ProfileMode = "config"  # profile in POST .../runs/shows items (U8)
+    run_project_id: bool = True  # run objects carry "project_id" (3.1)
+    path_style: PathStyle = "plain"  # project "path": "ws/p" | "/ws/p" | "@ws/p" (U5)
+    run_updated_at: bool = True  # run objects carry "updatedAt" (U7)
+    summary_shape: SummaryShape = "legacy"  # per-key summary object shape (U10)
+    login_status: int = 200  # 200 or 201 (U1)
+    accept_key_header: bool = False  # data routes also accept `authorization: <key>` (U3)
+    strict_page_size: bool = False  # reject page sizes outside the client whitelist (U4)
+    log_epoch: LogEpoch = "line"  # log `epoch` = line offset | 1000-line shard index (U11)
+    project_updated_on_metrics: bool = False  # grow() bumps project updatedAt (U6)
+    clone_strict: bool = True  # a clone's own ids hold no metric data; only root ids find it
+    require_created_at: bool = True  # /house calls without createdAt -> 400
+    legacy_csv_relative: bool = True  # /experiment/{id}/column/csv returns a relative url
+    presign_ttl_s: float = 600.0  # lifetime of presigned download URLs
+    keys_limit_max: int = 2000  # server cap on the metric-key page size
+
+    def update(self, values: dict[str, Any]) -> None:
+        """Set options by name; unknown names raise ConfigError."""
+        known = {f.name for f in fields(self)}
+        for name, value in values.items():
+            if name not in known:
+                raise ConfigError(f"unknown simulator option {name!r}; known: {sorted(known)}")
+            setattr(self, name, value)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}

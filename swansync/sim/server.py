@@ -1,0 +1,281 @@
+"""The HTTP server: stdlib ThreadingHTTPServer in a daemon thread, speaking SwanLab's OpenAPI.
+
+Per request: control routes (``/_sim/...``, loopback only) bypass everything; otherwise the
+route is matched, faults are applied, the ``sid`` cookie is checked, the route runs, and the
+answer (JSON or a streamed CSV) is written with a ``traceid`` header and counted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+import threading
+import time
+import uuid
+from http.cookies import CookieError, SimpleCookie
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlsplit
+
+from swansync.errors import NotFoundError, SwansyncError
+from swansync.sim import control, routes_core, routes_files, routes_house  # noqa: F401 (routes)
+from swansync.sim.counters import RouteCounters
+from swansync.sim.faults import Faults
+from swansync.sim.proto import HttpError, Request, Response, json_response, match
+from swansync.sim.world import World
+
+log = logging.getLogger("swansync.sim")
+
+LOOPBACK = ("127.0.0.1", "::1", "::ffff:127.0.0.1")
+
+
+class SimServer:
+    """A simulated SwanLab cloud serving ``world`` on ``host:port`` (port 0 = a free port)."""
+
+    def __init__(
+        self,
+        world: World,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        faults: Faults | None = None,
+        log_requests: bool = False,
+    ) -> None:
+        self.world = world
+        self.host = host
+        self.port = port
+        self.faults = faults or Faults()
+        self.counters = RouteCounters()
+        self.log_requests = log_requests
+        self.secret = secrets.token_bytes(16)
+        self.sessions: set[str] = set()
+        self.exports: dict[str, Any] = {}  # cosKey -> export job (routes_files)
+        self.lock = threading.Lock()
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def start(self) -> SimServer:
+        handler = type("SimHandler", (_Handler,), {"sim": self})
+        httpd = ThreadingHTTPServer((self.host, self.port), handler)
+        httpd.daemon_threads = True
+        self._httpd = httpd
+        self.port = httpd.server_address[1]
+        self._thread = threading.Thread(
+            target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+        )
+        self._thread.start()
+        log.info("simulated SwanLab cloud serving world %r at %s", self.world.name, self.url)
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> SimServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- properties -----------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def api_key(self) -> str:
+        return self.world.api_key
+
+    @property
+    def username(self) -> str:
+        return self.world.user.username
+
+    # -- helpers used by routes -----------------------------------------------------------------
+    def new_session(self) -> str:
+        sid = secrets.token_urlsafe(24)
+        with self.lock:
+            self.sessions.add(sid)
+        return sid
+
+    def sign(self, path: str, expires_ms: int) -> str:
+        msg = f"{path}\n{expires_ms}".encode()
+        return hmac.new(self.secret, msg, hashlib.sha256).hexdigest()
+
+    def presign(self, path: str) -> str:
+        """An absolute, time-limited URL for a file path served under /_files/."""
+        expires = int((time.time() + self.world.options.presign_ttl_s) * 1000)
+        sig = self.sign(path, expires)
+        return f"{self.url}/_files/{quote(path, safe='/')}?expires={expires}&signature={sig}"
+
+    def check_signature(self, path: str, query: dict[str, str]) -> None:
+        try:
+            expires = int(query.get("expires", ""))
+        except ValueError as exc:
+            raise HttpError(403, "FORBIDDEN", "missing or malformed expiry") from exc
+        good = self.sign(path, expires)
+        if not hmac.compare_digest(good, query.get("signature", "")):
+            raise HttpError(403, "FORBIDDEN", "signature does not match")
+        if time.time() * 1000 > expires:
+            raise HttpError(403, "FORBIDDEN", "request has expired")
+
+    def authorized(self, req: Request) -> bool:
+        raw = req.headers.get("cookie", "")
+        if raw:
+            try:
+                jar = SimpleCookie(raw)
+            except CookieError:
+                jar = SimpleCookie()
+            morsel = jar.get("sid")
+            if morsel is not None:
+                with self.lock:
+                    if morsel.value in self.sessions:
+                        return True
+        if self.world.options.accept_key_header:
+            key = req.headers.get("authorization", "").removeprefix("ApiKey ").strip()
+            return hmac.compare_digest(key, self.world.api_key)
+        return False
+
+
+class _Handler(BaseHTTPRequestHandler):
+    sim: SimServer
+    protocol_version = "HTTP/1.1"
+    server_version = "swansync-sim/0.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet default stderr logging
+        return
+
+    def do_GET(self) -> None:
+        self._serve("GET")
+
+    def do_POST(self) -> None:
+        self._serve("POST")
+
+    def do_PUT(self) -> None:
+        self._serve("PUT")
+
+    def do_DELETE(self) -> None:
+        self._serve("DELETE")
+
+    def do_PATCH(self) -> None:
+        self._serve("PATCH")
+
+    def _serve(self, method: str) -> None:
+        sim = self.sim
+        split = urlsplit(self.path)
+        length = int(self.headers.get("content-length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        req = Request(
+            method=method,
+            path=split.path,
+            query=dict(parse_qsl(split.query, keep_blank_values=True)),
+            headers={k.lower(): v for k, v in self.headers.items()},
+            body=body,
+            client_host=self.client_address[0],
+        )
+        if req.path.startswith("/_sim/"):
+            if req.client_host not in LOOPBACK:
+                self._send(_error(403, "FORBIDDEN", "control routes are loopback-only"))
+                return
+            self._send(_call(lambda: control.dispatch(sim, req)))
+            return
+
+        rt, params, known = match(method, req.path)
+        if rt is None:
+            name = f"{method} <unmatched>"
+            if known:
+                resp = _error(405, "METHOD_NOT_ALLOWED", f"{method} is not allowed on {req.path}")
+            else:
+                resp = _error(404, "NOT_FOUND", f"no route for {method} {req.path}")
+            sim.counters.add(name, 1, self._send(resp))
+            return
+        req.params = params
+
+        action, status, delay = sim.faults.decide(rt.name, rt.data)
+        if delay > 0:
+            time.sleep(delay)  # simulated latency, not synchronisation
+        failing = None
+        if rt.data and sim.faults.fail_runs:
+            failing = sim.faults.failing_run(self.path + "\n" + body.decode("utf-8", "replace"))
+        if action == "reset":
+            sim.counters.add(rt.name, 1, 0)
+            self.close_connection = True
+            self._log(method, rt.name, 0, 0)
+            return
+        if failing is not None:
+            resp = _error(failing, "INTERNAL_ERROR", "this run always fails (simulated)")
+        elif action == "429":
+            resp = _error(429, "TOO_MANY_REQUESTS", "rate limited (simulated)")
+            resp.headers["Retry-After"] = str(sim.faults.retry_after)
+        elif action == "5xx":
+            resp = _error(status, "INTERNAL_ERROR", "server error (simulated)")
+            if status == 503:
+                resp.headers["Retry-After"] = str(sim.faults.retry_after)
+        elif rt.auth and not sim.authorized(req):
+            resp = _error(401, "UNAUTHORIZED", "Authorization Required: log in first")
+        else:
+            handler = rt.handler
+            resp = _call(lambda: handler(sim, req))
+        sim.counters.add(rt.name, 1, self._send(resp))
+        self._log(method, rt.name, resp.status, 0)
+
+    def _log(self, method: str, name: str, status: int, nbytes: int) -> None:
+        if self.sim.log_requests:
+            log.info("%s %s -> %s", method, name.split(" ", 1)[1], status or "dropped")
+
+    def _send(self, resp: Response) -> int:
+        """Write the response; returns body bytes written."""
+        self.send_response(resp.status)
+        self.send_header("Content-Type", resp.content_type)
+        self.send_header("traceid", uuid.uuid4().hex)
+        for k, v in resp.headers.items():
+            self.send_header(k, v)
+        if isinstance(resp.body, bytes):
+            self.send_header("Content-Length", str(len(resp.body)))
+            self.end_headers()
+            self.wfile.write(resp.body)
+            return len(resp.body)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        total = 0
+        try:
+            for chunk in resp.body:
+                if chunk:
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                    total += len(chunk)
+            self.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+        return total
+
+
+def _error(status: int, code: str, message: str) -> Response:
+    return json_response({"code": code, "message": message}, status)
+
+
+def _call(fn: Any) -> Response:
+    try:
+        resp: Response = fn()
+        return resp
+    except HttpError as exc:
+        return _error(exc.status, exc.code, exc.message)
+    except NotFoundError as exc:
+        return _error(404, "NOT_FOUND", str(exc))
+    except SwansyncError as exc:
+        return _error(400, "BAD_REQUEST", str(exc))
+    except Exception:  # a bug in the simulator: answer 500 instead of dropping the socket
+        log.exception("simulator route failed")
+        return _error(500, "INTERNAL_ERROR", "simulator bug (see its log)")
