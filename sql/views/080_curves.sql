@@ -25,26 +25,35 @@ points AS (
       AND (only_runs IS NULL OR list_contains(only_runs, m.run_id))
 ),
 bounds AS (
-    SELECT source, project, run_id, key, min(step) AS lo, max(step) AS hi
+    -- one integer id per series, so the big aggregation groups on (sid, bucket) integers
+    SELECT source, project, run_id, key, min(step) AS lo, max(step) AS hi,
+           row_number() OVER () AS sid
     FROM points
     GROUP BY source, project, run_id, key
 ),
 bucketed AS (
-    SELECT p.source, p.project, p.run_id, p.key, p.step, p.value,
+    SELECT b.sid, p.step, p.value,
            (p.step - b.lo) * CAST(n_buckets AS BIGINT) // (b.hi - b.lo + 1) AS bucket
     FROM points AS p
     JOIN bounds AS b USING (source, project, run_id, key)
+),
+buckets AS (
+    SELECT
+        sid, bucket,
+        min(step) AS first_step,
+        max(step) AS last_step,
+        count(*) AS points,
+        min(value) FILTER (WHERE NOT isnan(value)) AS min,
+        max(value) FILTER (WHERE NOT isnan(value)) AS max,
+        avg(value) FILTER (WHERE NOT isnan(value)) AS mean,
+        arg_max(value, step) AS last_value
+    FROM bucketed
+    GROUP BY sid, bucket
 )
-SELECT
-    source, project, run_id, key, bucket,
-    min(step) AS first_step,
-    max(step) AS last_step,
-    count(*) AS points,
-    min(value) FILTER (WHERE NOT isnan(value)) AS min,
-    max(value) FILTER (WHERE NOT isnan(value)) AS max,
-    avg(value) FILTER (WHERE NOT isnan(value)) AS mean,
-    arg_max(value, step) AS last_value
-FROM bucketed, checked
+SELECT b.source, b.project, b.run_id, b.key, k.bucket, k.first_step, k.last_step, k.points,
+       k.min, k.max, k.mean, k.last_value
+FROM buckets AS k
+JOIN bounds AS b USING (sid)
+CROSS JOIN checked
 WHERE checked.bad IS NULL
-GROUP BY source, project, run_id, key, bucket
-ORDER BY source, project, run_id, key, bucket;
+ORDER BY b.source, b.project, b.run_id, b.key, k.bucket;
