@@ -131,9 +131,14 @@ class LogDirSource:
                 _stat_marker(run_dir / "files" / "config.yaml"),
                 _stat_marker(run_dir / "files" / "swanlab-metadata.json"),
                 _stat_marker(run_dir / "files" / "requirements.txt"),
-                _stat_marker(run_dir / "console" / "error.log"),
             ]
         )
+        raw = dict(row)
+        # A crashed run's error text (console/error.log): kept in ``raw`` because the list is
+        # what the sync re-upserts on every pull.
+        error = files.read_text(run_dir / "console" / "error.log", limit=_ERROR_LOG_LIMIT)
+        if error is not None:
+            raw["error"] = error
         return {
             "project": project["project"],
             "run_id": run_id,
@@ -156,7 +161,7 @@ class LogDirSource:
             "project_id": project["project_id"],
             "root_project_id": None,
             "root_run_id": None,
-            "raw": dict(row),
+            "raw": raw,
             "has_profile": False,
             "change_marker": marker,
         }
@@ -169,11 +174,6 @@ class LogDirSource:
         out["metadata"] = files.read_metadata(run_dir)
         out["requirements"] = files.read_text(run_dir / "files" / "requirements.txt")
         out["conda"] = files.read_text(run_dir / "files" / "conda.yaml")
-        error = files.read_text(run_dir / "console" / "error.log", limit=_ERROR_LOG_LIMIT)
-        raw = dict(run["raw"])
-        if error is not None:
-            raw["error"] = error
-        out["raw"] = raw
         out["has_profile"] = True
         return out
 

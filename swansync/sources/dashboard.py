@@ -1,0 +1,428 @@
+"""``DashboardSource``: a running SwanLab offline dashboard (``swanlab watch``) read over HTTP.
+
+Only the dashboard's read endpoints are ever requested -- the same server has data-changing routes,
+one of them a GET (``/experiment/<id>/stop``) -- so every path goes through :func:`guard_path`,
+an allow-list that refuses anything else before a request is made.
+
+What the dashboard can and cannot give (``../shared/spec/swanlab-offline-dashboard.md``):
+
+* ``/experiment/<id>/tag/<key>`` samples series above 1,500 points down to 1,499 with no paging;
+  such series are yielded as ``SeriesPoints(complete=False)`` and the sync stores them as sampled.
+  For full resolution read the folder itself (:class:`swansync.sources.swanlog.LogDirSource`).
+* ``/summary`` is stale past 9,000 points, has no steps and fails whole when a last value is NaN,
+  so summaries come from each series' ``/tag`` answer (true count ``sum``, finite ``min``/``max``,
+  the ``_last`` point). The dashboard has no cheaper "did it change" signal, so every pull reads
+  each scalar series once; answers are kept (bounded) for the ``scalar_points`` of the same pull.
+* On 0.10.x a series holding NaN/inf cannot be read at all (500 "Out of range float values"):
+  that key gets no summary and an empty ``complete=False`` series, is logged, and is listed in
+  :attr:`DashboardSource.unreadable`; the other keys go on.
+* Errors come as ``{"code": 3555, "message": ...}`` with HTTP 500 even for "not found", so
+  errors are told apart by code and message; swanboard's 500s are deterministic and not retried.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import requests
+
+from swansync.errors import ApiError, DataError, FatalApiError, NotFoundError, RetriableApiError
+from swansync.http import RETRY_STATUSES, Accounting, make_session
+from swansync.sources.base import (
+    Counters,
+    MetricKeyRecord,
+    Points,
+    ProjectRecord,
+    RunFilter,
+    RunRecord,
+    SeriesPoints,
+    SummaryRecord,
+)
+from swansync.sources.swanlog.common import (
+    is_system_key,
+    parse_time,
+    project_record,
+    state_of,
+    time_ms,
+    to_float,
+)
+
+log = logging.getLogger(__name__)
+
+API = "/api/v1"
+_READ_ROUTES: tuple[re.Pattern[str], ...] = (
+    re.compile(r"/project"),
+    re.compile(r"/experiment/\d+"),
+    re.compile(r"/experiment/\d+/(?:chart|status|summary|recent_log)"),
+    re.compile(r"/experiment/\d+/tag/[^/?#]+"),  # the key as ONE percent-encoded segment
+)
+_CACHE_SERIES = 512
+
+
+def guard_path(path: str) -> str:
+    """``path`` if it is one of the dashboard's read endpoints, else FatalApiError (never sent)."""
+    if not any(p.fullmatch(path) for p in _READ_ROUTES):
+        raise FatalApiError(f"refusing to request {path!r}: not a read-only dashboard endpoint")
+    return path
+
+
+@dataclass(frozen=True)
+class _Tag:
+    """One ``/tag`` answer, parsed."""
+
+    steps: list[int]
+    values: list[float | None]
+    ts_ms: list[int | None]
+    total: int | None  # ``sum``: the true number of points
+    min_value: float | None
+    max_value: float | None
+
+    @property
+    def complete(self) -> bool:
+        return self.total is not None and len(self.steps) >= self.total
+
+
+def _step_of(tag: _Tag, value: float | None) -> int | None:
+    if value is None:
+        return None
+    for step, v in zip(tag.steps, tag.values, strict=True):
+        if v == value:
+            return step
+    return None
+
+
+class DashboardSource:
+    """The one project a ``swanlab watch`` server serves, as a :class:`Source`.
+
+    The project is ``local/<name>`` (or ``project_name``, as for log folders) and ``run_id`` is
+    the run folder name, so a folder and its dashboard land on the same keys; ``slug`` is the
+    experiment id used in the dashboard's routes. The warehouse ``source`` is
+    ``dashboard:<host:port>`` unless ``name`` is given.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        name: str | None = None,
+        project_name: str | None = None,
+        timeout: float = 30.0,
+        retries: int = 3,
+        backoff: float = 0.5,
+    ) -> None:
+        parts = urlsplit(url.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise FatalApiError(f"dashboard URL {url!r} must look like http://127.0.0.1:5092")
+        base_path = parts.path.rstrip("/")
+        if base_path.endswith(API):
+            base_path = base_path[: -len(API)]
+        self.base = f"{parts.scheme}://{parts.netloc}{base_path}{API}"
+        self.name = name or f"dashboard:{parts.netloc}"
+        self.project_name = project_name
+        self.counters = Counters()
+        self.unreadable: list[tuple[str, str, str]] = []  # (run_id, key, reason)
+        self._accounting = Accounting(self.counters)
+        self._session = make_session(
+            timeout=timeout, retries=retries, backoff=backoff, user_agent="swansync-dashboard"
+        )
+        # swanboard answers 500 for deterministic errors (missing experiment, NaN in a series):
+        # retrying those only wastes time; connection errors and 502-504 are still retried.
+        for prefix in ("http://", "https://"):
+            adapter = self._session.get_adapter(prefix)
+            retry = adapter.max_retries  # type: ignore[attr-defined]
+            adapter.max_retries = retry.new(  # type: ignore[attr-defined]
+                status_forcelist=sorted(RETRY_STATUSES - {500})
+            )
+        self._lock = threading.Lock()
+        self._project_data: dict[str, Any] | None = None
+        self._tags: OrderedDict[tuple[str, str], _Tag] = OrderedDict()
+        self._keys: dict[str, list[MetricKeyRecord]] = {}
+
+    # -- HTTP ------------------------------------------------------------------------------
+
+    def _get(self, path: str, route: str) -> Any:
+        """GET ``path`` (below /api/v1) and return the envelope's ``data``."""
+        url = self.base + guard_path(path)
+        try:
+            resp = self._session.get(url, hooks=self._accounting.hook(f"GET {route}"))
+        except requests.RequestException as e:
+            raise RetriableApiError(
+                f"dashboard {self.name}: GET {route} failed: {type(e).__name__}", route=route
+            ) from None
+        ctype = resp.headers.get("content-type", "")
+        if "json" not in ctype:
+            raise FatalApiError(
+                f"{self.base}{route} answered {resp.status_code} {ctype or 'without a type'}, "
+                "not JSON: is this the base URL of a `swanlab watch` dashboard?",
+                status=resp.status_code,
+                route=route,
+            )
+        try:
+            body = resp.json()
+        except ValueError:
+            raise DataError(f"dashboard {self.name}: GET {route}: malformed JSON") from None
+        if not isinstance(body, dict):
+            raise DataError(f"dashboard {self.name}: GET {route}: expected an object")
+        code, message = body.get("code"), str(body.get("message") or body.get("detail") or "")
+        if code == 0 and resp.status_code < 400 and "data" in body:
+            return body["data"]
+        what = f"dashboard {self.name}: GET {route}: {resp.status_code} code={code} {message}"
+        if code == 3500 and "uninitialized" in message.lower():
+            raise NotFoundError(f"{what} (the dashboard serves a folder without runs.swanlab)")
+        if resp.status_code in RETRY_STATUSES - {500}:
+            raise RetriableApiError(what, status=resp.status_code, route=route)
+        raise FatalApiError(what, status=resp.status_code, route=route)
+
+    # -- Source: projects and runs ---------------------------------------------------------
+
+    def _project(self) -> dict[str, Any]:
+        data = self._get("/project", "/project")
+        if not isinstance(data, dict) or not isinstance(data.get("experiments", []), list):
+            raise DataError(f"dashboard {self.name}: /project is not a project object")
+        return data
+
+    def resolve_targets(
+        self, projects: Sequence[str], workspaces: Sequence[str]
+    ) -> list[ProjectRecord]:
+        """The dashboard's one project (``projects``/``workspaces`` name cloud targets)."""
+        data = self._project()
+        with self._lock:
+            self._project_data = data
+        return [project_record(data, self.project_name, {"url": self.base})]
+
+    def list_runs(
+        self, project: ProjectRecord, filters: Sequence[RunFilter] = ()
+    ) -> Iterator[RunRecord]:
+        with self._lock:
+            data, self._project_data = self._project_data, None
+        if data is None:
+            data = self._project()
+        for exp in data.get("experiments") or []:
+            if not isinstance(exp, dict) or not exp.get("run_id") or exp.get("id") is None:
+                log.warning("dashboard %s: experiment without id/run_id skipped", self.name)
+                continue
+            run = self._run_record(project, exp)
+            if run["state"] == "CRASHED":
+                self._add_error(run)
+            if filters:
+                from swansync.filters import matches
+
+                run = self.run_detail(project, run)
+                if not all(matches(run, f) for f in filters):
+                    continue
+            yield run
+
+    def _run_record(self, project: ProjectRecord, exp: dict[str, Any]) -> RunRecord:
+        marker = "|".join(
+            str(exp.get(k)) for k in ("status", "update_time", "finish_time", "name", "description")
+        )
+        raw = {k: v for k, v in exp.items() if k != "config"}
+        return {
+            "project": project["project"],
+            "run_id": str(exp["run_id"]),
+            "slug": str(exp["id"]),
+            "name": exp.get("name"),
+            "description": exp.get("description") or None,
+            "state": state_of(exp.get("status")),
+            "cluster": None,
+            "job": None,
+            "labels": [],
+            "username": None,
+            "created_at": parse_time(exp.get("create_time")),
+            "finished_at": parse_time(exp.get("finish_time")),
+            "url": None,
+            "config": None,
+            "metadata": None,
+            "requirements": None,
+            "conda": None,
+            "pinned": None,
+            "project_id": project["project_id"],
+            "root_project_id": None,
+            "root_run_id": None,
+            "raw": raw,
+            "has_profile": False,
+            "change_marker": marker,
+        }
+
+    def _add_error(self, run: RunRecord) -> None:
+        """A crashed run's error text (``recent_log``'s ``error`` lines) into ``raw["error"]``;
+        read with the list because the sync re-upserts the list's ``raw`` on every pull."""
+        exp_id = self._exp_id(run)
+        try:
+            logs = self._get(f"/experiment/{exp_id}/recent_log", "/experiment/{id}/recent_log")
+        except FatalApiError as e:  # no console files: nothing to add
+            log.debug("run %s: no error log (%s)", run["run_id"], e)
+            return
+        error = logs.get("error") if isinstance(logs, dict) else None
+        if isinstance(error, list):
+            run["raw"]["error"] = "\n".join(str(line) for line in error)
+
+    def _exp_id(self, run: RunRecord) -> str:
+        slug = run["slug"]
+        if slug is None or not slug.isdigit():
+            raise DataError(f"run {run['run_id']!r}: no dashboard experiment id")
+        return slug
+
+    def run_detail(self, project: ProjectRecord, run: RunRecord) -> RunRecord:
+        exp_id = self._exp_id(run)
+        data = self._get(f"/experiment/{exp_id}", "/experiment/{id}")
+        if not isinstance(data, dict):
+            raise DataError(f"dashboard {self.name}: /experiment/{exp_id} is not an object")
+        config = data.get("config")
+        system = data.get("system")
+        out: RunRecord = {**run}
+        out["config"] = config if isinstance(config, dict) else {}
+        out["metadata"] = system if isinstance(system, dict) else {}
+        out["has_profile"] = True
+        return out
+
+    # -- Source: metrics -------------------------------------------------------------------
+
+    def metric_keys(self, project: ProjectRecord, run: RunRecord) -> list[MetricKeyRecord]:
+        """Keys from ``/chart`` (each chart's ``source``); ``line`` charts are scalars. An answer
+        read for :meth:`summaries` in the same pull is reused once."""
+        with self._lock:
+            cached = self._keys.pop(run["run_id"], None)
+        return cached if cached is not None else self._chart_keys(project, run)
+
+    def _chart_keys(self, project: ProjectRecord, run: RunRecord) -> list[MetricKeyRecord]:
+        exp_id = self._exp_id(run)
+        data = self._get(f"/experiment/{exp_id}/chart", "/experiment/{id}/chart")
+        charts = data.get("charts") if isinstance(data, dict) else None
+        if not isinstance(charts, list):
+            raise DataError(f"dashboard {self.name}: /experiment/{exp_id}/chart has no charts")
+        out: dict[str, MetricKeyRecord] = {}
+        for chart in charts:
+            if not isinstance(chart, dict) or not isinstance(chart.get("source"), list):
+                continue
+            for key in chart["source"]:
+                if isinstance(key, str) and key not in out:
+                    out[key] = {
+                        "project": project["project"],
+                        "run_id": run["run_id"],
+                        "key": key,
+                        "kind": "SCALAR" if chart.get("type") == "line" else "MEDIA",
+                        "klass": "SYSTEM" if is_system_key(key) else "CUSTOM",
+                    }
+        return list(out.values())
+
+    def _tag(self, run: RunRecord, key: str) -> _Tag:
+        cache_key = (run["run_id"], key)
+        with self._lock:
+            hit = self._tags.pop(cache_key, None)
+        if hit is not None:
+            return hit
+        exp_id = self._exp_id(run)
+        data = self._get(f"/experiment/{exp_id}/tag/{quote(key, safe='')}", "/experiment/{id}/tag")
+        items = data.get("list") if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            raise DataError(f"dashboard {self.name}: series {key!r} of {run['run_id']}: no list")
+        steps: list[int] = []
+        values: list[float | None] = []
+        ts: list[int | None] = []
+        for item in items:
+            step = item.get("index") if isinstance(item, dict) else None
+            if not isinstance(step, int) or isinstance(step, bool):
+                continue
+            steps.append(step)
+            values.append(to_float(item.get("data")))
+            ts.append(time_ms(item.get("create_time")))
+        total = data.get("sum")
+        return _Tag(
+            steps,
+            values,
+            ts,
+            total if isinstance(total, int) else None,
+            to_float(data.get("min")),
+            to_float(data.get("max")),
+        )
+
+    def _keep(self, run: RunRecord, key: str, tag: _Tag) -> None:
+        with self._lock:
+            self._tags[(run["run_id"], key)] = tag
+            while len(self._tags) > _CACHE_SERIES:
+                self._tags.popitem(last=False)
+
+    def _unreadable(self, run: RunRecord, key: str, e: ApiError | DataError) -> None:
+        log.warning(
+            "run %s: series %r cannot be read from the dashboard: %s", run["run_id"], key, e
+        )
+        with self._lock:
+            if (run["run_id"], key, str(e)) not in self.unreadable:
+                self.unreadable.append((run["run_id"], key, str(e)))
+
+    def summaries(
+        self, project: ProjectRecord, runs: Sequence[RunRecord]
+    ) -> Mapping[str, list[SummaryRecord]]:
+        out: dict[str, list[SummaryRecord]] = {}
+        for run in runs:
+            records: list[SummaryRecord] = []
+            keys = self._chart_keys(project, run)
+            with self._lock:
+                self._keys[run["run_id"]] = keys
+            for k in keys:
+                if k["kind"] != "SCALAR":
+                    continue
+                try:
+                    tag = self._tag(run, k["key"])
+                except FatalApiError as e:  # NaN/inf in the series (0.10.x): unreadable
+                    self._unreadable(run, k["key"], e)
+                    continue
+                self._keep(run, k["key"], tag)
+                if not tag.steps:
+                    continue
+                records.append(
+                    {
+                        "project": project["project"],
+                        "run_id": run["run_id"],
+                        "key": k["key"],
+                        "last_step": tag.steps[-1],
+                        "last_value": tag.values[-1],
+                        "min_value": tag.min_value,
+                        "min_step": _step_of(tag, tag.min_value),
+                        "max_value": tag.max_value,
+                        "max_step": _step_of(tag, tag.max_value),
+                        "raw": {"sum": tag.total, "returned": len(tag.steps)},
+                    }
+                )
+            out[run["run_id"]] = records
+        return out
+
+    def scalar_points(
+        self,
+        project: ProjectRecord,
+        run: RunRecord,
+        keys: Sequence[str],
+        after_step: Mapping[str, int] | None = None,
+    ) -> Iterator[Points]:
+        """Each key's series as the dashboard returns it: complete up to 1,500 points, else a
+        sampled curve (``complete=False``). ``after_step`` cannot be sent; the sync filters."""
+        for key in keys:
+            try:
+                tag = self._tag(run, key)
+            except FatalApiError as e:
+                self._unreadable(run, key, e)
+                yield SeriesPoints(project["project"], run["run_id"], key, [], [], [], False)
+                continue
+            yield SeriesPoints(
+                project["project"],
+                run["run_id"],
+                key,
+                tag.steps,
+                tag.values,
+                tag.ts_ms,
+                complete=tag.complete,
+            )
+
+    def close(self) -> None:
+        with self._lock:
+            self._tags.clear()
+            self._keys.clear()
+        self._session.close()
