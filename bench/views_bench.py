@@ -12,6 +12,7 @@ import json
 import logging
 import time
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -56,7 +57,7 @@ def bench_views(db_path: Path | str, project: str | None = None) -> dict[str, fl
         apply_views(con)
         times: dict[str, float] = {"(apply_views)": time.perf_counter() - t0}
         proj, metric, key, runs = _pick(con, project)
-        calls: dict[str, tuple[str, list[object]]] = {
+        calls: dict[str, tuple[str, list[Any]]] = {
             "run_overview": ("SELECT * FROM run_overview", []),
             "metric_summary": ("SELECT * FROM metric_summary", []),
             "run_fields": ("SELECT * FROM run_fields", []),
@@ -73,7 +74,7 @@ def bench_views(db_path: Path | str, project: str | None = None) -> dict[str, fl
                 "SELECT * FROM curves(?, n_buckets := 100, only_keys := [?])",
                 [proj, metric],
             ),
-            "run_diff(a, b)": ("SELECT * FROM run_diff(?, ?)", (runs + ["", ""])[:2]),
+            "run_diff(a, b)": ("SELECT * FROM run_diff(?, ?)", [*runs, "", ""][:2]),
             "run_diff(10 runs)": ("SELECT * FROM run_diff(?)", [runs]),
             "project_activity": ("SELECT * FROM project_activity", []),
             "project_status": ("SELECT * FROM project_status", []),

@@ -52,7 +52,8 @@ def test_apply_is_idempotent_and_returns_names_in_file_order(tmp_path):
         macros = {
             r[0]
             for r in wh.rows(
-                "SELECT function_name FROM duckdb_functions() WHERE macro_definition IS NOT NULL AND NOT internal"
+                "SELECT function_name FROM duckdb_functions() "
+                "WHERE macro_definition IS NOT NULL AND NOT internal"
             )
         }
     for info in list_views():
@@ -73,7 +74,7 @@ def test_a_failing_file_rolls_back_everything(tmp_path):
         "-- broken\nCREATE OR REPLACE VIEW bad AS SELECT * FROM nope;\n"
     )
     con = duckdb.connect()
-    with pytest.raises(WarehouseError, match="020_bad.sql"):
+    with pytest.raises(WarehouseError, match=r"020_bad\.sql"):
         apply_views(con, src)
     assert con.execute(
         "SELECT count(*) FROM duckdb_views() WHERE view_name = 'good'"
@@ -120,7 +121,8 @@ def test_hostile_keys_come_through_as_data(wh, mirror):
     assert row[EVIL][0] == "boom"
     # the same through bound parameters of every key-taking macro
     assert wh.rows(
-        "SELECT value_text FROM run_fields WHERE field_type = 'config' AND field = ? AND run_id = ?",
+        "SELECT value_text FROM run_fields "
+        "WHERE field_type = 'config' AND field = ? AND run_id = ?",
         [EVIL, run_id],
     ) == [("boom",)]
     ce = wh.query("SELECT * FROM config_effect(?, ?, ?)", [LAB, EVIL, EVIL])

@@ -103,7 +103,7 @@ def _seed_groups(t, project, metric, seed_keys):
     live = live_runs(t).filter(pl.col("project") == project)
     vals = dict(run_value(t, metric, "min", "last").select("run_id", "value").iter_rows())
     cfg = t["run_config"]
-    groups: dict[tuple, list] = {}
+    groups: dict[tuple[tuple[str, str], ...], list[float | None]] = {}
     for run in live.iter_rows(named=True):
         c = cfg.filter(pl.col("run_id") == run["run_id"])
         sig = tuple(
@@ -116,7 +116,7 @@ def _seed_groups(t, project, metric, seed_keys):
         groups.setdefault(sig, []).append(vals.get(run["run_id"]))
     out = {}
     for sig, values in groups.items():
-        ok = [v for v in values if finite(v)]
+        ok = [float(v) for v in values if v is not None and finite(v)]
         out[json.dumps(dict(sig), sort_keys=True)] = (
             len(values),
             len(ok),
@@ -169,14 +169,15 @@ def test_config_effect(wh, mirror):
         vals = dict(run_value(t, metric, "min", "last").select("run_id", "value").iter_rows())
         cfg = t["run_config"].filter(pl.col("key") == key)
         by_run = {r["run_id"]: r for r in cfg.iter_rows(named=True)}
-        groups: dict = {}
-        xs, ys = [], []
+        groups: dict[str | None, list[float | None]] = {}
+        xs: list[float] = []
+        ys: list[float] = []
         for run in live["run_id"]:
             c = by_run.get(run)
             text = text_of(c["value"], c["value_text"]) if c else None
             v = vals.get(run)
             groups.setdefault(text, []).append(v if finite(v) else None)
-            if c and c["value_double"] is not None and finite(v):
+            if c and c["value_double"] is not None and v is not None and finite(v):
                 xs.append(c["value_double"])
                 ys.append(v)
         got = wh.query("SELECT * FROM config_effect(?, ?, ?)", [project, key, metric])
@@ -226,7 +227,8 @@ def test_curves(wh, mirror, n_buckets):
 def test_curves_filters(wh, mirror):
     run = live_runs(mirror.tables).filter(pl.col("name") == "long-ish")["run_id"][0]
     got = wh.query(
-        "SELECT * FROM curves('alice/quirks', n_buckets := 10, only_keys := ['acc'], only_runs := [?])",
+        "SELECT * FROM curves('alice/quirks', n_buckets := 10, "
+        "only_keys := ['acc'], only_runs := [?])",
         [run],
     )
     assert got.height == 10 and set(got["key"]) == {"acc"} and got["points"].sum() == 3000

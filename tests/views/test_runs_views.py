@@ -147,7 +147,7 @@ def test_run_diff_two_runs_and_a_set(wh, mirror):
         "SELECT key, value_a, value_b, change FROM run_diff(?, ?)", [a_row["run_id"], b_row["slug"]]
     )
     assert {k: (va, vb) for k, va, vb, _ in got} == exp and exp
-    for k, va, vb, change in got:
+    for k, va, _vb, change in got:
         assert change == (
             "only_b" if va is None and k not in a else "only_a" if k not in b else "changed"
         )
