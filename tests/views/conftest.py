@@ -1,9 +1,10 @@
 """A warehouse for the view tests: the simulator's ``small`` world plus a ``views-lab`` project
 made for these tests (seed groups, a hostile config/metric key, a run deleted after a pull).
 
-``build_warehouse`` is the single place that decides how the warehouse is made. Today it loads
-the simulator's truth into a fresh DuckDB file migrated with ``sql/schema``; it pulls from the
-simulated server instead once ``swansync.sim`` serves worlds (``SimServer``).
+``build_warehouse`` is the single place that decides how the warehouse is made: it serves the
+world with the simulator, pulls it with ``swansync.pull``, deletes a run upstream and pulls again
+(so the warehouse keeps that run's rows with ``deleted_at``), then applies the views.
+``load_truth`` (truth straight into DuckDB, no HTTP) is kept for scripts and debugging.
 """
 
 from __future__ import annotations
@@ -132,21 +133,53 @@ def load_truth(db: Path, mirror: Mirror) -> None:
         apply_views(wh.con)
 
 
-def build_warehouse(tmp_path: Path, mirror: Mirror | None = None) -> Path:
-    """The views-lab warehouse in ``tmp_path``; returns its path."""
+def build_warehouse(tmp_path: Path) -> tuple[Path, Mirror]:
+    """Pull the views-lab world from the simulator into ``tmp_path``; returns the warehouse path
+    and the truth it must equal (deleted run's rows from before its deletion)."""
+    from swansync.config import Secret, Settings
+    from swansync.sim import SimServer
+    from swansync.sync import pull
+
     db = tmp_path / "views.duckdb"
-    load_truth(db, mirror or make_mirror())
-    return db
+    world, doomed = lab_world()
+    with SimServer(world, port=0) as sim:
+        settings = Settings(
+            db=db,
+            host=sim.url,
+            api_key=Secret(sim.api_key),
+            source_name=SOURCE,
+            projects=tuple(world.projects()),
+            apply_views=True,
+            backoff=0.01,
+            env={},
+        )
+        first = pull(settings)
+        before = _frames(world.truth())
+        world.delete_run(doomed)
+        second = pull(settings)
+    if first.status != "ok" or second.status != "ok":
+        raise RuntimeError(f"pull failed: {first.failures} {second.failures}")
+    after = _frames(world.truth())
+    tables = dict(after)
+    for table in ("run_config", "metric_keys", "metrics", "summaries"):
+        kept = before[table].filter(pl.col("run_id") == doomed)
+        tables[table] = pl.concat([after[table], kept], how="vertical_relaxed")
+    return db, Mirror(world=world, tables=tables, deleted_run=doomed)
 
 
 @pytest.fixture(scope="session")
-def mirror() -> Mirror:
-    return make_mirror()
+def pulled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Mirror]:
+    return build_warehouse(tmp_path_factory.mktemp("views"))
 
 
 @pytest.fixture(scope="session")
-def warehouse(tmp_path_factory: pytest.TempPathFactory, mirror: Mirror) -> Path:
-    return build_warehouse(tmp_path_factory.mktemp("views"), mirror)
+def mirror(pulled: tuple[Path, Mirror]) -> Mirror:
+    return pulled[1]
+
+
+@pytest.fixture(scope="session")
+def warehouse(pulled: tuple[Path, Mirror]) -> Path:
+    return pulled[0]
 
 
 @pytest.fixture

@@ -40,9 +40,10 @@ def test_sampled_series_are_flagged(tmp_path, mirror):
     from swansync.warehouse import Warehouse
     from swansync.warehouse.views import apply_views
 
-    from .conftest import build_warehouse
+    from .conftest import load_truth
 
-    db = build_warehouse(tmp_path, mirror)
+    db = tmp_path / "w.duckdb"
+    load_truth(db, mirror)
     with Warehouse(db) as wh:
         wh.execute("UPDATE metric_keys SET complete = FALSE WHERE key = 'val/acc'")
         apply_views(wh.con)
