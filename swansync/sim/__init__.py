@@ -20,7 +20,7 @@ uncertainties of spec section 11 and for tests:
 option                      default    meaning
 ==========================  =========  ==========================================================
 list_profile                "config"   profile in ``GET .../runs`` items: "config" | "full" | "none"
-shows_profile               "config"   profile in ``POST .../runs/shows`` items (U8)
+shows_profile               "none"     profile in ``POST .../runs/shows`` items (U8)
 run_project_id              True       run objects carry ``project_id`` (3.1)
 path_style                  "plain"    project ``path``: "ws/p" | "/ws/p" ("slash") | "@ws/p" (U5)
 run_updated_at              True       run objects carry ``updatedAt`` (U7)

@@ -26,14 +26,17 @@ def build_world(name: str = "small", seed: int = 0, **params: Any) -> World:
     option_names = set(WorldOptions().as_dict())
     opts = {k: v for k, v in params.items() if k in option_names}
     rest = {k: v for k, v in params.items() if k not in option_names}
-    if name == "demo":
-        world = _demo(seed, **rest)
-    elif name == "small":
-        world = _small(seed, **rest)
-    elif name == "bench":
-        world = _bench(seed, **rest)
-    else:
+    allowed = {"demo": {"steps"}, "small": {"sweep_runs"}, "bench": {"runs", "keys", "steps"}}
+    if name not in allowed:
         raise ConfigError(f"unknown world {name!r}; choose one of {', '.join(PRESETS)}")
+    unknown = set(rest) - allowed[name]
+    if unknown:
+        raise ConfigError(
+            f"unknown parameters {sorted(unknown)} for world {name!r}; parameters: "
+            f"{sorted(allowed[name])}, options: {sorted(option_names)}"
+        )
+    builders = {"demo": _demo, "small": _small, "bench": _bench}
+    world = builders[name](seed, **rest)
     world.options.update(opts)
     return world
 

@@ -22,7 +22,7 @@ class WorldOptions:
     """Server behaviour switches (mutable at run time, e.g. through ``/_sim/options``)."""
 
     list_profile: ProfileMode = "config"  # profile in GET .../runs list items
-    shows_profile: ProfileMode = "config"  # profile in POST .../runs/shows items (U8)
+    shows_profile: ProfileMode = "none"  # profile in POST .../runs/shows items (U8)
     run_project_id: bool = True  # run objects carry "project_id" (3.1)
     path_style: PathStyle = "plain"  # project "path": "ws/p" | "/ws/p" | "@ws/p" (U5)
     run_updated_at: bool = True  # run objects carry "updatedAt" (U7)

@@ -7,8 +7,8 @@ Semantics implemented (documented server behaviour where known, our choice other
   every filter except NEQ / NOT IN.
 * Dates (createdAt, updatedAt, finishedAt, pinnedAt) compare as instants; numbers compare
   numerically when both sides parse, else as strings; booleans match "true"/"false".
-* ``labels`` (an array) supports EQ/NEQ/IN/NOT IN/CONTAIN: "some label equals / none equals /
-  some label in / no label in / some label contains".
+* Arrays (``labels``, list-valued config keys) support EQ/NEQ/IN/NOT IN/CONTAIN: "some item
+  equals / none equals / some item in / no item in / some item contains".
 * Pinned runs are never filtered out.
 * Sorting: the given sorts, then the fallback ``pin DESC, pinnedAt DESC, createdAt DESC``.
 * Groups nest ``{value: [...] | {...}}`` in the order of the sorted runs.
