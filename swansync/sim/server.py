@@ -153,6 +153,9 @@ class SimServer:
 class _Handler(BaseHTTPRequestHandler):
     sim: SimServer
     protocol_version = "HTTP/1.1"
+    # Headers and body go out as separate writes; without TCP_NODELAY each response stalls on
+    # Nagle + delayed ACK (~40 ms per request on loopback).
+    disable_nagle_algorithm = True
     server_version = "swansync-sim/0.1"
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet default stderr logging
