@@ -31,7 +31,7 @@ def data_run(sim: SimServer, ref: Any) -> Run | None:
         raise HttpError(400, "BAD_REQUEST", "createdAt is required")
     root_id = ref.get("rootExpId") or ""
     run = sim.world.run_map.get(str(root_id or ref.get("experimentId") or ""))
-    if run is None or run.deleted:
+    if run is None or (run.deleted and not root_id):  # clones keep reading a deleted root's data
         return None
     if run.root is not None and opts.clone_strict:
         return None

@@ -7,6 +7,7 @@ client that keeps wall-clock bookmarks sees them as recent.
 
 from __future__ import annotations
 
+import inspect
 import random
 import threading
 import time
@@ -167,8 +168,13 @@ class World:
                 "config": {"lr": 0.01, "batch_size": 32},
                 "log_every": 5,
             }
+            allowed = set(inspect.signature(factory.make_run).parameters) - {"project", "rng"}
+            unknown = set(overrides) - allowed
+            if unknown:
+                raise DataError(f"unknown run fields {sorted(unknown)}; use {sorted(allowed)}")
             spec.update(overrides)
-            run = factory.make_run(proj, self._rng, created_ms=now, **spec)
+            spec.setdefault("created_ms", now)
+            run = factory.make_run(proj, self._rng, **spec)
             self.register(run)
             self._touch(run, now)
             return run.cuid

@@ -542,3 +542,16 @@ def test_run_config_round_trip_all_runs(name: str) -> None:
                     assert obj["profile"]["metadata"] == world.run(rid).metadata
         finally:
             c.close()
+
+
+def test_clone_still_reads_after_root_deleted(fresh: tuple[World, SimServer, Client]) -> None:
+    world, _, c = fresh
+    clone_id = world.runs("vision-lab/detr-clones")[0]
+    root = world.run(clone_id).root
+    assert root is not None
+    world.delete_run(root.cuid)
+    body = c.ok(c.post("/house/metrics/summaries", {"experiments": [run_ref(world, clone_id)]}))
+    truth = world.truth(metrics=False)["summaries"]
+    want = {k for r, k in zip(truth["run_id"], truth["key"], strict=True) if r == clone_id}
+    assert want and set(body[clone_id]) == want
+    assert root.cuid not in truth["run_id"]

@@ -274,3 +274,11 @@ def test_bench_is_lazy_and_sized() -> None:
     small = build_world("bench", runs=3, keys=2, steps=10)
     truth = small.truth(metrics=False)
     assert "metrics" not in truth and len(truth["summaries"]["key"]) == 6
+
+
+def test_add_run_rejects_unknown_fields() -> None:
+    world = build_world("small")
+    with pytest.raises(DataError):
+        world.add_run("alice/quirks", colour="red")
+    with pytest.raises(DataError):
+        world.add_run("no-slash")
