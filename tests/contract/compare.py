@@ -270,6 +270,50 @@ def compare_metrics(rep: Report, dump: dict[str, Any], truth: dict[str, Table]) 
                 break
 
 
+SAMPLE_CAP = 1500
+
+
+def compare_sampled(rep: Report, dump: dict[str, Any], truth: dict[str, Table]) -> None:
+    """The sampled path (spec 3.6): at most 1500 points per key, each one a real point of the
+    series (step, value and timestamp exact); nothing finite dropped from a short series.
+    Whether NaN/inf points appear in this mode is left open (the SDK says they are dropped)."""
+    want: dict[tuple[str, str], dict[int, tuple[Any, int | None]]] = defaultdict(dict)
+    m = truth["metrics"]
+    for run_id, key, step, value, ts in zip(
+        m["run_id"], m["key"], m["step"], m["value"], m["ts"], strict=True
+    ):
+        want[(run_id, key)][step] = (value, ms(ts))
+    got_all: dict[tuple[str, str], list[Any]] = {}
+    for got in dump["runs"]:
+        if got.get("ok") and "sampled" in got:
+            for key, points in got["sampled"].items():
+                got_all[(got["ref"], key)] = points
+    rep.check("sampled series: set of (run, key)", sorted(got_all), sorted(want))
+    for ident, points in want.items():
+        series = got_all.get(ident)
+        if series is None:
+            continue
+        w = f"sampled series {ident[0]} {ident[1]!r}"
+        rep.checked += 1
+        if len(series) > SAMPLE_CAP:
+            rep.add(f"{w}: {len(series)} points, more than the {SAMPLE_CAP} asked for")
+        for index, data, ts in series:
+            value, want_ts = points.get(index, (None, None))
+            got_value = number(decode(data))
+            if got_value is None or value is None or not _same_float(got_value, value):
+                rep.add(f"{w}: point index={index} data={data!r} is not in the series")
+                break
+            if ts != want_ts:
+                rep.add(f"{w}: point index={index} has timestamp {ts}, truth {want_ts}")
+                break
+        finite = {s for s, (v, _) in points.items() if math.isfinite(v)}
+        if len(points) <= SAMPLE_CAP and not finite <= {p[0] for p in series}:
+            missing = sorted(finite - {p[0] for p in series})
+            rep.add(f"{w}: short series lost finite points at steps {missing[:10]}")
+        if len(points) > SAMPLE_CAP and finite and not series:
+            rep.add(f"{w}: no points came back")
+
+
 def _same_float(got: Any, want: Any) -> bool:
     if not isinstance(got, float) or not isinstance(want, int | float):
         return False
@@ -342,5 +386,6 @@ def compare_all(
     compare_runs(rep, dump, truth)
     compare_keys(rep, dump, truth)
     compare_metrics(rep, dump, truth)
+    compare_sampled(rep, dump, truth)
     compare_summaries(rep, dump, truth)
     return rep

@@ -139,6 +139,14 @@ def dump_run(api: Any, project_path: str, cuid: str) -> dict[str, Any]:
                 [p.get("step"), p.get("value"), p.get("timestamp")] for p in item.get("metrics", [])
             ]
             stats[key] = {f: item[f] for f in ("latest", "min", "max") if f in item}
+        # The default (sampled, <= 1500 points per key) path too: POST /house/metrics/scalar.
+        sampled_result = exp.metrics(keys=scalar_keys)
+        out["sampled"] = {
+            item.get("key", ""): [
+                [p.get("index"), p.get("data"), p.get("timestamp")] for p in item.get("metrics", [])
+            ]
+            for item in sampled_result.get("list", [])
+        }
     out["metrics"] = series
     out["stats"] = stats
     out["summary"] = exp.summary()
@@ -194,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", required=True)
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--mode", choices=("full", "auth"), default="full")
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=4)
     args = parser.parse_args(argv)
 
     import swanlab  # type: ignore[import-not-found]

@@ -17,8 +17,7 @@ from typing import Any
 
 import pytest
 
-from swansync.sim import World, build_world
-from swansync.sim.server import SimServer
+from swansync.sim import SimServer, World, build_world
 from tests.contract.compare import Report, compare_all, rows
 from tests.contract.sdk_env import (
     CONSTRAINTS_NAME,
