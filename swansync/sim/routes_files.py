@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from swansync.sim.proto import HttpError, Request, Response, json_response, route, stream_response
-from swansync.sim.routes_house import column_series, data_run, log_line
+from swansync.sim.routes_house import column_series, data_run
+from swansync.sim.routes_media import log_line
 from swansync.sim.series import CHUNK, Series
 
 if TYPE_CHECKING:

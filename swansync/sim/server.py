@@ -21,7 +21,13 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
 from swansync.errors import NotFoundError, SwansyncError
-from swansync.sim import control, routes_core, routes_files, routes_house  # noqa: F401 (routes)
+from swansync.sim import (  # noqa: F401 (importing registers the routes)
+    control,
+    routes_core,
+    routes_files,
+    routes_house,
+    routes_media,
+)
 from swansync.sim.counters import RouteCounters
 from swansync.sim.faults import Faults
 from swansync.sim.proto import HttpError, Request, Response, json_response, match
