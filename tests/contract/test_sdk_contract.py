@@ -182,6 +182,46 @@ def test_small_world_after_time_moves(small_read: Read, tmp_path: Path) -> None:
     assert [i["run_id"] for i in listed["vision-lab/brand-new"]["shows"]] == [fresh]
 
 
+# -- the simulator's other readings of the spec's open questions (section 11) -------------------
+VARIANTS = {
+    # U10 modern summaries, U1 login 201, no project_id in runs (SDK fetches the project), key
+    # listing capped at 4 per page (SDK walks the cursor), U4 strict page sizes, U7, U8.
+    "modern-summaries-paged-keys": {
+        "summary_shape": "modern",
+        "login_status": 201,
+        "run_project_id": False,
+        "keys_limit_max": 4,
+        "strict_page_size": True,
+        "run_updated_at": False,
+        "shows_profile": "full",
+        "list_profile": "full",
+    },
+    # U8 the other way round, U14 clones that also answer under their own ids.
+    "profiles-in-lists-lenient-clones": {
+        "shows_profile": "config",
+        "list_profile": "none",
+        "clone_strict": False,
+    },
+}
+
+
+@pytest.mark.parametrize("options", VARIANTS.values(), ids=VARIANTS.keys())
+def test_small_world_variant_reads_exactly_as_truth(
+    sdk_python: Path, tmp_path: Path, options: dict[str, Any]
+) -> None:
+    world = build_world("small", seed=0, **options)
+    for name, value in options.items():
+        assert getattr(world.options, name) == value
+    with SimServer(world, port=0) as sim:
+        read = sdk_read(sdk_python, world, sim, tmp_path)
+        assert_matches(read)
+        if options.get("keys_limit_max", 2000) < 16:
+            # the 27-key run needed several cursor pages to list its keys
+            assert sim.counters.requests("POST /api/house/metrics/scalar/keys") > 2 * len(
+                read.result.data["runs"]
+            )
+
+
 # -- authentication -----------------------------------------------------------------------------
 def test_wrong_api_key_is_an_auth_failure(demo_read: Read, tmp_path: Path) -> None:
     sim = demo_read.sim
