@@ -210,7 +210,13 @@ def compare_runs(rep: Report, dump: dict[str, Any], truth: dict[str, Table]) -> 
         if t["slug"]:
             rep.check(f"{w} resolved by slug", got.get("by_slug"), {"ok": True, "run_id": run_id})
         profile = d["profile"]
-        rep.check(f"{w} config", unwrap_config(profile.get("config")), t["config"])
+        config = profile.get("config")
+        wrapped = isinstance(config, dict) and all(
+            isinstance(v, dict) and {"value", "desc", "sort"} <= v.keys() for v in config.values()
+        )
+        if not wrapped:
+            rep.add(f"{w} config is not in the stored {{value, desc, sort}} shape: {config!r:.200}")
+        rep.check(f"{w} config", unwrap_config(config), t["config"])
         rep.check(f"{w} metadata", profile.get("metadata"), t["metadata"])
         rep.check(f"{w} requirements", blank(profile.get("requirements")), blank(t["requirements"]))
         rep.check(f"{w} conda", blank(profile.get("conda")), blank(t["conda"]))
