@@ -163,6 +163,10 @@ def _aligned(columns: list[tuple[Series | None, int]], ref: Series) -> Iterator[
         i0 = c * CHUNK
         m = min(CHUNK, n_max - i0)
         steps = range(s0 + i0 * every, s0 + (i0 + m) * every, every)
+        single = columns[0][0] if len(columns) == 1 else None
+        if single is not None:
+            yield ("\n".join(single.rows_chunk(c, m)) + "\n").encode()
+            continue
         cols: list[list[str]] = []
         for series, n in columns:
             k = 0 if series is None else max(0, min(m, n - i0))
@@ -170,10 +174,7 @@ def _aligned(columns: list[tuple[Series | None, int]], ref: Series) -> Iterator[
             if k < m:
                 cells = cells + [","] * (m - k)
             cols.append(cells)
-        if len(cols) == 1:
-            rows = [f"{st},{cell}" for st, cell in zip(steps, cols[0], strict=True)]
-        else:
-            rows = [f"{st},{','.join(cs)}" for st, *cs in zip(steps, *cols, strict=True)]
+        rows = [f"{st},{','.join(cs)}" for st, *cs in zip(steps, *cols, strict=True)]
         yield ("\n".join(rows) + "\n").encode()
 
 

@@ -1,5 +1,5 @@
-"""Metric-store routes (``/house/...``): key listing, sampled scalars, stats, summaries, media,
-console logs and the deprecated column listing (spec 3.5, 3.6, 3.8-3.11)."""
+"""Metric-store routes (``/house/...``): key listing, availability, sampled scalars, stats and
+summaries (spec 3.5, 3.6, 3.8)."""
 
 from __future__ import annotations
 

@@ -70,13 +70,6 @@ def json_number(value: float) -> float | str:
     return value
 
 
-def csv_number(value: float) -> str:
-    """A float as a CSV cell: shortest round-trip text, NaN as "NaN", infinities "inf"/"-inf"."""
-    if value != value:
-        return "NaN"
-    return repr(value)
-
-
 @dataclass(frozen=True)
 class Stats:
     """Summary of a series prefix. min/max ignore NaN (infinities count); ties keep the
@@ -162,9 +155,31 @@ class Series:
         stride = self.every * self.tick_ms
         start = base + c * CHUNK * stride
         stamps = range(start, start + CHUNK * stride, stride)
-        cells = [f"{'NaN' if v != v else repr(v)},{t}" for v, t in zip(vals, stamps, strict=True)]
+        cells = [f"{v!r},{t}" for v, t in zip(vals, stamps, strict=True)]
+        for i in self.specials:  # only specials can be NaN; write it as "NaN" (not Python's "nan")
+            j = i - c * CHUNK
+            if 0 <= j < CHUNK and vals[j] != vals[j]:
+                cells[j] = f"NaN,{stamps[j]}"
         _CACHE.put((self.uid, c, "c"), cells)
         return cells
+
+    def rows_chunk(self, c: int, m: int) -> list[str]:
+        """CSV rows ``step,value,timestamp`` of the first ``m`` points of chunk ``c``."""
+        cached = _CACHE.get((self.uid, c, "c"))
+        s0 = self.step(c * CHUNK)
+        steps = range(s0, s0 + m * self.every, self.every)
+        if isinstance(cached, list):
+            return [f"{st},{cell}" for st, cell in zip(steps, cached, strict=False)]
+        vals = self.values_chunk(c)
+        t0 = self.ts_ms(c * CHUNK)
+        stride = self.every * self.tick_ms
+        stamps = range(t0, t0 + m * stride, stride)
+        rows = [f"{st},{v!r},{t}" for st, v, t in zip(steps, vals, stamps, strict=False)]
+        for i in self.specials:
+            j = i - c * CHUNK
+            if 0 <= j < m and vals[j] != vals[j]:
+                rows[j] = f"{steps[j]},NaN,{stamps[j]}"
+        return rows
 
     def iter_points(self, n: int | None = None) -> Iterator[tuple[int, float, int]]:
         """(step, value, ts_ms) of the first ``n`` points (default: all current points)."""
