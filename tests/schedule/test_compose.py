@@ -81,8 +81,8 @@ def test_env_files_are_user_copies_of_committed_examples(compose):
                 capture_output=True,
             )
             assert tracked.returncode != 0, f"{env_file} is committed"
-    example = (REPO / "swansync.env.example").read_text(encoding="utf-8")
-    assert re.search(r"^SWANLAB_API_KEY=replace-with", example, re.M)
+    example_text = (REPO / "swansync.env.example").read_text(encoding="utf-8")
+    assert re.search(r"^SWANLAB_API_KEY=replace-with", example_text, re.M)
 
 
 def test_scheduler_service_runs_swansync_schedule_with_the_mounted_config(compose):
