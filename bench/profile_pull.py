@@ -1,0 +1,147 @@
+"""Where a full pull spends its time: ``python -m bench.profile_pull URL PROJECT DB OUT.json``.
+
+Runs ``swansync.sync.pull`` in this process (a child of the bench, so the simulator keeps its
+own GIL) with two instruments, neither of which edits swansync's code:
+
+- wall-clock timers wrapped around the pull's stages (download, CSV -> frame, metric keys,
+  the writer's per-run transaction and its DuckDB append, the metadata phase, views), summed
+  per thread kind; worker stages overlap each other, the writer runs on the main thread;
+- cProfile in every thread (``threading.setprofile`` starts one profiler per new thread),
+  merged, top functions by own time.
+The key comes from ``SWANLAB_API_KEY``.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import functools
+import io
+import json
+import os
+import pstats
+import sys
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+_totals: dict[str, float] = defaultdict(float)
+_calls: dict[str, int] = defaultdict(int)
+_lock = threading.Lock()
+
+
+def _timed(name: str, fn: Any) -> Any:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            dt = time.perf_counter() - t0
+            with _lock:
+                _totals[name] += dt
+                _calls[name] += 1
+
+    return wrapper
+
+
+def _instrument() -> None:
+    from swansync import sync, transform
+    from swansync.sources.swanlab.client import SwanLabClient
+    from swansync.sources.swanlab.source import SwanLabSource
+    from swansync.warehouse import Warehouse
+
+    SwanLabClient.download = _timed("worker: download CSV", SwanLabClient.download)  # type: ignore[method-assign]
+    SwanLabClient.call = _timed("worker+main: API calls (JSON)", SwanLabClient.call)  # type: ignore[method-assign]
+    SwanLabSource.metric_keys = _timed("worker: metric keys", SwanLabSource.metric_keys)  # type: ignore[method-assign]
+    transform.points_frame = _timed("worker: CSV -> frame", transform.points_frame)
+    sync._fetch = _timed("worker: whole fetch of a run", sync._fetch)
+    sync._write_run = _timed("main: write one run (txn)", sync._write_run)
+    Warehouse.append = _timed("main: Warehouse.append", Warehouse.append)  # type: ignore[method-assign]
+    transform.series_stats = _timed("main: series_stats", transform.series_stats)
+    sync._publish = _timed("main: apply views (after pull)", sync._publish)
+
+
+def main(argv: list[str]) -> int:
+    url, project, db, out = argv[1], argv[2], Path(argv[3]), Path(argv[4])
+    workers = int(argv[5]) if len(argv) > 5 else 4
+    t_import = time.perf_counter()
+    from swansync.config import Secret, Settings
+    from swansync.sync import pull
+
+    import_s = time.perf_counter() - t_import
+    _instrument()
+    profiles: list[cProfile.Profile] = []
+
+    def start_thread_profile(frame: Any, event: str, arg: Any) -> None:
+        sys.setprofile(None)
+        prof = cProfile.Profile()
+        with _lock:
+            profiles.append(prof)
+        prof.enable()
+
+    settings = Settings(
+        db=db,
+        host=url,
+        api_key=Secret(os.environ["SWANLAB_API_KEY"]),
+        projects=(project,),
+        workers=workers,
+        env=dict(os.environ),
+    )
+    main_prof = cProfile.Profile()
+    threading.setprofile(start_thread_profile)
+    t0 = time.perf_counter()
+    main_prof.enable()
+    summary = pull(settings)
+    main_prof.disable()
+    wall = time.perf_counter() - t0
+    threading.setprofile(None)
+
+    stream = io.StringIO()
+    stats = pstats.Stats(main_prof, stream=stream)
+    for prof in profiles:
+        try:
+            stats.add(prof)
+        except (TypeError, ValueError):  # a thread's profile that never collected anything
+            continue
+    stats.sort_stats("tottime").print_stats(25)
+    by_tottime = stream.getvalue()
+    stream.seek(0)
+    stream.truncate()
+    stats.sort_stats("cumulative").print_stats(25)
+    by_cumtime = stream.getvalue()
+    result = {
+        "wall_s": wall,
+        "import_s": import_s,
+        "status": summary.status,
+        "rows": summary.rows,
+        "threads_profiled": len(profiles),
+        "stages_s": dict(_totals),
+        "stage_calls": dict(_calls),
+        "top_tottime": _trim(by_tottime),
+        "top_cumtime": _trim(by_cumtime),
+    }
+    out.write_text(json.dumps(result, indent=1))
+    return 0
+
+
+def _trim(text: str) -> str:
+    """pstats output without its preamble; paths shortened to the package."""
+    lines = text.splitlines()
+    start = next((i for i, ln in enumerate(lines) if ln.strip().startswith("ncalls")), 0)
+    site = "site-packages/"
+    stdlib = str(Path(os.__file__).parent) + "/"
+    repo = str(Path(__file__).resolve().parents[1]) + "/"
+    out = []
+    for ln in lines[start:]:
+        if not ln.strip():
+            continue
+        if site in ln:
+            ln = ln[: ln.find("/")] + ln[ln.find(site) + len(site) :]
+        out.append(ln.replace(stdlib, "stdlib/").replace(repo, ""))
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,97 @@
+"""Baseline (b): the simulator's raw serve rate for the pull's CSVs, with plain ``requests``.
+
+Run as a child process (``python -m bench.raw_serve JOB.json OUT.json``) so that the client
+does not share a GIL with the in-process simulator. For every run: the export call(s) in the
+same key batches as the pull, one presign call, then every CSV downloaded and discarded, with
+the pull's concurrency (one run per worker at a time). The key comes from ``SWANLAB_API_KEY``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from swansync.sources.swanlab.source import EXPORT_KEYS
+
+_local = threading.local()
+_opened: list[requests.Session] = []
+_opened_lock = threading.Lock()
+
+
+def _sessions(url: str, api_key: str) -> tuple[requests.Session, requests.Session]:
+    """This thread's API session (logged in, sid cookie) and its cookie-less download session;
+    both keep their connections alive, as the pull's pooled session does."""
+    pair: tuple[requests.Session, requests.Session] | None = getattr(_local, "pair", None)
+    if pair is None:
+        api = requests.Session()
+        resp = api.post(f"{url}/api/login/api_key", headers={"authorization": api_key}, timeout=60)
+        resp.raise_for_status()
+        api.headers["cookie"] = f"sid={resp.json()['sid']}"  # spec 2: the session cookie
+        pair = (api, requests.Session())
+        _local.pair = pair
+        with _opened_lock:
+            _opened.extend(pair)
+    return pair
+
+
+def _one_run(url: str, api_key: str, columns: list[dict[str, Any]]) -> tuple[int, int]:
+    """Export, presign and download one run's CSVs; (requests, bytes downloaded)."""
+    sess, download = _sessions(url, api_key)
+    cos: list[str] = []
+    for i in range(0, len(columns), EXPORT_KEYS):
+        batch = columns[i : i + EXPORT_KEYS]
+        body = {"projectId": batch[0]["projectId"], "columns": batch}
+        resp = sess.post(f"{url}/api/house/metrics/scalar/export", json=body, timeout=60)
+        resp.raise_for_status()
+        cos.append(resp.json()["cosKey"])
+    resp = sess.post(f"{url}/api/files/presigned/get", json={"paths": cos}, timeout=60)
+    resp.raise_for_status()
+    nbytes = 0
+    for link in resp.json()["urls"]:
+        # Presigned links carry no cookie, like the pull's downloads.
+        with download.get(link, stream=True, timeout=300) as got:
+            got.raise_for_status()
+            for block in got.iter_content(chunk_size=1 << 16):
+                nbytes += len(block)
+    return len(cos) + 1 + len(cos), nbytes
+
+
+def serve_rate(
+    url: str, api_key: str, runs: list[list[dict[str, Any]]], workers: int
+) -> dict[str, Any]:
+    started = time.perf_counter()
+    try:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(lambda cols: _one_run(url, api_key, cols), runs))
+        wall = time.perf_counter() - started
+    finally:
+        with _opened_lock:
+            for sess in _opened:
+                sess.close()
+            _opened.clear()
+    return {
+        "wall_s": wall,
+        "requests": sum(r for r, _ in results),
+        "bytes": sum(b for _, b in results),
+        "runs": len(runs),
+        "workers": workers,
+    }
+
+
+def main(argv: list[str]) -> int:
+    job = json.loads(Path(argv[1]).read_text())
+    result = serve_rate(job["url"], os.environ["SWANLAB_API_KEY"], job["runs"], job["workers"])
+    Path(argv[2]).write_text(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

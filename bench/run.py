@@ -1,0 +1,190 @@
+"""The pull benchmark: ``python -m bench.run`` (``make bench``); ``--quick`` for a ~1 minute smoke.
+
+In one run, on one simulated world (default 200 runs x 20 keys x 2,500 steps = 10 M points):
+full pull, no-op re-pull and a pull after ~1 % new points (each ``python -m swansync pull
+--json`` in a child process: wall time, requests, bytes, peak RSS), side by side with (a) the
+real SwanLab SDK mirroring the same project, (b) the simulator's raw serve rate for the same
+CSVs, (c) DuckDB's raw Arrow ingest of the same rows; then every analysis view on the pulled
+warehouse, a profile where a target is missed, ``bench/results/<timestamp>.json`` and
+BENCHMARKS.md regenerated from it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import baselines, report
+from bench.proc import run_measured
+from bench.pull import child_env, run_pull
+from bench.views_bench import bench_views
+from bench.world import PROJECT, Scale, grow, make_world
+from swansync.sim import SimServer
+
+log = logging.getLogger("bench")
+HERE = Path(__file__).resolve().parent
+QUICK = Scale(runs=40, keys=10, steps=1000, running=4)
+
+
+def startup_time(tries: int = 3) -> dict[str, Any]:
+    """Best wall time of a fresh interpreter importing what ``swansync pull`` imports."""
+    best = float("inf")
+    for _ in range(tries):
+        t0 = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-c", "import swansync.cli, swansync.sync"],
+            check=True,
+            cwd=HERE.parent,
+            timeout=120,
+        )
+        best = min(best, time.perf_counter() - t0)
+    return {"import_s": best, "tries": tries}
+
+
+def profile_pull(sim: SimServer, workdir: Path, workers: int) -> dict[str, Any]:
+    db = workdir / "profile.duckdb"
+    out = workdir / "profile.json"
+    res = run_measured(
+        [
+            sys.executable,
+            "-m",
+            "bench.profile_pull",
+            sim.url,
+            PROJECT,
+            str(db),
+            str(out),
+            str(workers),
+        ],
+        env=child_env(workdir, sim.api_key),
+        cwd=HERE.parent,
+        workdir=workdir,
+        name="profile",
+        secrets=(sim.api_key,),
+    )
+    if res.returncode != 0:
+        raise RuntimeError(f"profiled pull exited {res.returncode}:\n{res.stderr[-3000:]}")
+    data: dict[str, Any] = json.loads(out.read_text())
+    data["peak_rss_mb"] = res.peak_rss_mb
+    return data
+
+
+def run_bench(
+    scale: Scale,
+    *,
+    workdir: Path,
+    workers: int = 4,
+    sdk_budget_s: float = 600.0,
+    profile: str = "auto",
+) -> dict[str, Any]:
+    """Every measurement of one bench run, as a JSON-ready dict (``ratios``/``verdicts`` too)."""
+    started = time.perf_counter()
+    result: dict[str, Any] = {
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": report.git_commit(),
+        "machine": report.machine(),
+        "scale": scale.as_dict(),
+        "workers": workers,
+        "pulls": {},
+        "baselines": {},
+    }
+    db = workdir / "bench.duckdb"
+    log.info("bench world: %s", scale.as_dict())
+    world = make_world(scale)
+    result["startup"] = startup_time()
+    with SimServer(world, port=0) as sim:
+        pulls = result["pulls"]
+        log.info("full pull ...")
+        pulls["full"] = run_pull(sim, db, workdir, "pull-full", workers=workers)
+        log.info("full pull: %.1f s", pulls["full"]["wall_s"])
+        pulls["noop"] = run_pull(sim, db, workdir, "pull-noop", workers=workers)
+        log.info("no-op pull: %.2f s", pulls["noop"]["wall_s"])
+        log.info("(b) raw serve ...")
+        result["baselines"]["raw_serve"] = baselines.raw_serve_baseline(
+            sim, workdir, workers=workers
+        )
+        log.info("(c) DuckDB ingest ...")
+        result["baselines"]["ingest"] = baselines.ingest_baseline(db, workdir)
+        log.info("(a) SwanLab SDK ...")
+        result["baselines"]["sdk"] = baselines.sdk_baseline(
+            sim, scale.runs, workdir, budget_s=sdk_budget_s
+        )
+        log.info("views ...")
+        result["views"] = bench_views(db)
+        pre = report.ratios({**result, "pulls": {**pulls, "incremental": pulls["full"]}})
+        missed = not all(report.verdicts(pre).values())
+        if profile == "always" or (profile == "auto" and missed):
+            log.info("profiling a full pull ...")
+            result["profile"] = profile_pull(sim, workdir, workers)
+        result["new_points"] = grow(world, scale)
+        pulls["incremental"] = run_pull(sim, db, workdir, "pull-incremental", workers=workers)
+        log.info("incremental pull: %.2f s", pulls["incremental"]["wall_s"])
+    result["machine"]["loadavg_end"] = list(os.getloadavg())
+    result["bench_s"] = time.perf_counter() - started
+    result["ratios"] = report.ratios(result)
+    result["verdicts"] = report.verdicts(result["ratios"])
+    return result
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help=f"small world ({QUICK.points:,} points)")
+    p.add_argument("--runs", type=int)
+    p.add_argument("--keys", type=int)
+    p.add_argument("--steps", type=int)
+    p.add_argument("--running", type=int, help="runs left RUNNING that grow (default 10 %%)")
+    p.add_argument("--workers", type=int, default=4, help="pull and raw-serve concurrency")
+    p.add_argument("--sdk-budget", type=float, default=600.0, help="seconds; above: subset")
+    p.add_argument("--profile", choices=("auto", "always", "never"), default="auto")
+    p.add_argument("--results-dir", type=Path, default=HERE / "results")
+    p.add_argument("--markdown", type=Path, default=HERE.parent / "BENCHMARKS.md")
+    p.add_argument("--no-markdown", action="store_true", help="do not rewrite BENCHMARKS.md")
+    p.add_argument("--workdir", type=Path, help="scratch folder (default: a temporary one)")
+    return p.parse_args(argv)
+
+
+def scale_from(args: argparse.Namespace) -> Scale:
+    base = QUICK if args.quick else Scale()
+    runs = args.runs or base.runs
+    running = args.running if args.running is not None else max(1, runs // 10)
+    return Scale(
+        runs=runs, keys=args.keys or base.keys, steps=args.steps or base.steps, running=running
+    )
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    scale = scale_from(args)
+    with tempfile.TemporaryDirectory(prefix="swansync-bench-") as tmp:
+        workdir = args.workdir or Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        result = run_bench(
+            scale,
+            workdir=workdir,
+            workers=args.workers,
+            sdk_budget_s=args.sdk_budget,
+            profile=args.profile,
+        )
+    path = report.write_results(result, args.results_dir)
+    log.info("results: %s", path)
+    if not args.no_markdown:
+        args.markdown.write_text(report.render_markdown(result, path.name))
+        log.info("wrote %s", args.markdown)
+    for name, value in result["ratios"].items():
+        verdict = result["verdicts"].get(name)
+        mark = "" if verdict is None else (" ok" if verdict else " MISSED")
+        log.info("%-24s %10.4f%s", name, value, mark)
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+"""The bench world: ``build_world("bench")`` plus a few RUNNING runs that can grow later.
+
+The preset makes only FINISHED runs, so ``running`` of the ``runs`` are added through the
+world's public ``add_run`` (same keys, steps and tick as the preset's runs); the total stays
+``runs x keys x steps`` points. Growing those runs afterwards is the "~1 % new points" scenario.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from swansync.sim import World, build_world
+
+PROJECT = "alice/bench"
+
+
+@dataclass(frozen=True)
+class Scale:
+    runs: int = 200
+    keys: int = 20
+    steps: int = 2500
+    running: int = 20  # of ``runs``; these grow for the incremental scenario
+    grow_fraction: float = 0.01  # new points as a fraction of all points
+
+    @property
+    def points(self) -> int:
+        return self.runs * self.keys * self.steps
+
+    @property
+    def grow_steps(self) -> int:
+        """Steps each running run grows so that all of them add ~``grow_fraction`` points."""
+        if self.running == 0:
+            return 0
+        return max(1, round(self.points * self.grow_fraction / (self.running * self.keys)))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "runs": self.runs,
+            "keys": self.keys,
+            "steps": self.steps,
+            "points": self.points,
+            "running": self.running,
+            "grow_steps": self.grow_steps,
+        }
+
+
+def make_world(scale: Scale, seed: int = 0) -> World:
+    finished = scale.runs - scale.running
+    if finished < 1 or scale.running < 0:
+        raise ValueError(f"need 0 <= running < runs, got running={scale.running}")
+    world = build_world("bench", seed=seed, runs=finished, keys=scale.keys, steps=scale.steps)
+    keys = tuple(f"metric/{k:03d}" for k in range(scale.keys))
+    for i in range(scale.running):
+        world.add_run(
+            PROJECT,
+            name=f"bench-running-{i:04d}",
+            state="RUNNING",
+            ticks=scale.steps,
+            tick_ms=100,
+            keys=keys,
+            config={"index": finished + i, "lr": 10 ** -(1 + i % 4)},
+            metadata={},
+            requirements=None,
+        )
+    return world
+
+
+def running_runs(world: World) -> list[str]:
+    with world.lock:
+        return [rid for rid in world.runs(PROJECT) if world.run(rid).state == "RUNNING"]
+
+
+def grow(world: World, scale: Scale) -> int:
+    """Grow every running run by ``scale.grow_steps``; the number of new points."""
+    added = 0
+    for rid in running_runs(world):
+        world.grow(rid, scale.grow_steps)
+        added += scale.grow_steps * scale.keys
+    return added
+
+
+def export_columns(world: World) -> list[list[dict[str, Any]]]:
+    """Per run, the export columns a client sends for all its scalar keys (for the raw serve
+    baseline), in the wire format of spec 3.7."""
+    out: list[list[dict[str, Any]]] = []
+    with world.lock:
+        proj = world.project(PROJECT)
+        for rid in world.runs(PROJECT):
+            run = world.run(rid)
+            ref = {
+                "projectId": proj.cuid,
+                "experimentId": run.cuid,
+                "createdAt": run.created_ms // 1000,
+                "experimentName": run.name,
+            }
+            out.append([{**ref, "key": s.key} for s in run.scalar_series()])
+    return out
