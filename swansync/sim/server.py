@@ -197,9 +197,9 @@ class _Handler(BaseHTTPRequestHandler):
         )
         if req.path.startswith("/_sim/"):
             if req.client_host not in LOOPBACK:
-                self._send(_error(403, "FORBIDDEN", "control routes are loopback-only"))
+                self._send(_error(403, "FORBIDDEN", "control routes are loopback-only"), None)
                 return
-            self._send(_call(lambda: control.dispatch(sim, req)))
+            self._send(_call(lambda: control.dispatch(sim, req)), None)
             return
 
         rt, params, known = match(method, req.path)
@@ -209,7 +209,7 @@ class _Handler(BaseHTTPRequestHandler):
                 resp = _error(405, "METHOD_NOT_ALLOWED", f"{method} is not allowed on {req.path}")
             else:
                 resp = _error(404, "NOT_FOUND", f"no route for {method} {req.path}")
-            sim.counters.add(name, 1, self._send(resp))
+            self._send(resp, name)
             return
         req.params = params
 
@@ -238,15 +238,17 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             handler = rt.handler
             resp = _call(lambda: handler(sim, req))
-        sim.counters.add(rt.name, 1, self._send(resp))
+        self._send(resp, rt.name)
         self._log(method, rt.name, resp.status, 0)
 
     def _log(self, method: str, name: str, status: int, nbytes: int) -> None:
         if self.sim.log_requests:
             log.info("%s %s -> %s", method, name.split(" ", 1)[1], status or "dropped")
 
-    def _send(self, resp: Response) -> int:
-        """Write the response; returns body bytes written."""
+    def _send(self, resp: Response, route: str | None) -> None:
+        """Write the response, counting it under ``route`` (None = not counted) *before* each
+        write, so a client that has read the answer always sees it in the counters."""
+        counters = self.sim.counters if route is not None else None
         self.send_response(resp.status)
         self.send_header("Content-Type", resp.content_type)
         self.send_header("traceid", uuid.uuid4().hex)
@@ -255,20 +257,23 @@ class _Handler(BaseHTTPRequestHandler):
         if isinstance(resp.body, bytes):
             self.send_header("Content-Length", str(len(resp.body)))
             self.end_headers()
+            if counters is not None and route is not None:
+                counters.add(route, 1, len(resp.body))
             self.wfile.write(resp.body)
-            return len(resp.body)
+            return
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
-        total = 0
+        if counters is not None and route is not None:
+            counters.add(route, 1, 0)
         try:
             for chunk in resp.body:
                 if chunk:
+                    if counters is not None and route is not None:
+                        counters.add(route, 0, len(chunk))
                     self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
-                    total += len(chunk)
             self.wfile.write(b"0\r\n\r\n")
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
-        return total
 
 
 def _error(status: int, code: str, message: str) -> Response:
