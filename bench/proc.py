@@ -1,7 +1,10 @@
 """Run a child process and measure it: wall time, exit code, peak RSS and CPU time of that child.
 
-``os.wait4`` gives the rusage of exactly the child we started (and its waited descendants), so
-peak RSS is exact without polling and does not mix with other children of the bench process.
+Peak RSS is the kernel's high-water mark of the child's own address space (``VmHWM`` in
+``/proc/<pid>/status``, monotone, read every few ms until the child exits). Not ``ru_maxrss``:
+Linux carries the *parent's* high-water mark into a forked child's ``ru_maxrss`` across exec,
+so a child of a big bench process would report the bench's memory as its own. CPU times come
+from ``os.wait4`` for exactly this child.
 """
 
 from __future__ import annotations
@@ -48,10 +51,13 @@ def run_measured(
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env, cwd=cwd)
         timer = threading.Timer(timeout_s, proc.kill)
         timer.start()
+        watcher = _PeakWatcher(proc.pid)
+        watcher.start()
         try:
             _, status, usage = os.wait4(proc.pid, 0)
         finally:
             timer.cancel()
+            watcher.stop()
         wall = time.perf_counter() - started
     code = os.waitstatus_to_exitcode(status)
     proc.returncode = code  # we reaped it ourselves; tell Popen so it does not wait again
@@ -63,7 +69,36 @@ def run_measured(
         if secret:
             stdout = stdout.replace(secret, "<API-KEY>")
             stderr = stderr.replace(secret, "<API-KEY>")
-    # ru_maxrss is in KiB on Linux.
     return ChildResult(
-        code, wall, usage.ru_maxrss * 1024 / MB, usage.ru_utime, usage.ru_stime, stdout, stderr
+        code, wall, watcher.peak_kib * 1024 / MB, usage.ru_utime, usage.ru_stime, stdout, stderr
     )
+
+
+class _PeakWatcher(threading.Thread):
+    """Reads the child's ``VmHWM`` until told to stop; keeps the highest value seen (KiB)."""
+
+    def __init__(self, pid: int, period_s: float = 0.01) -> None:
+        super().__init__(daemon=True, name=f"peak-rss-{pid}")
+        self._status = Path(f"/proc/{pid}/status")
+        self._period = period_s
+        self._done = threading.Event()
+        self.peak_kib = 0
+
+    def _read(self) -> None:
+        try:
+            text = self._status.read_text()
+        except OSError:  # gone (exited) or no procfs
+            return
+        for line in text.splitlines():
+            if line.startswith("VmHWM:"):
+                self.peak_kib = max(self.peak_kib, int(line.split()[1]))
+                return
+
+    def run(self) -> None:
+        while not self._done.is_set():
+            self._read()
+            self._done.wait(self._period)
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()

@@ -28,12 +28,15 @@ from typing import Any
 
 _totals: dict[str, float] = defaultdict(float)
 _calls: dict[str, int] = defaultdict(int)
+_active: dict[str, int] = defaultdict(int)  # stages running right now (all threads)
 _lock = threading.Lock()
 
 
 def _timed(name: str, fn: Any) -> Any:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with _lock:
+            _active[name] += 1
         t0 = time.perf_counter()
         try:
             return fn(*args, **kwargs)
@@ -42,8 +45,35 @@ def _timed(name: str, fn: Any) -> Any:
             with _lock:
                 _totals[name] += dt
                 _calls[name] += 1
+                _active[name] -= 1
 
     return wrapper
+
+
+class _MemorySampler(threading.Thread):
+    """RSS of this process every few ms; remembers the peak and which stages were running."""
+
+    def __init__(self, period_s: float = 0.005) -> None:
+        super().__init__(daemon=True, name="rss-sampler")
+        import psutil
+
+        self._proc = psutil.Process()
+        self._period = period_s
+        self._done = threading.Event()
+        self.peak_mb = 0.0
+        self.peak_stages: list[str] = []
+
+    def run(self) -> None:
+        while not self._done.wait(self._period):
+            rss = self._proc.memory_info().rss / (1024 * 1024)
+            if rss > self.peak_mb:
+                with _lock:
+                    stages = sorted(k for k, n in _active.items() if n > 0)
+                self.peak_mb, self.peak_stages = rss, stages
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
 
 
 def _instrument() -> None:
@@ -89,6 +119,8 @@ def main(argv: list[str]) -> int:
         workers=workers,
         env=dict(os.environ),
     )
+    sampler = _MemorySampler()
+    sampler.start()
     main_prof = cProfile.Profile()
     threading.setprofile(start_thread_profile)
     t0 = time.perf_counter()
@@ -97,6 +129,7 @@ def main(argv: list[str]) -> int:
     main_prof.disable()
     wall = time.perf_counter() - t0
     threading.setprofile(None)
+    sampler.stop()
 
     stream = io.StringIO()
     stats = pstats.Stats(main_prof, stream=stream)
@@ -119,6 +152,8 @@ def main(argv: list[str]) -> int:
         "threads_profiled": len(profiles),
         "stages_s": dict(_totals),
         "stage_calls": dict(_calls),
+        "peak_rss_mb": sampler.peak_mb,
+        "stages_at_peak_rss": sampler.peak_stages,
         "top_tottime": _trim(by_tottime),
         "top_cumtime": _trim(by_cumtime),
     }

@@ -214,29 +214,37 @@ def render_markdown(r: dict[str, Any], results_name: str) -> str:
     ]
     for name, secs in r["views"].items():
         lines.append(f"| `{name}` | {_f(secs, 3)} |")
-    prof = r.get("profile")
-    if prof:
-        lines += [
-            "",
-            "## Profile of a full pull (in-process, instrumented; separate run)",
-            "",
-            f"Pull wall {_f(prof['wall_s'])} s under instrumentation "
-            f"({prof['threads_profiled']} worker threads profiled). Stage times are summed "
-            "over threads (worker stages overlap; `main:` stages run on the single writer).",
-            "",
-            "| stage | s (summed) | calls |",
-            "|---|---:|---:|",
-        ]
-        for stage, secs in sorted(prof["stages_s"].items(), key=lambda kv: -kv[1]):
-            lines.append(f"| {stage} | {_f(secs)} | {_f(prof['stage_calls'].get(stage))} |")
-        lines += [
-            "",
-            "Top functions by own time (all threads merged):",
-            "",
-            "```",
-            prof["top_tottime"],
-            "```",
-        ]
+    for key, title in (("profile", "a full pull"), ("profile_noop", "a no-op pull")):
+        if r.get(key):
+            lines += _profile_section(r[key], title)
     if ANALYSIS.is_file():
         lines += ["", ANALYSIS.read_text().strip()]
     return "\n".join(lines) + "\n"
+
+
+def _profile_section(prof: dict[str, Any], title: str) -> list[str]:
+    lines = [
+        "",
+        f"## Profile of {title} (in-process, instrumented; a separate pull)",
+        "",
+        f"Pull wall {_f(prof['wall_s'])} s under instrumentation "
+        f"({prof['threads_profiled']} worker threads profiled); peak RSS "
+        f"{_f(prof.get('peak_rss_mb'), 0)} MB while "
+        f"{', '.join(prof.get('stages_at_peak_rss') or ['no instrumented stage'])} ran. "
+        "Stage times are summed over threads (worker stages overlap each other and the writer; "
+        "`main:` stages run one at a time on the single writer thread).",
+        "",
+        "| stage | s (summed) | calls |",
+        "|---|---:|---:|",
+    ]
+    for stage, secs in sorted(prof["stages_s"].items(), key=lambda kv: -kv[1]):
+        lines.append(f"| {stage} | {_f(secs)} | {_f(prof['stage_calls'].get(stage))} |")
+    lines += [
+        "",
+        "Top functions by own time (all threads merged; `get`/`acquire`/`recv_into` are waits):",
+        "",
+        "```",
+        prof["top_tottime"],
+        "```",
+    ]
+    return lines

@@ -50,9 +50,11 @@ def startup_time(tries: int = 3) -> dict[str, Any]:
     return {"import_s": best, "tries": tries}
 
 
-def profile_pull(sim: SimServer, workdir: Path, workers: int) -> dict[str, Any]:
-    db = workdir / "profile.duckdb"
-    out = workdir / "profile.json"
+def profile_pull(
+    sim: SimServer, db: Path, workdir: Path, workers: int, name: str
+) -> dict[str, Any]:
+    """A pull into ``db`` under bench.profile_pull's instruments (a fresh file = a full pull)."""
+    out = workdir / f"{name}.json"
     res = run_measured(
         [
             sys.executable,
@@ -67,7 +69,7 @@ def profile_pull(sim: SimServer, workdir: Path, workers: int) -> dict[str, Any]:
         env=child_env(workdir, sim.api_key),
         cwd=HERE.parent,
         workdir=workdir,
-        name="profile",
+        name=name,
         secrets=(sim.api_key,),
     )
     if res.returncode != 0:
@@ -107,6 +109,8 @@ def run_bench(
         log.info("full pull: %.1f s", pulls["full"]["wall_s"])
         pulls["noop"] = run_pull(sim, db, workdir, "pull-noop", workers=workers)
         log.info("no-op pull: %.2f s", pulls["noop"]["wall_s"])
+        if profile != "never":  # cheap: where a no-op's fixed cost goes
+            result["profile_noop"] = profile_pull(sim, db, workdir, workers, "profile-noop")
         log.info("(b) raw serve ...")
         result["baselines"]["raw_serve"] = baselines.raw_serve_baseline(
             sim, workdir, workers=workers
@@ -123,7 +127,8 @@ def run_bench(
         missed = not all(report.verdicts(pre).values())
         if profile == "always" or (profile == "auto" and missed):
             log.info("profiling a full pull ...")
-            result["profile"] = profile_pull(sim, workdir, workers)
+            fresh = workdir / "profile.duckdb"
+            result["profile"] = profile_pull(sim, fresh, workdir, workers, "profile-full")
         result["new_points"] = grow(world, scale)
         pulls["incremental"] = run_pull(sim, db, workdir, "pull-incremental", workers=workers)
         log.info("incremental pull: %.2f s", pulls["incremental"]["wall_s"])

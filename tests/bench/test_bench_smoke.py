@@ -47,6 +47,7 @@ def test_bench_smoke(tmp_path: Path) -> None:
     assert result["views"] and all(v >= 0 for v in result["views"].values())
     assert result["profile"]["rows"]["metrics"] == TINY.points
     assert result["profile"]["top_tottime"].strip()
+    assert result["profile_noop"]["rows"]["metrics"] == 0
 
     # Ratios: every one present and finite; verdicts for every target.
     assert set(report.TARGETS) <= set(result["ratios"])
