@@ -138,6 +138,8 @@ def _print_pull(summary: Any) -> None:
     for f in summary.failures:
         where = f"{f.target} run {f.run_id}" if f.run_id else f.target
         err.print(f"failed: {where}: {f.reason}", markup=False, highlight=False)
+    for w in summary.warnings:
+        err.print(f"warning: {w}", markup=False, highlight=False)
 
 
 @app.command()
@@ -353,6 +355,8 @@ def schedule(
     """Run the pulls of the config's [[jobs]] on their schedules until stopped."""
     from swansync.schedule import run_schedule
 
+    if logging.getLogger().level > logging.INFO:
+        logging.getLogger().setLevel(logging.INFO)  # a daemon logs one line per pull
     settings = _settings(config, db=db)
     raise typer.Exit(run_schedule(settings, once=once))
 
@@ -391,26 +395,17 @@ def demo(
 
 
 def main() -> None:
-    """Entry point: run the app, turning SwansyncError into one line and an exit code."""
+    """Entry point: run the app, turning SwansyncError into one line and an exit code.
+
+    Usage errors are click's: it prints them with the usage line and exits 2 by itself.
+    """
     try:
-        app(standalone_mode=False)
+        app()
     except SwansyncError as e:
         if STATE.debug:
             err.print_exception()
         err.print(f"error: {e}", markup=False, highlight=False)
         sys.exit(e.exit_code)
-    except typer.Exit as e:
-        sys.exit(e.exit_code)
-    except typer.Abort:
-        err.print("aborted", markup=False)
-        sys.exit(130)
     except KeyboardInterrupt:
         err.print("interrupted", markup=False)
         sys.exit(130)
-    except Exception as e:  # click usage errors and the like
-        import click
-
-        if isinstance(e, click.ClickException):
-            e.show()
-            sys.exit(2)
-        raise

@@ -324,4 +324,3 @@ def describe_targets(settings: Settings) -> list[str]:
 
 def has_targets(settings: Settings) -> bool:
     return bool(describe_targets(settings))
-

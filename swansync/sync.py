@@ -73,6 +73,7 @@ class PullSummary:
     runs: int = 0
     runs_fetched: int = 0
     failures: list[Failure] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     error: str | None = None
 
     @property
@@ -197,7 +198,14 @@ def pull(
                     s.close()
         _finish_log(wh, summary, active)
         if summary.status in ("ok", "partial"):
-            _publish(wh, settings)
+            try:
+                _publish(wh, settings)
+            except SwansyncError as e:
+                wh.execute(
+                    "UPDATE sync_log SET error = ? WHERE id = ?",
+                    [f"data landed, but publishing views/serving copy failed: {e}", summary.id],
+                )
+                raise
     return summary
 
 
@@ -274,6 +282,10 @@ def _pull_source(
             summary.failures.append(Failure(project["project"], None, str(e)))
         summary.projects += 1
         progress("project_done", project=project["project"])
+    # Series a source could not read at all, for a reason retrying will not fix (e.g. the
+    # offline dashboard's 500 on NaN values): reported, not failed.
+    for run_id, key, reason in getattr(source, "unreadable", []):
+        summary.warnings.append(f"{source.name} run {run_id} key {key!r}: {reason}")
 
 
 @dataclass
@@ -328,11 +340,7 @@ def _pull_project(
     runs = [detailed.get(r["run_id"], r) for r in listed]
 
     # 2. Summaries for every listed run, in as few requests as the source can.
-    try:
-        sums: Mapping[str, list[SummaryRecord]] = source.summaries(project, runs)
-    except (ApiError, DataError) as e:
-        summary.failures.append(Failure(proj, None, f"summaries: {_reason(e)}"))
-        sums = {}
+    sums = _summaries(source, project, runs, summary)
 
     # 3. Metadata transaction.
     with_profile = [r for r in runs if r["has_profile"]]
@@ -382,6 +390,27 @@ def _pull_project(
         summary.runs_fetched += 1
         progress("run", project=proj, run_id=item.run["run_id"], points=points)
         progress("bytes", total=source.counters.bytes)
+
+
+def _summaries(
+    source: Source, project: ProjectRecord, runs: Sequence[RunRecord], summary: PullSummary
+) -> dict[str, list[SummaryRecord]]:
+    """One batched request; if the batch fails (one bad run can fail it), run by run, so a single
+    broken run costs only its own summary."""
+    try:
+        return dict(source.summaries(project, runs))
+    except (ApiError, DataError) as e:
+        if len(runs) <= 1:
+            for r in runs:
+                summary.failures.append(
+                    Failure(project["project"], r["run_id"], f"summaries: {_reason(e)}")
+                )
+            return {}
+        log.info("batched summaries failed (%s); asking run by run", _reason(e))
+    out: dict[str, list[SummaryRecord]] = {}
+    for run in runs:
+        out.update(_summaries(source, project, [run], summary))
+    return out
 
 
 def _plan(
@@ -444,7 +473,8 @@ def _fetch(
     sampled: set[str] = set()
     if wanted:
         for pts in source.scalar_points(project, run, wanted, after or None):
-            frame = transform.points_frame(source.name, pts, after)
+            # A sampled series replaces the stored one whole: never cut it at the bookmark.
+            frame = transform.points_frame(source.name, pts, after if pts.complete else None)
             if not pts.complete:
                 sampled.update(pts.keys if isinstance(pts, CsvPoints) else [pts.key])
             frames.append(frame)

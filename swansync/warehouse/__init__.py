@@ -18,7 +18,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from swansync.errors import WarehouseError
+from swansync.errors import ConfigError, WarehouseError
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class Warehouse:
         self.path = Path(path)
         self.read_only = read_only
         if read_only and not self.path.exists():
-            raise WarehouseError(
+            raise ConfigError(
                 f"warehouse {str(self.path)!r} does not exist yet: run `swansync pull` first"
             )
         if not read_only and self.path.parent and not self.path.parent.exists():

@@ -59,9 +59,31 @@ def _query(wh: Warehouse, sql: str, source: str) -> dict[str, list[Any]]:
     return {c: frame.get_column(c).to_list() for c in frame.columns}
 
 
+def _without_runs(cols: dict[str, list[Any]], runs: set[str]) -> dict[str, list[Any]]:
+    keep = [i for i, r in enumerate(cols.get("run_id", [])) if r not in runs]
+    return {c: [v[i] for i in keep] for c, v in cols.items()}
+
+
 def compare(db: Path, truth: dict[str, dict[str, list[Any]]], source: str) -> list[str]:
-    """Every difference between the warehouse (rows of ``source``) and the truth; [] if equal."""
+    """Every difference between the warehouse (rows of ``source``) and the truth; [] if equal.
+
+    Runs deleted upstream must be in ``runs`` with ``deleted_at`` set; their other rows are kept
+    by the mirror (the contract) but absent from the truth, so they are not compared.
+    """
     problems: list[str] = []
+    deleted = {
+        r for r, d in zip(truth["runs"]["run_id"], truth["runs"]["deleted"], strict=True) if d
+    }
+    got_all = _query
+    if deleted:
+        truth = {
+            t: (c if t in ("projects", "runs") else _without_runs(c, deleted))
+            for t, c in truth.items()
+        }
+
+        def got_all(wh: Warehouse, sql: str, source: str) -> dict[str, list[Any]]:
+            return _without_runs(_query(wh, sql, source), deleted)
+
     with Warehouse(db, read_only=True) as wh:
         got = _query(wh, "SELECT * FROM projects WHERE source = ?", source)
         cols = [
@@ -109,7 +131,7 @@ def compare(db: Path, truth: dict[str, dict[str, list[Any]]], source: str) -> li
             "runs", _rows(want_runs, ("project", "run_id")), _rows(got, ("project", "run_id")), cols
         )
 
-        got = _query(wh, "SELECT * FROM run_config WHERE source = ?", source)
+        got = got_all(wh, "SELECT * FROM run_config WHERE source = ?", source)
         got["value"] = [_norm_json(v) for v in got["value"]]
         want = dict(truth["run_config"])
         want["value"] = [_norm_json(v) for v in want["value"]]
@@ -120,7 +142,7 @@ def compare(db: Path, truth: dict[str, dict[str, list[Any]]], source: str) -> li
             ["value", "value_double", "value_text", "value_bool"],
         )
 
-        got = _query(wh, "SELECT * FROM metric_keys WHERE source = ?", source)
+        got = got_all(wh, "SELECT * FROM metric_keys WHERE source = ?", source)
         problems += _diff(
             "metric_keys",
             _rows(truth["metric_keys"], ("run_id", "key")),
@@ -128,7 +150,7 @@ def compare(db: Path, truth: dict[str, dict[str, list[Any]]], source: str) -> li
             ["kind", "class"],
         )
 
-        got = _query(wh, "SELECT * FROM summaries WHERE source = ?", source)
+        got = got_all(wh, "SELECT * FROM summaries WHERE source = ?", source)
         problems += _diff(
             "summaries",
             _rows(truth["summaries"], ("run_id", "key")),
@@ -137,14 +159,18 @@ def compare(db: Path, truth: dict[str, dict[str, list[Any]]], source: str) -> li
         )
 
         if "metrics" in truth:
-            problems += compare_points(wh, truth["metrics"], source)
+            problems += compare_points(wh, truth["metrics"], source, deleted)
     return problems
 
 
-def compare_points(wh: Warehouse, want_cols: dict[str, list[Any]], source: str) -> list[str]:
+def compare_points(
+    wh: Warehouse, want_cols: dict[str, list[Any]], source: str, deleted: set[str] | None = None
+) -> list[str]:
     """Points compared with polars joins (fast on large worlds)."""
     want = pl.DataFrame(want_cols).select("run_id", "key", "step", "value", "ts")
     got = wh.query("SELECT run_id, key, step, value, ts FROM metrics WHERE source = ?", [source])
+    if deleted:
+        got = got.filter(~pl.col("run_id").is_in(sorted(deleted)))
     problems: list[str] = []
     dupes = got.group_by("run_id", "key", "step").len().filter(pl.col("len") > 1)
     if dupes.height:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import polars as pl
 import pytest
 
-from swansync.errors import WarehouseError
+from swansync.errors import ConfigError, WarehouseError
 from swansync.warehouse import Warehouse
 
 
@@ -79,5 +79,5 @@ def test_locked_warehouse_is_a_clear_error(tmp_path):
 
 
 def test_read_only_missing_file(tmp_path):
-    with pytest.raises(WarehouseError, match="does not exist yet"):
+    with pytest.raises(ConfigError, match="does not exist yet"):
         Warehouse(tmp_path / "missing.duckdb", read_only=True)
