@@ -373,6 +373,8 @@ def sim_serve(
     """Serve a simulated SwanLab cloud on 127.0.0.1 (prints READY <url> <api key>)."""
     from swansync.sim import serve
 
+    if logging.getLogger().level > logging.INFO:
+        logging.getLogger().setLevel(logging.INFO)  # one line per request on stderr
     serve(world, port, seed)
 
 
