@@ -153,6 +153,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--markdown", type=Path, default=HERE.parent / "BENCHMARKS.md")
     p.add_argument("--no-markdown", action="store_true", help="do not rewrite BENCHMARKS.md")
     p.add_argument("--workdir", type=Path, help="scratch folder (default: a temporary one)")
+    p.add_argument(
+        "--render",
+        type=Path,
+        metavar="RESULTS_JSON",
+        help="only rewrite the markdown from an earlier results file (e.g. after editing "
+        "bench/analysis.md); measures nothing",
+    )
     return p.parse_args(argv)
 
 
@@ -168,6 +175,11 @@ def scale_from(args: argparse.Namespace) -> Scale:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    if args.render is not None:
+        earlier: dict[str, Any] = json.loads(args.render.read_text())
+        args.markdown.write_text(report.render_markdown(earlier, args.render.name))
+        log.info("wrote %s from %s", args.markdown, args.render)
+        return earlier
     scale = scale_from(args)
     with tempfile.TemporaryDirectory(prefix="swansync-bench-") as tmp:
         workdir = args.workdir or Path(tmp)
