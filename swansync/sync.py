@@ -30,6 +30,7 @@ from swansync.sources.base import (
     CsvPoints,
     MetricKeyRecord,
     ProjectRecord,
+    Rejected,
     RunFilter,
     RunRecord,
     Source,
@@ -317,7 +318,15 @@ def _pull_project(
 ) -> None:
     src, proj = source.name, project["project"]
     now = datetime.now(UTC)
-    listed = list(source.list_runs(project, filters))
+    listed: list[RunRecord] = []
+    rejected: list[Rejected] = []
+    for listed_item in source.list_runs(project, filters):
+        if isinstance(listed_item, Rejected):
+            log.warning("run %s of %s skipped: %s", listed_item.run_id, proj, listed_item.reason)
+            summary.failures.append(Failure(proj, listed_item.run_id, listed_item.reason))
+            rejected.append(listed_item)
+        else:
+            listed.append(listed_item)
     run_states = state.load_runs(wh, src, proj)
     series = state.load_series(wh, src, proj)
 
@@ -366,9 +375,11 @@ def _pull_project(
         summary.rows["summaries"] += wh.append(
             "summaries", transform.summaries_frame(src, sum_records, now)
         )
-        if not filters:
-            gone = state.stored_run_ids(wh, src, proj) - {r["run_id"] for r in runs}
-            state.mark_deleted(wh, src, proj, gone, now)
+        # A run is deleted when an unfiltered, complete listing no longer has it. A rejected item
+        # without a readable id could be any stored run: then nothing is marked this time.
+        if not filters and all(r.run_id for r in rejected):
+            seen = {r["run_id"] for r in runs} | {r.run_id for r in rejected if r.run_id}
+            state.mark_deleted(wh, src, proj, state.stored_run_ids(wh, src, proj) - seen, now)
         state.save_detail_markers(
             wh, src, proj, [(r["run_id"], r["change_marker"]) for r in runs if r["has_profile"]]
         )

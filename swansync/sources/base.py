@@ -91,6 +91,19 @@ class SummaryRecord(TypedDict):
 
 
 @dataclass(frozen=True)
+class Rejected:
+    """A list item the source could not turn into a record (malformed upstream data).
+
+    Yielded by ``list_runs`` in place of the run, so one bad object costs only itself. The sync
+    reports it and never marks a rejected run as deleted.
+    """
+
+    project: str
+    run_id: str | None  # None when even the id was unreadable
+    reason: str
+
+
+@dataclass(frozen=True)
 class SeriesPoints:
     """Points of one (run, key) series as columns. ``ts_ms`` is Unix milliseconds or None."""
 
@@ -150,8 +163,9 @@ class Source(Protocol):
 
     def list_runs(
         self, project: ProjectRecord, filters: Sequence[RunFilter] = ()
-    ) -> Iterator[RunRecord]:
-        """Every run of the project (all pages), cheap: may lack the profile (has_profile False)."""
+    ) -> Iterator[RunRecord | Rejected]:
+        """Every run of the project (all pages), cheap: may lack the profile (has_profile False).
+        An item that cannot be parsed is yielded as :class:`Rejected` instead."""
         ...
 
     def run_detail(self, project: ProjectRecord, run: RunRecord) -> RunRecord:

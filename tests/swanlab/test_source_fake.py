@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from swansync.errors import ApiError, DataError, NotFoundError
+from swansync.errors import ApiError, NotFoundError
 from swansync.filters import parse_filter
-from swansync.sources.base import CsvPoints
+from swansync.sources.base import CsvPoints, Rejected
 from swansync.sources.swanlab.source import SwanLabSource
 
 from .conftest import KEY, SID, Reply, Req, authed, login_ok
@@ -341,19 +341,23 @@ def test_metric_filter_uses_summaries(app_source: Any) -> None:
     assert got == ["run1", "run3"]  # run2 has no scalars
 
 
-def test_malformed_run_is_data_error_naming_it(serve: Any) -> None:
+def test_malformed_run_is_rejected_alone_naming_it(serve: Any) -> None:
     def app(req: Req) -> Any:
         if "login" in req.path:
             return login_ok(req)
         if req.path == "/api/project/alice/mnist":
             return PROJ
-        return {"list": [{"cuid": "bad1", "createdAt": "yesterday-ish"}], "pages": 1}
+        good = {"cuid": "good1", "name": "ok", "createdAt": "2026-01-01T00:00:00.000Z"}
+        return {"list": [{"cuid": "bad1", "createdAt": "yesterday-ish"}, good], "pages": 1}
 
     s = serve(app)
     src = SwanLabSource(s.url, KEY)
     p = src.resolve_targets(["alice/mnist"], [])[0]
-    with pytest.raises(DataError, match="bad1"):
-        list(src.list_runs(p))
+    items = list(src.list_runs(p))
+    bad = [i for i in items if isinstance(i, Rejected)]
+    assert [b.run_id for b in bad] == ["bad1"]
+    assert "createdAt" in bad[0].reason
+    assert [i["run_id"] for i in items if not isinstance(i, Rejected)] == ["good1"]
 
 
 def test_secrets_absent_from_errors_and_logs(serve: Any, caplog: pytest.LogCaptureFixture) -> None:

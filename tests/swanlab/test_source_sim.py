@@ -18,8 +18,17 @@ from swansync.filters import parse_filter
 from swansync.sim import build_world
 from swansync.sim.faults import Faults
 from swansync.sim.server import SimServer
-from swansync.sources.base import CsvPoints, ProjectRecord, RunRecord
+from swansync.sources.base import CsvPoints, ProjectRecord, Rejected, RunRecord
 from swansync.sources.swanlab.source import SwanLabSource
+
+
+def runs_of(src: SwanLabSource, p: Any, filters: Any = ()) -> list[RunRecord]:
+    """The listed runs; a rejected (malformed) item fails the test."""
+    out: list[RunRecord] = []
+    for item in src.list_runs(p, filters):
+        assert not isinstance(item, Rejected), item
+        out.append(item)
+    return out
 
 
 def rows(table: dict[str, list[Any]]) -> list[dict[str, Any]]:
@@ -66,7 +75,7 @@ def mirror(src: SwanLabSource, workspaces: list[str]) -> dict[str, Any]:
 
     jobs = []
     for p in projects:
-        runs = list(src.list_runs(p))
+        runs = runs_of(src, p)
         out["sums"].update(src.summaries(p, runs))
         jobs += [(p, r) for r in runs]
     with ThreadPoolExecutor(4) as pool:  # the source must be thread-safe
@@ -202,7 +211,7 @@ def test_filters_against_sim() -> None:
                 for r in truth_runs
                 if r["project"] == p["project"] and r["state"] == "FINISHED"
             }
-            got = {r["run_id"] for r in src.list_runs(p, [parse_filter("state=FINISHED")])}
+            got = {r["run_id"] for r in runs_of(src, p, [parse_filter("state=FINISHED")])}
             assert got == want, p["project"]
 
 
@@ -237,7 +246,7 @@ def test_faults_are_absorbed() -> None:
     with SimServer(world, port=0, faults=faults) as s:
         src = SwanLabSource(s.url, s.api_key, backoff=0.001, retries=8)
         p = src.resolve_targets(["alice/mnist-sweep"], [])[0]
-        runs = list(src.list_runs(p))
+        runs = runs_of(src, p)
         want = {r for r in world.runs("alice/mnist-sweep")}
         assert {r["run_id"] for r in runs} == want
         run = next(r for r in runs if r["state"] == "FINISHED")
@@ -254,7 +263,7 @@ def test_run_failing_for_good_is_an_error() -> None:
     with SimServer(world, port=0) as s:
         src = SwanLabSource(s.url, s.api_key, backoff=0.001, retries=2)
         p = src.resolve_targets(["alice/mnist-sweep"], [])[0]
-        run = next(iter(src.list_runs(p)))
+        run = runs_of(src, p)[0]
         s.faults = Faults(fail_runs={run["run_id"]: 500})
         with pytest.raises(RetriableApiError) as e:
             src.metric_keys(p, run)

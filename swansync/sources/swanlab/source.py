@@ -17,6 +17,7 @@ from swansync.sources.base import (
     MetricKeyRecord,
     Points,
     ProjectRecord,
+    Rejected,
     RunFilter,
     RunRecord,
     SummaryRecord,
@@ -182,7 +183,7 @@ class SwanLabSource:
 
     def list_runs(
         self, project: ProjectRecord, filters: Sequence[RunFilter] = ()
-    ) -> Iterator[RunRecord]:
+    ) -> Iterator[RunRecord | Rejected]:
         proj = project["project"]
         try:
             raw = self._shows(project, filters) if filters else list(self._paged_runs(project))
@@ -190,14 +191,21 @@ class SwanLabSource:
             raise self._not_found(e, "project", proj) from None
         seen: set[str] = set()
         runs: list[RunRecord] = []
+        rejected: list[Rejected] = []
         for obj in raw:
-            rec = parse.run_record(obj, project, self.web_host, detail=False)
+            try:
+                rec = parse.run_record(obj, project, self.web_host, detail=False)
+            except DataError as e:
+                cuid = obj.get("cuid") if isinstance(obj, dict) else None
+                rejected.append(Rejected(proj, cuid if isinstance(cuid, str) else None, str(e)))
+                continue
             if rec["run_id"] not in seen:
                 seen.add(rec["run_id"])
                 runs.append(rec)
         if filters:
             runs = self._client_filter(project, runs, filters)
         yield from runs
+        yield from rejected
 
     def _paged_runs(self, project: ProjectRecord) -> Iterator[dict[str, Any]]:
         path = self._runs_path(project)
