@@ -100,15 +100,30 @@ def save_detail_markers(
         wh.con.unregister("_swansync_markers")
 
 
-def save_metrics_state(
-    wh: Warehouse, source: str, project: str, run_id: str, state: str | None, at: datetime
+def save_metrics_states(
+    wh: Warehouse, source: str, runs: Iterable[tuple[str, str, str | None]], at: datetime
 ) -> None:
-    wh.execute(
-        "INSERT INTO sync_run_state (source, project, run_id, metrics_state, metrics_synced_at) "
-        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (source, project, run_id) DO UPDATE SET "
-        "metrics_state = excluded.metrics_state, metrics_synced_at = excluded.metrics_synced_at",
-        [source, project, run_id, state, at],
+    """For each (project, run_id, state): its metrics are mirrored as of ``state``."""
+    rows = list(runs)
+    if not rows:
+        return
+    frame = pl.DataFrame(
+        {
+            "source": [source] * len(rows),
+            "project": [p for p, _, _ in rows],
+            "run_id": [r for _, r, _ in rows],
+            "metrics_state": [s for _, _, s in rows],
+            "metrics_synced_at": [at] * len(rows),
+        },
+        schema={
+            "source": pl.String,
+            "project": pl.String,
+            "run_id": pl.String,
+            "metrics_state": pl.String,
+            "metrics_synced_at": pl.Datetime("us", "UTC"),
+        },
     )
+    wh.upsert("sync_run_state", frame, ["source", "project", "run_id"])
 
 
 def mark_deleted(

@@ -364,14 +364,15 @@ def _pull_project(
             "config", "metadata", "requirements", "conda"
         )
         summary.rows["runs"] += wh.upsert("runs", partial, key)
-        for run in with_profile:
-            wh.delete("run_config", {"source": src, "project": proj, "run_id": run["run_id"]})
+        where = {"source": src, "project": proj}
+        wh.delete_in("run_config", where, "run_id", [r["run_id"] for r in with_profile])
         summary.rows["run_config"] += wh.append(
             "run_config", transform.run_config_frame(src, with_profile)
         )
         sum_records = [s for r in runs for s in sums.get(r["run_id"], [])]
-        for run_id in {r["run_id"] for r in runs if r["run_id"] in sums}:
-            wh.delete("summaries", {"source": src, "project": proj, "run_id": run_id})
+        wh.delete_in(
+            "summaries", where, "run_id", [r["run_id"] for r in runs if r["run_id"] in sums]
+        )
         summary.rows["summaries"] += wh.append(
             "summaries", transform.summaries_frame(src, sum_records, now)
         )
@@ -388,6 +389,20 @@ def _pull_project(
     # 4. Metric work where something can have changed.
     work = [w for w in (_plan(settings, r, run_states, series, sums) for r in runs) if w]
     progress("project", project=proj, runs=len(runs), runs_to_fetch=len(work))
+    batch: list[_Fetched] = []
+    batch_rows = 0
+
+    def flush() -> None:
+        nonlocal batch, batch_rows
+        summary.rows["metrics"] += _write_batch(wh, src, batch, series, settings, now)
+        for got in batch:
+            summary.rows["metric_keys"] += len(got.keys)
+            summary.runs_fetched += 1
+            points = sum(f.height for f in got.frames)
+            progress("run", project=proj, run_id=got.run["run_id"], points=points)
+        progress("bytes", total=source.counters.bytes)
+        batch, batch_rows = [], 0
+
     for item, got in _concurrently(
         settings.workers, work, lambda w: _fetch(source, project, w, series, settings), stop
     ):
@@ -395,12 +410,11 @@ def _pull_project(
             log.warning("run %s of %s failed: %s", item.run["run_id"], proj, _reason(got))
             summary.failures.append(Failure(proj, item.run["run_id"], _reason(got)))
             continue
-        points = _write_run(wh, src, got, series.get(item.run["run_id"], {}), settings, now)
-        summary.rows["metrics"] += points
-        summary.rows["metric_keys"] += len(got.keys)
-        summary.runs_fetched += 1
-        progress("run", project=proj, run_id=item.run["run_id"], points=points)
-        progress("bytes", total=source.counters.bytes)
+        batch.append(got)
+        batch_rows += sum(f.height for f in got.frames)
+        if len(batch) >= BATCH_RUNS or batch_rows >= BATCH_ROWS:
+            flush()
+    flush()
 
 
 def _summaries(
@@ -492,54 +506,77 @@ def _fetch(
     return _Fetched(run, work.listed_state, keys, frames, sampled, set(wanted))
 
 
-def _write_run(
-    wh: Warehouse,
-    src: str,
+# A batch of runs commits together: fewer, larger transactions keep the single writer fast, and
+# each run's bookmarks still commit with its rows (a crash loses at most the batch in flight).
+BATCH_RUNS = 16
+BATCH_ROWS = 1_000_000
+
+
+def _bookmarks(
     fetched: _Fetched,
     stored: Mapping[str, state.SeriesState],
+    stats: Mapping[str, tuple[int, int]],
+) -> dict[str, tuple[int | None, int, bool]]:
+    """Per key of the run: (last_step, points, complete) once this write lands."""
+    out: dict[str, tuple[int | None, int, bool]] = {}
+    for k in fetched.keys:
+        key = k["key"]
+        old = stored.get(key)
+        if key in fetched.sampled:
+            last, count = stats.get(key, (None, 0))
+            out[key] = (last, count, False)
+            continue
+        old_last = old.last_step if old and old.complete else None
+        old_points = old.points if old and old.complete else 0
+        if key in stats:
+            last, count = stats[key]
+            out[key] = (
+                max(last, old_last) if old_last is not None else last,
+                old_points + count,
+                True,
+            )
+        else:
+            out[key] = (old_last, old_points, old.complete if old else True)
+    return out
+
+
+def _write_batch(
+    wh: Warehouse,
+    src: str,
+    batch: Sequence[_Fetched],
+    series: Mapping[str, Mapping[str, state.SeriesState]],
     settings: Settings,
     now: datetime,
 ) -> int:
-    run = fetched.run
-    proj, rid = run["project"], run["run_id"]
-    frames = [f for f in fetched.frames if f.height]
-    new = pl.concat(frames) if frames else None
-    stats = transform.series_stats(new) if new is not None else {}
-    written = 0
+    """Write the points, series bookmarks and run bookmarks of ``batch`` in one transaction."""
+    if not batch:
+        return 0
+    new_frames: list[pl.DataFrame] = []
+    key_frames: list[pl.DataFrame] = []
     with wh.transaction():
-        if settings.full:
-            state.forget_run_metrics(wh, src, proj, rid)
-            stored = {}
-        for key in fetched.sampled:
-            if key in stored:
-                state.forget_series(wh, src, proj, rid, key)
-        if new is not None:
-            written = wh.append("metrics", new)
-        bookmarks: dict[str, tuple[int | None, int, bool]] = {}
-        for k in fetched.keys:
-            key = k["key"]
-            old = stored.get(key)
-            if key in fetched.sampled:
-                last, count = stats.get(key, (None, 0))
-                bookmarks[key] = (last, count, False)
-                continue
-            old_last = old.last_step if old and old.complete else None
-            old_points = old.points if old and old.complete else 0
-            if key in stats:
-                last, count = stats[key]
-                bookmarks[key] = (
-                    max(last, old_last) if old_last is not None else last,
-                    old_points + count,
-                    True,
+        for fetched in batch:
+            proj, rid = fetched.run["project"], fetched.run["run_id"]
+            stored = {} if settings.full else series.get(rid, {})
+            if settings.full:
+                state.forget_run_metrics(wh, src, proj, rid)
+            for key in fetched.sampled:
+                if key in stored:
+                    state.forget_series(wh, src, proj, rid, key)
+            frames = [f for f in fetched.frames if f.height]
+            stats: dict[str, tuple[int, int]] = {}
+            for f in frames:
+                stats.update(transform.series_stats(f))
+            new_frames += frames
+            key_frames.append(
+                transform.metric_keys_frame(
+                    src, fetched.keys, _bookmarks(fetched, stored, stats), now
                 )
-            else:
-                bookmarks[key] = (old_last, old_points, old.complete if old else True)
-        wh.upsert(
-            "metric_keys",
-            transform.metric_keys_frame(src, fetched.keys, bookmarks, now),
-            ["source", "project", "run_id", "key"],
+            )
+        written = wh.append("metrics", pl.concat(new_frames)) if new_frames else 0
+        wh.upsert("metric_keys", pl.concat(key_frames), ["source", "project", "run_id", "key"])
+        state.save_metrics_states(
+            wh, src, [(f.run["project"], f.run["run_id"], f.listed_state) for f in batch], now
         )
-        state.save_metrics_state(wh, src, proj, rid, fetched.listed_state, now)
     return written
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -335,7 +335,11 @@ def metric_keys_frame(
 _POINT_COLS = ["key", "step", "value", "ts"]
 
 
-def _long_from_csv(points: CsvPoints) -> pl.DataFrame:
+def _strictly_ascending(steps: pl.Series) -> bool:
+    return steps.len() < 2 or bool((steps.diff().drop_nulls() > 0).all())
+
+
+def _long_from_csv(points: CsvPoints) -> tuple[pl.DataFrame, bool]:
     n = len(points.keys)
     names = ["step"]
     schema: dict[str, Any] = {"step": pl.Int64}
@@ -344,7 +348,8 @@ def _long_from_csv(points: CsvPoints) -> pl.DataFrame:
         schema[f"v{i}"] = pl.Float64
         schema[f"t{i}"] = pl.Float64  # some servers write ms as floats ("1.7e12"); cast below
     if not points.data.strip():
-        return pl.DataFrame(schema={"key": STR, "step": pl.Int64, "value": pl.Float64, "ts": TS})
+        empty = pl.DataFrame(schema={"key": STR, "step": pl.Int64, "value": pl.Float64, "ts": TS})
+        return empty, True
     header = points.data.split(b"\n", 1)[0].rstrip(b"\r")
     if header.count(b",") + 1 != len(names):
         raise DataError(
@@ -373,7 +378,7 @@ def _long_from_csv(points: CsvPoints) -> pl.DataFrame:
         for i, key in enumerate(points.keys)
     ]
     long = pl.concat(parts) if parts else pl.DataFrame()
-    return long.select(
+    frame = long.select(
         "key",
         "step",
         "value",
@@ -382,9 +387,11 @@ def _long_from_csv(points: CsvPoints) -> pl.DataFrame:
         .cast(TS)
         .alias("ts"),
     )
+    # Keys are distinct, so (key, step) repeats only if the shared step column does.
+    return frame, _strictly_ascending(wide.get_column("step"))
 
 
-def _long_from_series(points: SeriesPoints) -> pl.DataFrame:
+def _long_from_series(points: SeriesPoints) -> tuple[pl.DataFrame, bool]:
     if not (len(points.steps) == len(points.values) == len(points.ts_ms)):
         raise DataError(
             f"series {points.key!r} of run {points.run_id!r} has columns of different lengths"
@@ -396,12 +403,13 @@ def _long_from_series(points: SeriesPoints) -> pl.DataFrame:
             "ts_ms": pl.Series(points.ts_ms, dtype=pl.Int64),
         }
     )
-    return frame.select(
+    long = frame.select(
         pl.lit(points.key, dtype=STR).alias("key"),
         "step",
         "value",
         pl.from_epoch("ts_ms", time_unit="ms").dt.replace_time_zone("UTC").cast(TS).alias("ts"),
     )
+    return long, _strictly_ascending(frame.get_column("step"))
 
 
 def points_frame(
@@ -412,7 +420,9 @@ def points_frame(
     Drops steps at or below ``after_step[key]`` (already stored) and duplicate steps (the last
     one wins), so writing the result never duplicates a row.
     """
-    long = _long_from_csv(points) if isinstance(points, CsvPoints) else _long_from_series(points)
+    long, ascending = (
+        _long_from_csv(points) if isinstance(points, CsvPoints) else _long_from_series(points)
+    )
     if after_step:
         bounds = pl.DataFrame(
             {"key": list(after_step), "_after": list(after_step.values())},
@@ -423,7 +433,9 @@ def points_frame(
             .filter(pl.col("_after").is_null() | (pl.col("step") > pl.col("_after")))
             .drop("_after")
         )
-    long = long.unique(subset=["key", "step"], keep="last", maintain_order=True)
+    # Exports and log files hold each step once, ascending; dedupe only when they do not.
+    if not ascending:
+        long = long.unique(subset=["key", "step"], keep="last", maintain_order=True)
     return long.select(
         pl.lit(source, dtype=STR).alias("source"),
         pl.lit(points.project, dtype=STR).alias("project"),
@@ -438,11 +450,3 @@ def series_stats(frame: pl.DataFrame) -> dict[str, tuple[int, int]]:
         return {}
     agg = frame.group_by("key").agg(pl.col("step").max().alias("m"), pl.len().alias("n"))
     return {k: (int(m), int(n)) for k, m, n in agg.iter_rows()}
-
-
-def empty_points(source: str) -> pl.DataFrame:
-    return pl.DataFrame(schema=METRICS_SCHEMA).with_columns(pl.lit(source).alias("source"))
-
-
-def keys_of(records: Sequence[MetricKeyRecord], kind: str) -> list[str]:
-    return [k["key"] for k in records if k["kind"] == kind]

@@ -49,10 +49,20 @@ header; write routes answer 403.
 """
 
 from swansync.sim.faults import Faults
+from swansync.sim.from_records import world_from_source
 from swansync.sim.generate import PRESETS, build_world
 from swansync.sim.options import WorldOptions
 from swansync.sim.serve import serve
 from swansync.sim.server import SimServer
 from swansync.sim.world import World
 
-__all__ = ["PRESETS", "Faults", "SimServer", "World", "WorldOptions", "build_world", "serve"]
+__all__ = [
+    "PRESETS",
+    "Faults",
+    "SimServer",
+    "World",
+    "WorldOptions",
+    "build_world",
+    "serve",
+    "world_from_source",
+]

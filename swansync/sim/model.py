@@ -177,10 +177,10 @@ class Run:
     seed: int
     description: str = ""
     state: str = "FINISHED"
-    cluster: str = ""
-    job: str = ""
+    cluster: str | None = ""  # None: no such field upstream (worlds built from local data)
+    job: str | None = ""
     labels: list[str] = field(default_factory=list)
-    username: str = ""
+    username: str | None = ""
     user_name: str = ""
     finished_ms: int | None = None
     updated_ms: int = 0

@@ -81,6 +81,7 @@ class Warehouse:
             raise WarehouseError(f"cannot open warehouse {str(self.path)!r}: {e}") from e
         self.con.execute("SET TimeZone = 'UTC'")
         self._in_txn = False
+        self._columns_cache: dict[str, list[str]] = {}
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -103,6 +104,7 @@ class Warehouse:
     def migrate(self, directory: Path | None = None) -> list[str]:
         """Apply the schema migrations not applied yet, in order; returns their names."""
         directory = directory or sql_dir() / "schema"
+        self._columns_cache.clear()
         self.con.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations ("
             "version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
@@ -153,6 +155,9 @@ class Warehouse:
     # -- writes ----------------------------------------------------------------------------
 
     def _columns(self, table: str) -> list[str]:
+        cached = self._columns_cache.get(table)
+        if cached is not None:
+            return cached
         rows = self.con.execute(
             "SELECT column_name FROM information_schema.columns "
             "WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position",
@@ -160,7 +165,8 @@ class Warehouse:
         ).fetchall()
         if not rows:
             raise WarehouseError(f"table {table!r} does not exist in the warehouse")
-        return [r[0] for r in rows]
+        self._columns_cache[table] = [r[0] for r in rows]
+        return self._columns_cache[table]
 
     def _insert_select(self, table: str, frame: pl.DataFrame) -> tuple[str, str]:
         known = self._columns(table)
@@ -209,6 +215,15 @@ class Warehouse:
             raise WarehouseError("refusing to delete without a condition")
         cond = " AND ".join(f"{_q(k)} = ?" for k in where)
         self.con.execute(f"DELETE FROM {_q(table)} WHERE {cond}", list(where.values()))
+
+    def delete_in(
+        self, table: str, where: Mapping[str, Any], column: str, values: Sequence[Any]
+    ) -> None:
+        """``DELETE FROM table WHERE k1 = v1 AND ... AND column IN (values)`` in one statement."""
+        if not values:
+            return
+        cond = " AND ".join([*(f"{_q(k)} = ?" for k in where), f"list_contains(?, {_q(column)})"])
+        self.con.execute(f"DELETE FROM {_q(table)} WHERE {cond}", [*where.values(), list(values)])
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
         self.con.execute(sql, params or [])
