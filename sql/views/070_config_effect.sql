@@ -44,7 +44,7 @@ clean AS (
     FROM per_run
 ),
 correlation AS (
-    SELECT source, project, corr(v, config_number) AS corr
+    SELECT source, project, corr(v, config_number ORDER BY v, config_number) AS corr
     FROM clean
     WHERE config_number IS NOT NULL AND v IS NOT NULL
     GROUP BY source, project
