@@ -87,7 +87,7 @@ def _instrument() -> None:
     SwanLabSource.metric_keys = _timed("worker: metric keys", SwanLabSource.metric_keys)  # type: ignore[method-assign]
     transform.points_frame = _timed("worker: CSV -> frame", transform.points_frame)
     sync._fetch = _timed("worker: whole fetch of a run", sync._fetch)
-    sync._write_run = _timed("main: write one run (txn)", sync._write_run)
+    sync._write_batch = _timed("main: write a batch of runs (txn)", sync._write_batch)
     Warehouse.append = _timed("main: Warehouse.append", Warehouse.append)  # type: ignore[method-assign]
     transform.series_stats = _timed("main: series_stats", transform.series_stats)
     sync._publish = _timed("main: apply views (after pull)", sync._publish)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from swansync.sim import SimServer, build_world, routes_core, routes_house
+from swansync.sim import (  # patched to corrupt answers
+    SimServer,
+    build_world,
+    routes_core,
+    routes_house,
+)
+from swansync.sim.proto import json_response
+from swansync.sim.render import run_obj
 from swansync.sync import pull
 
 from .compare import compare
@@ -35,7 +42,7 @@ def _only_other_runs(problems, victim):
 def test_one_malformed_run_object(demo, tmp_path, monkeypatch, corruption):
     world = demo.world
     victim = world.runs(world.projects()[0])[1]
-    real = routes_core.run_obj
+    real = run_obj
 
     def broken(run, options, profile):
         obj = real(run, options, profile)
@@ -43,7 +50,7 @@ def test_one_malformed_run_object(demo, tmp_path, monkeypatch, corruption):
             obj.update(corruption)
         return obj
 
-    monkeypatch.setattr(routes_core, "run_obj", broken)
+    monkeypatch.setattr(routes_core, "run_obj", broken)  # the route looks it up at call time
     s = settings_for(demo, tmp_path / "w.duckdb")
     summary = pull(s)
     assert summary.status == "partial"
@@ -56,16 +63,13 @@ def test_one_malformed_run_object(demo, tmp_path, monkeypatch, corruption):
 
 
 def test_malformed_json_from_summaries(demo, tmp_path, monkeypatch):
-    real = routes_house.json_response
-
     def truncated(data, status=200):
-        resp = real(data, status)
-        if (
-            isinstance(data, dict)
-            and data
-            and all(isinstance(v, dict | None) for v in data.values())
-        ):
-            resp.body = resp.body[: len(resp.body) // 2]  # cut mid-JSON
+        resp = json_response(data, status)
+        body = resp.body
+        summaries_like = isinstance(data, dict) and data
+        if summaries_like and all(isinstance(v, dict | None) for v in data.values()):
+            assert isinstance(body, bytes)
+            resp.body = body[: len(body) // 2]  # cut mid-JSON
         return resp
 
     monkeypatch.setattr(routes_house, "json_response", truncated)
