@@ -77,7 +77,7 @@ class _MemorySampler(threading.Thread):
 
 
 def _instrument() -> None:
-    from swansync import sync, transform
+    from swansync import metric_sync, sync, transform
     from swansync.sources.swanlab.client import SwanLabClient
     from swansync.sources.swanlab.source import SwanLabSource
     from swansync.warehouse import Warehouse
@@ -86,8 +86,8 @@ def _instrument() -> None:
     SwanLabClient.call = _timed("worker+main: API calls (JSON)", SwanLabClient.call)  # type: ignore[method-assign]
     SwanLabSource.metric_keys = _timed("worker: metric keys", SwanLabSource.metric_keys)  # type: ignore[method-assign]
     transform.points_frame = _timed("worker: CSV -> frame", transform.points_frame)
-    sync._fetch = _timed("worker: whole fetch of a run", sync._fetch)
-    sync._write_batch = _timed("main: write a batch of runs (txn)", sync._write_batch)
+    metric_sync.fetch = _timed("worker: whole fetch of a run", metric_sync.fetch)
+    metric_sync.write_batch = _timed("main: write a batch of runs (txn)", metric_sync.write_batch)
     Warehouse.append = _timed("main: Warehouse.append", Warehouse.append)  # type: ignore[method-assign]
     transform.series_stats = _timed("main: series_stats", transform.series_stats)
     sync._publish = _timed("main: apply views (after pull)", sync._publish)

@@ -33,8 +33,8 @@ def test_second_pull_is_a_cheap_noop(sim_small, tmp_path):
     used = sim_small.counters.requests() - before
     projects = len(sim_small.world.projects())
     assert second.rows["metrics"] == 0
-    # login + one batched summaries call per project + project lookups + run-list pages
-    assert used <= run_list_pages(sim_small) + projects + 1 + projects
+    # The budget: run-list pages + one lookup per project + login + one summaries call.
+    assert used <= run_list_pages(sim_small) + projects + 2
     assert compare(s.db, sim_small.world.truth(), "sim") == []
 
 

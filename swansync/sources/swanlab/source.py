@@ -292,33 +292,40 @@ class SwanLabSource:
     def summaries(
         self, project: ProjectRecord, runs: Sequence[RunRecord]
     ) -> Mapping[str, list[SummaryRecord]]:
+        return self.summaries_many([(project, runs)])
+
+    def summaries_many(
+        self, groups: Sequence[tuple[ProjectRecord, Sequence[RunRecord]]]
+    ) -> Mapping[str, list[SummaryRecord]]:
+        """Summaries of runs of several projects in one request per chunk: each experiment ref
+        names its own project, and run cuids are unique across projects."""
         out: dict[str, list[SummaryRecord]] = {}
-        usable: list[tuple[RunRecord, dict[str, Any]]] = []
-        for run in runs:
-            try:
-                usable.append((run, self._ref(project, run)))
-            except DataError as e:
-                log.warning("no summary for %s: %s", run["run_id"], e)
+        usable: list[tuple[ProjectRecord, RunRecord, dict[str, Any]]] = []
+        for project, runs in groups:
+            for run in runs:
+                try:
+                    usable.append((project, run, self._ref(project, run)))
+                except DataError as e:
+                    log.warning("no summary for %s: %s", run["run_id"], e)
+        names = sorted({p["project"] for p, _ in groups})
+        label = f"project '{names[0]}'" if len(names) == 1 else f"{len(names)} projects"
         for chunk in _chunks(usable, SUMMARY_CHUNK):
             body = self.client.call(
                 "POST",
                 "/house/metrics/summaries",
-                body={"experiments": [ref for _, ref in chunk]},
+                body={"experiments": [ref for _, _, ref in chunk]},
                 route="POST /house/metrics/summaries",
-                what=f"summaries of {len(chunk)} run(s) of project '{project['project']}'",
+                what=f"summaries of {len(chunk)} run(s) of {label}",
             )
             if isinstance(body, list) and len(chunk) == 1 and body and isinstance(body[0], dict):
-                body = (
-                    body[0]
-                    if chunk[0][0]["run_id"] in body[0]
-                    else {chunk[0][0]["run_id"]: body[0]}
-                )
+                only = chunk[0][1]["run_id"]
+                body = body[0] if only in body[0] else {only: body[0]}
             if not isinstance(body, dict):
                 raise DataError(
-                    f"summaries of project '{project['project']}': expected an object keyed by "
-                    f"run id, got {type(body).__name__}"
+                    f"summaries of {label}: expected an object keyed by run id, "
+                    f"got {type(body).__name__}"
                 )
-            for run, _ in chunk:
+            for project, run, _ in chunk:
                 recs = parse.summary_records(
                     project["project"], run["run_id"], body.get(run["run_id"])
                 )

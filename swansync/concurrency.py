@@ -1,0 +1,43 @@
+"""Bounded concurrent fetching for the sync: many workers, results handed to one writer."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def concurrently(
+    workers: int, items: Sequence[T], fn: Callable[[T], R], stop: threading.Event
+) -> Iterator[tuple[T, R | Exception]]:
+    """Run ``fn`` over ``items`` on ``workers`` threads, yielding (item, result-or-exception) as
+    they finish, with at most ``2 * workers`` in flight (bounded memory). Stops submitting when
+    ``stop`` is set; what is in flight still completes and is yielded."""
+    if not items:
+        return
+    limit = max(1, 2 * workers)
+    pending: dict[Future[R], T] = {}
+    it = iter(items)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="swansync") as pool:
+        exhausted = False
+        while True:
+            while not exhausted and not stop.is_set() and len(pending) < limit:
+                try:
+                    item = next(it)
+                except StopIteration:
+                    exhausted = True
+                    break
+                pending[pool.submit(fn, item)] = item
+            if not pending:
+                return
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                item = pending.pop(fut)
+                try:
+                    yield item, fut.result()
+                except Exception as e:
+                    yield item, e

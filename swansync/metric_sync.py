@@ -1,0 +1,241 @@
+"""Metric work of a pull: decide which runs and keys can have changed (from the bookmarks and
+the summaries), fetch them concurrently, and write points with their bookmarks in batches.
+
+A run costs metric requests only when it is new, changed state since its metrics were mirrored,
+or its per-key last step (from the summaries) differs from what is stored. Each batch of runs
+commits its points together with their series and run bookmarks, so a crash loses at most the
+batch in flight and the next pull fetches it again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import polars as pl
+
+from swansync import state, transform
+from swansync.concurrency import concurrently
+from swansync.config import Settings
+from swansync.report import Failure, ProgressFn, PullSummary, reason
+from swansync.sources.base import (
+    TERMINAL_STATES,
+    CsvPoints,
+    MetricKeyRecord,
+    ProjectRecord,
+    RunRecord,
+    Source,
+    SummaryRecord,
+)
+from swansync.warehouse import Warehouse
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunWork:
+    run: RunRecord
+    keys: set[str] | None  # None = every scalar key (full or never mirrored)
+    listed_state: str | None
+
+
+@dataclass
+class Fetched:
+    run: RunRecord
+    listed_state: str | None
+    keys: list[MetricKeyRecord]
+    frames: list[pl.DataFrame]
+    sampled: set[str]  # keys whose series came back sampled (complete=False)
+    fetched_keys: set[str]
+
+
+def plan(
+    settings: Settings,
+    run: RunRecord,
+    run_states: Mapping[str, state.RunState],
+    series: Mapping[str, Mapping[str, state.SeriesState]],
+    sums: Mapping[str, list[SummaryRecord]],
+) -> RunWork | None:
+    """Which keys of ``run`` to fetch, or None when nothing can have changed."""
+    rid = run["run_id"]
+    st = run_states.get(rid)
+    stored = series.get(rid, {})
+    listed_state = run["state"]
+    if settings.full or st is None or st.metrics_state is None:
+        return RunWork(run, None, listed_state)
+    if st.metrics_state != listed_state:
+        # The run changed state since its metrics were mirrored (it finished, crashed or was
+        # resumed): look at every key once more.
+        return RunWork(run, None, listed_state)
+    if rid not in sums:
+        # No summary to compare with: a run still going may have grown; a finished one not.
+        return None if listed_state in TERMINAL_STATES else RunWork(run, None, listed_state)
+    changed = {
+        s["key"]
+        for s in sums[rid]
+        if s["key"] not in stored
+        or not stored[s["key"]].complete
+        or (s["last_step"] is not None and stored[s["key"]].last_step != s["last_step"])
+    }
+    if not settings.system:
+        changed = {k for k in changed if not k.startswith("__swanlab__")}
+    return RunWork(run, changed, listed_state) if changed else None
+
+
+def fetch(
+    source: Source,
+    project: ProjectRecord,
+    work: RunWork,
+    series: Mapping[str, Mapping[str, state.SeriesState]],
+    settings: Settings,
+) -> Fetched:
+    run = work.run
+    stored = series.get(run["run_id"], {})
+    keys = source.metric_keys(project, run)
+    if not settings.system:
+        keys = [k for k in keys if k["klass"] != "SYSTEM"]
+    scalar = [k["key"] for k in keys if k["kind"] == "SCALAR"]
+    wanted = scalar if work.keys is None else [k for k in scalar if k in work.keys]
+    after = (
+        {}
+        if settings.full
+        else {
+            k: s.last_step
+            for k, s in stored.items()
+            if s.complete and s.last_step is not None and k in wanted
+        }
+    )
+    frames: list[pl.DataFrame] = []
+    sampled: set[str] = set()
+    if wanted:
+        for pts in source.scalar_points(project, run, wanted, after or None):
+            # A sampled series replaces the stored one whole: never cut it at the bookmark.
+            frame = transform.points_frame(source.name, pts, after if pts.complete else None)
+            if not pts.complete:
+                sampled.update(pts.keys if isinstance(pts, CsvPoints) else [pts.key])
+            frames.append(frame)
+    return Fetched(run, work.listed_state, keys, frames, sampled, set(wanted))
+
+
+# A batch of runs commits together: fewer, larger transactions keep the single writer fast, and
+# each run's bookmarks still commit with its rows (a crash loses at most the batch in flight).
+BATCH_RUNS = 16
+BATCH_ROWS = 1_000_000
+
+
+def bookmarks(
+    fetched: Fetched,
+    stored: Mapping[str, state.SeriesState],
+    stats: Mapping[str, tuple[int, int]],
+) -> dict[str, tuple[int | None, int, bool]]:
+    """Per key of the run: (last_step, points, complete) once this write lands."""
+    out: dict[str, tuple[int | None, int, bool]] = {}
+    for k in fetched.keys:
+        key = k["key"]
+        old = stored.get(key)
+        if key in fetched.sampled:
+            last, count = stats.get(key, (None, 0))
+            out[key] = (last, count, False)
+            continue
+        old_last = old.last_step if old and old.complete else None
+        old_points = old.points if old and old.complete else 0
+        if key in stats:
+            last, count = stats[key]
+            out[key] = (
+                max(last, old_last) if old_last is not None else last,
+                old_points + count,
+                True,
+            )
+        else:
+            out[key] = (old_last, old_points, old.complete if old else True)
+    return out
+
+
+def write_batch(
+    wh: Warehouse,
+    src: str,
+    batch: Sequence[Fetched],
+    series: Mapping[str, Mapping[str, state.SeriesState]],
+    settings: Settings,
+    now: datetime,
+) -> int:
+    """Write the points, series bookmarks and run bookmarks of ``batch`` in one transaction."""
+    if not batch:
+        return 0
+    new_frames: list[pl.DataFrame] = []
+    key_frames: list[pl.DataFrame] = []
+    with wh.transaction():
+        for fetched in batch:
+            proj, rid = fetched.run["project"], fetched.run["run_id"]
+            stored = {} if settings.full else series.get(rid, {})
+            if settings.full:
+                state.forget_run_metrics(wh, src, proj, rid)
+            for key in fetched.sampled:
+                if key in stored:
+                    state.forget_series(wh, src, proj, rid, key)
+            frames = [f for f in fetched.frames if f.height]
+            stats: dict[str, tuple[int, int]] = {}
+            for f in frames:
+                stats.update(transform.series_stats(f))
+            new_frames += frames
+            key_frames.append(
+                transform.metric_keys_frame(
+                    src, fetched.keys, bookmarks(fetched, stored, stats), now
+                )
+            )
+        written = wh.append("metrics", pl.concat(new_frames)) if new_frames else 0
+        wh.upsert("metric_keys", pl.concat(key_frames), ["source", "project", "run_id", "key"])
+        state.save_metrics_states(
+            wh, src, [(f.run["project"], f.run["run_id"], f.listed_state) for f in batch], now
+        )
+    return written
+
+
+def pull_metrics(
+    wh: Warehouse,
+    settings: Settings,
+    source: Source,
+    project: ProjectRecord,
+    runs: Sequence[RunRecord],
+    sums: Mapping[str, list[SummaryRecord]],
+    summary: PullSummary,
+    progress: ProgressFn,
+    stop: threading.Event,
+    now: datetime,
+) -> None:
+    """Fetch the metrics of the project's runs that can have changed, concurrently, and write
+    them batch by batch (points + bookmarks per transaction)."""
+    src, proj = source.name, project["project"]
+    run_states = state.load_runs(wh, src, proj)
+    series = state.load_series(wh, src, proj)
+    work = [w for w in (plan(settings, r, run_states, series, sums) for r in runs) if w]
+    progress("project", project=proj, runs=len(runs), runs_to_fetch=len(work))
+    batch: list[Fetched] = []
+    batch_rows = 0
+
+    def flush() -> None:
+        nonlocal batch, batch_rows
+        summary.rows["metrics"] += write_batch(wh, src, batch, series, settings, now)
+        for got in batch:
+            summary.rows["metric_keys"] += len(got.keys)
+            summary.runs_fetched += 1
+            points = sum(f.height for f in got.frames)
+            progress("run", project=proj, run_id=got.run["run_id"], points=points)
+        progress("bytes", total=source.counters.bytes)
+        batch, batch_rows = [], 0
+
+    for item, got in concurrently(
+        settings.workers, work, lambda w: fetch(source, project, w, series, settings), stop
+    ):
+        if isinstance(got, BaseException):
+            log.warning("run %s of %s failed: %s", item.run["run_id"], proj, reason(got))
+            summary.failures.append(Failure(proj, item.run["run_id"], reason(got)))
+            continue
+        batch.append(got)
+        batch_rows += sum(f.height for f in got.frames)
+        if len(batch) >= BATCH_RUNS or batch_rows >= BATCH_ROWS:
+            flush()
+    flush()

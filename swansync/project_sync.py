@@ -1,0 +1,173 @@
+"""Metadata work of a pull: list each project's runs, re-read the details of new or changed runs,
+fetch summaries for every run in as few requests as possible, and commit a project's metadata
+(project, runs, config leaves, summaries, deletions, detail bookmarks) in one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from swansync import state, transform
+from swansync.concurrency import concurrently
+from swansync.config import Settings
+from swansync.errors import ApiError, DataError
+from swansync.report import Failure, PullSummary, reason
+from swansync.sources.base import (
+    ProjectRecord,
+    Rejected,
+    RunFilter,
+    RunRecord,
+    Source,
+    SummaryRecord,
+)
+from swansync.warehouse import Warehouse
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Listing:
+    """One project's runs as listed (details re-read where needed) and the rejected items."""
+
+    project: ProjectRecord
+    runs: list[RunRecord] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+
+
+def list_project(
+    wh: Warehouse,
+    settings: Settings,
+    source: Source,
+    project: ProjectRecord,
+    filters: Sequence[RunFilter],
+    summary: PullSummary,
+    stop: threading.Event,
+) -> Listing:
+    """List the runs and re-read the detail of those that are new or changed (all with --full)."""
+    proj = project["project"]
+    listing = Listing(project)
+    listed: list[RunRecord] = []
+    for item in source.list_runs(project, filters):
+        if isinstance(item, Rejected):
+            log.warning("run %s of %s skipped: %s", item.run_id, proj, item.reason)
+            summary.failures.append(Failure(proj, item.run_id, item.reason))
+            listing.rejected.append(item)
+        else:
+            listed.append(item)
+    run_states = state.load_runs(wh, source.name, proj)
+
+    def needs_detail(run: RunRecord) -> bool:
+        if run["has_profile"]:
+            return False
+        st = run_states.get(run["run_id"])
+        return settings.full or st is None or st.detail_marker != run["change_marker"]
+
+    to_detail = [r for r in listed if needs_detail(r)]
+    detailed: dict[str, RunRecord] = {}
+    for run, result in concurrently(
+        settings.workers, to_detail, lambda r: source.run_detail(project, r), stop
+    ):
+        if isinstance(result, BaseException):
+            summary.failures.append(Failure(proj, run["run_id"], reason(result)))
+        else:
+            detailed[run["run_id"]] = result
+    listing.runs = [detailed.get(r["run_id"], r) for r in listed]
+    return listing
+
+
+Pair = tuple[ProjectRecord, RunRecord]
+
+
+def _ask(source: Source, pairs: Sequence[Pair]) -> dict[str, list[SummaryRecord]]:
+    many = getattr(source, "summaries_many", None)
+    if many is not None:  # one request (per chunk) across projects
+        return dict(many(_grouped(pairs)))
+    out: dict[str, list[SummaryRecord]] = {}
+    for project, runs in _grouped(pairs):
+        out.update(source.summaries(project, runs))
+    return out
+
+
+def _grouped(pairs: Sequence[Pair]) -> list[tuple[ProjectRecord, list[RunRecord]]]:
+    groups: dict[str, tuple[ProjectRecord, list[RunRecord]]] = {}
+    for project, run in pairs:
+        groups.setdefault(project["project"], (project, []))[1].append(run)
+    return list(groups.values())
+
+
+def fetch_summaries(
+    source: Source, listings: Sequence[Listing], summary: PullSummary
+) -> dict[str, list[SummaryRecord]]:
+    """Summaries of every listed run, in one batched request where the source can. When a batch
+    fails (one broken run can fail it) it is split in halves until the broken runs are isolated:
+    a bad run costs its own summary and a few requests, not everyone's."""
+
+    def ask(pairs: Sequence[Pair]) -> dict[str, list[SummaryRecord]]:
+        try:
+            return _ask(source, pairs)
+        except (ApiError, DataError) as e:
+            if len(pairs) == 1:
+                project, run = pairs[0]
+                summary.failures.append(
+                    Failure(project["project"], run["run_id"], f"summaries: {reason(e)}")
+                )
+                return {}
+            log.info("summaries of %d runs failed (%s); splitting", len(pairs), reason(e))
+        half = len(pairs) // 2
+        return ask(pairs[:half]) | ask(pairs[half:])
+
+    pairs = [(listing.project, run) for listing in listings for run in listing.runs]
+    return ask(pairs) if pairs else {}
+
+
+def store_metadata(
+    wh: Warehouse,
+    source: Source,
+    listing: Listing,
+    sums: Mapping[str, list[SummaryRecord]],
+    filtered: bool,
+    summary: PullSummary,
+    now: datetime,
+) -> None:
+    """One transaction: the project row, every listed run, config leaves of re-read runs,
+    summaries, deleted-run marks and detail bookmarks."""
+    src, project = source.name, listing.project
+    proj = project["project"]
+    runs, rejected = listing.runs, listing.rejected
+    with_profile = [r for r in runs if r["has_profile"]]
+    without_profile = [r for r in runs if not r["has_profile"]]
+    key = ["source", "project", "run_id"]
+    where = {"source": src, "project": proj}
+    with wh.transaction():
+        summary.rows["projects"] += wh.upsert(
+            "projects", transform.projects_frame(src, [project], now), ["source", "project"]
+        )
+        summary.rows["runs"] += wh.upsert("runs", transform.runs_frame(src, with_profile, now), key)
+        # Runs whose profile was not re-read keep their stored config/metadata.
+        partial = transform.runs_frame(src, without_profile, now).drop(
+            "config", "metadata", "requirements", "conda"
+        )
+        summary.rows["runs"] += wh.upsert("runs", partial, key)
+        wh.delete_in("run_config", where, "run_id", [r["run_id"] for r in with_profile])
+        summary.rows["run_config"] += wh.append(
+            "run_config", transform.run_config_frame(src, with_profile)
+        )
+        with_sums = [r["run_id"] for r in runs if r["run_id"] in sums]
+        wh.delete_in("summaries", where, "run_id", with_sums)
+        records = [s for rid in with_sums for s in sums[rid]]
+        summary.rows["summaries"] += wh.append(
+            "summaries", transform.summaries_frame(src, records, now)
+        )
+        # A run is deleted when an unfiltered, complete listing no longer has it. A rejected item
+        # without a readable id could be any stored run: then nothing is marked this time.
+        if not filtered and all(r.run_id for r in rejected):
+            seen = {r["run_id"] for r in runs} | {r.run_id for r in rejected if r.run_id}
+            state.mark_deleted(wh, src, proj, state.stored_run_ids(wh, src, proj) - seen, now)
+        state.save_detail_markers(
+            wh, src, proj, [(r["run_id"], r["change_marker"]) for r in runs if r["has_profile"]]
+        )
+    summary.runs += len(runs)

@@ -1,0 +1,72 @@
+"""What a pull did: its summary, failures and progress events (shared by the sync modules)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from swansync.errors import SwansyncError
+
+TABLES = ("projects", "runs", "run_config", "metric_keys", "metrics", "summaries")
+
+ProgressFn = Callable[..., None]
+"""``progress(event, **data)``; events: ``targets`` (projects), ``project`` (project, runs,
+runs_to_fetch), ``run`` (project, run_id, points), ``project_done`` (project), ``bytes`` (total)."""
+
+
+@dataclass
+class Failure:
+    target: str
+    run_id: str | None
+    reason: str
+
+
+@dataclass
+class PullSummary:
+    """What a pull did. ``status``: ok | partial (some runs failed) | failed | interrupted."""
+
+    id: int
+    status: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    targets: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    full: bool = False
+    rows: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TABLES, 0))
+    requests: int = 0
+    bytes: int = 0
+    projects: int = 0
+    runs: int = 0
+    runs_fetched: int = 0
+    failures: list[Failure] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def duration_s(self) -> float:
+        end = self.finished_at or datetime.now(UTC)
+        return (end - self.started_at).total_seconds()
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.status == "ok" else 1
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["started_at"] = self.started_at.isoformat()
+        d["finished_at"] = self.finished_at.isoformat() if self.finished_at else None
+        d["duration_s"] = round(self.duration_s, 3)
+        return d
+
+
+def noop(event: str, **data: Any) -> None:
+    return None
+
+
+def reason(e: BaseException) -> str:
+    """One line naming what went wrong (our errors already do; others get their type)."""
+    if isinstance(e, SwansyncError):
+        return str(e)
+    return f"{type(e).__name__}: {e}"
