@@ -14,9 +14,9 @@ same warehouse rows as pulling the source directly, up to what the wire protocol
   the source's ``run_id`` is not kept anywhere the cloud would send it;
 * a point whose value is None (not a number) cannot travel in the CSV export: it is skipped with
   a warning; a point without a timestamp is a :class:`DataError` (the cloud stamps every point);
-* scalar keys without points and media keys are listed like the cloud lists them (a media key
-  gets one placeholder step so the key listing shows it); media content and console logs are
-  not copied;
+* a scalar key without points is not listed (the cloud lists a key once it has a point; a
+  warning says so); a media key gets one placeholder step so the key listing shows it; media
+  content and console logs are not copied;
 * a sampled series (``complete=False``, e.g. from ``--dashboard``) is served as if complete.
 """
 
