@@ -54,7 +54,7 @@ SELECT
     g.runs, g.n, g.mean, g.std, g.min, g.max, k.corr
 FROM (
     SELECT source, project, config_value, any_value(config_number) AS config_number,
-           count(*) AS runs, count(v) AS n, avg(v) AS mean, stddev_samp(v) AS std,
+           count(*) AS runs, count(v) AS n, avg(v ORDER BY v) AS mean, stddev_samp(v ORDER BY v) AS std,
            min(v) AS min, max(v) AS max
     FROM clean
     GROUP BY source, project, config_value

@@ -45,7 +45,7 @@ buckets AS (
         count(*) AS points,
         min(value) FILTER (WHERE NOT isnan(value)) AS min,
         max(value) FILTER (WHERE NOT isnan(value)) AS max,
-        avg(value) FILTER (WHERE NOT isnan(value)) AS mean,
+        avg(value ORDER BY step) FILTER (WHERE NOT isnan(value)) AS mean,
         arg_max(value, step) AS last_value
     FROM bucketed
     GROUP BY sid, bucket
