@@ -45,7 +45,12 @@ buckets AS (
         count(*) AS points,
         min(value) FILTER (WHERE NOT isnan(value)) AS min,
         max(value) FILTER (WHERE NOT isnan(value)) AS max,
-        avg(value ORDER BY step) FILTER (WHERE NOT isnan(value)) AS mean,
+        -- Compensated (Kahan-Babuska) summation gives the same mean whatever order the rows
+        -- come in (a plain float sum does not); it would turn +/-inf into NaN, so series holding
+        -- infinities take the plain average, which is then +/-inf (or NaN) in any order.
+        CASE WHEN bool_and(isfinite(value)) FILTER (WHERE NOT isnan(value))
+             THEN favg(value) FILTER (WHERE NOT isnan(value))
+             ELSE avg(value) FILTER (WHERE NOT isnan(value)) END AS mean,
         arg_max(value, step) AS last_value
     FROM bucketed
     GROUP BY sid, bucket
