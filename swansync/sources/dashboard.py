@@ -47,9 +47,8 @@ from swansync.sources.base import (
 )
 from swansync.sources.swanlog.common import (
     is_system_key,
-    parse_time,
     project_record,
-    state_of,
+    run_record,
     time_ms,
     to_float,
 )
@@ -224,32 +223,9 @@ class DashboardSource:
             str(exp.get(k)) for k in ("status", "update_time", "finish_time", "name", "description")
         )
         raw = {k: v for k, v in exp.items() if k != "config"}
-        return {
-            "project": project["project"],
-            "run_id": str(exp["run_id"]),
-            "slug": str(exp["id"]),
-            "name": exp.get("name"),
-            "description": exp.get("description") or None,
-            "state": state_of(exp.get("status")),
-            "cluster": None,
-            "job": None,
-            "labels": [],
-            "username": None,
-            "created_at": parse_time(exp.get("create_time")),
-            "finished_at": parse_time(exp.get("finish_time")),
-            "url": None,
-            "config": None,
-            "metadata": None,
-            "requirements": None,
-            "conda": None,
-            "pinned": None,
-            "project_id": project["project_id"],
-            "root_project_id": None,
-            "root_run_id": None,
-            "raw": raw,
-            "has_profile": False,
-            "change_marker": marker,
-        }
+        return run_record(
+            project, str(exp["run_id"]), exp, slug=str(exp["id"]), raw=raw, marker=marker
+        )
 
     def _add_error(self, run: RunRecord) -> None:
         """A crashed run's error text (``recent_log``'s ``error`` lines) into ``raw["error"]``;

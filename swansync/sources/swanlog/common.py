@@ -10,7 +10,7 @@ import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from swansync.sources.base import ProjectRecord
+from swansync.sources.base import ProjectRecord, RunRecord
 
 LOCAL_WORKSPACE = "local"
 SYSTEM_PREFIX = "__swanlab__"
@@ -118,4 +118,43 @@ def project_record(
         "updated_at": parse_time(row.get("update_time")),
         "url": None,
         "raw": raw,
+    }
+
+
+def run_record(
+    project: ProjectRecord,
+    run_id: str,
+    exp: dict[str, Any],
+    *,
+    slug: str | None,
+    raw: dict[str, Any],
+    marker: str,
+) -> RunRecord:
+    """A local run (a row of ``runs.swanlab`` or an experiment of the dashboard) as a record
+    without its profile: local runs have no user, cluster, job, labels or web URL."""
+    return {
+        "project": project["project"],
+        "run_id": run_id,
+        "slug": slug,
+        "name": exp.get("name"),
+        "description": exp.get("description") or None,
+        "state": state_of(exp.get("status")),
+        "cluster": None,
+        "job": None,
+        "labels": [],
+        "username": None,
+        "created_at": parse_time(exp.get("create_time")),
+        "finished_at": parse_time(exp.get("finish_time")),
+        "url": None,
+        "config": None,
+        "metadata": None,
+        "requirements": None,
+        "conda": None,
+        "pinned": None,
+        "project_id": project["project_id"],
+        "root_project_id": None,
+        "root_run_id": None,
+        "raw": raw,
+        "has_profile": False,
+        "change_marker": marker,
     }

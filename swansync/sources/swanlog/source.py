@@ -22,9 +22,8 @@ from swansync.sources.base import (
 from swansync.sources.swanlog import files
 from swansync.sources.swanlog.common import (
     is_system_key,
-    parse_time,
     project_record,
-    state_of,
+    run_record,
 )
 from swansync.sources.swanlog.db import Snapshot, read_snapshot
 
@@ -139,32 +138,8 @@ class LogDirSource:
         error = files.read_text(run_dir / "console" / "error.log", limit=_ERROR_LOG_LIMIT)
         if error is not None:
             raw["error"] = error
-        return {
-            "project": project["project"],
-            "run_id": run_id,
-            "slug": None if row.get("id") is None else str(row["id"]),
-            "name": row.get("name"),
-            "description": row.get("description") or None,
-            "state": state_of(row.get("status")),
-            "cluster": None,
-            "job": None,
-            "labels": [],
-            "username": None,
-            "created_at": parse_time(row.get("create_time")),
-            "finished_at": parse_time(row.get("finish_time")),
-            "url": None,
-            "config": None,
-            "metadata": None,
-            "requirements": None,
-            "conda": None,
-            "pinned": None,
-            "project_id": project["project_id"],
-            "root_project_id": None,
-            "root_run_id": None,
-            "raw": raw,
-            "has_profile": False,
-            "change_marker": marker,
-        }
+        slug = None if row.get("id") is None else str(row["id"])
+        return run_record(project, run_id, row, slug=slug, raw=raw, marker=marker)
 
     def run_detail(self, project: ProjectRecord, run: RunRecord) -> RunRecord:
         run_dir = self.path / run["run_id"]
