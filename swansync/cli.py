@@ -294,8 +294,7 @@ def query(
         else:
             out.print(table)
     elif fmt == "csv":
-        text = frame.write_csv()
-        _emit(text, output)
+        _emit(_csv_ready(frame).write_csv(), output)
     elif fmt == "json":
         _emit(frame.write_json(), output)
     elif output is not None:
@@ -307,6 +306,19 @@ def _frame_table(frame: Any, title: str | None = None) -> Table:
     for row in frame.iter_rows():
         table.add_row(*("" if v is None else str(v) for v in row))
     return table
+
+
+def _csv_ready(frame: Any) -> Any:
+    """CSV has no lists or structs: write nested cells (labels, run_ids, ...) as JSON text."""
+    import polars as pl
+
+    nested = [c for c, t in frame.schema.items() if t.is_nested()]
+    return frame.with_columns(
+        pl.Series(
+            c, [None if v is None else json.dumps(v, default=str) for v in frame[c].to_list()]
+        )
+        for c in nested
+    )
 
 
 def _emit(text: str, output: Path | None) -> None:
@@ -392,7 +404,7 @@ def demo(
     _print_pull(result.first)
     _print_pull(result.second)
     out.print(_frame_table(result.totals, "What landed"))
-    out.print(_frame_table(result.leaderboard, "Leaderboard (best value of each project's metric)"))
+    out.print(_frame_table(result.leaderboard, "Leaderboard: best val/acc per project"))
     out.print(f'Try: swansync query --db {result.db} "SELECT * FROM runs LIMIT 5"')
 
 

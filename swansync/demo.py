@@ -12,35 +12,15 @@ from pathlib import Path
 import polars as pl
 
 from swansync.config import Secret, Settings
+from swansync.errors import ConfigError
 from swansync.sync import PullSummary, pull
 from swansync.warehouse import Warehouse
 
-# Per project: the runs ranked by the best value of the project's headline metric (an accuracy
-# when there is one, higher is better; else a loss, lower is better).
+# The demo world logs val/acc in every project: rank runs by their best value with the
+# `leaderboard` macro of sql/views (what a user would type).
 _LEADERBOARD = """
-WITH headline AS (
-    SELECT project, key,
-           NOT regexp_matches(lower(key), 'loss|err') AS higher_is_better,
-           row_number() OVER (PARTITION BY project ORDER BY
-               regexp_matches(lower(key), 'acc') DESC, regexp_matches(lower(key), 'loss') DESC,
-               count(*) DESC, key) AS pick
-    FROM summaries WHERE key NOT LIKE '\\_\\_swanlab\\_\\_%' ESCAPE '\\'
-    GROUP BY project, key
-), best AS (
-    SELECT m.project, m.run_id, h.key,
-           CASE WHEN h.higher_is_better THEN max(m.value) FILTER (WHERE isfinite(m.value))
-                ELSE min(m.value) FILTER (WHERE isfinite(m.value)) END AS best,
-           h.higher_is_better
-    FROM metrics m JOIN headline h ON h.project = m.project AND h.key = m.key AND h.pick = 1
-    GROUP BY m.project, m.run_id, h.key, h.higher_is_better
-), ranked AS (
-    SELECT b.project, r.name AS run, r.state, b.key AS metric, round(b.best, 4) AS best,
-           row_number() OVER (PARTITION BY b.project ORDER BY
-               CASE WHEN b.higher_is_better THEN -b.best ELSE b.best END NULLS LAST) AS rank
-    FROM best b JOIN runs r ON r.project = b.project AND r.run_id = b.run_id
-    WHERE r.deleted_at IS NULL AND b.best IS NOT NULL
-)
-SELECT project, rank, run, state, metric, best FROM ranked WHERE rank <= ? ORDER BY project, rank
+SELECT project, rank, name AS run, state, round(value, 4) AS best_val_acc, step
+FROM leaderboard(?, 'val/acc', goal := 'max', pick := 'best') WHERE rank <= ?
 """
 
 _TOTALS = """
@@ -59,10 +39,37 @@ class DemoResult:
     leaderboard: pl.DataFrame
 
 
+SOURCE = "demo-sim"
+
+
+def _fresh(db: Path) -> None:
+    """Start from an empty demo warehouse, but never delete a warehouse that holds real data."""
+    if not db.exists():
+        return
+    with Warehouse(db, read_only=True) as wh:
+        if wh.schema_version() == 0:
+            raise ConfigError(f"{str(db)!r} is not a swansync demo warehouse: give another --db")
+        sources = {
+            r[0]
+            for r in wh.rows(
+                "SELECT source FROM projects UNION SELECT source FROM runs "
+                "UNION SELECT DISTINCT source FROM metrics"
+            )
+        }
+    if sources - {SOURCE}:
+        raise ConfigError(
+            f"{str(db)!r} holds data from {', '.join(sorted(sources - {SOURCE}))}: "
+            "give the demo another --db"
+        )
+    db.unlink()
+    db.with_name(db.name + ".wal").unlink(missing_ok=True)
+
+
 def run_demo(db: Path, *, top: int = 3) -> DemoResult:
     """Mirror the simulator's demo world into ``db`` (twice: the second pull shows the no-op)."""
     from swansync.sim import SimServer, build_world
 
+    _fresh(db)
     world = build_world("demo", seed=0)
     with SimServer(world, port=0) as sim:
         settings = Settings(
@@ -70,12 +77,14 @@ def run_demo(db: Path, *, top: int = 3) -> DemoResult:
             host=sim.url,
             api_key=Secret(sim.api_key),
             projects=tuple(world.projects()),
-            source_name="demo-sim",
+            source_name=SOURCE,
             env={},
         )
         first = pull(settings)
         second = pull(settings)
     with Warehouse(db, read_only=True) as wh:
         totals = wh.query(_TOTALS)
-        leaderboard = wh.query(_LEADERBOARD, [top])
+        leaderboard = pl.concat(
+            [wh.query(_LEADERBOARD, [p, top]) for p in sorted(world.projects())]
+        )
     return DemoResult(db, first, second, totals, leaderboard)

@@ -1,0 +1,32 @@
+"""`swansync demo`: real results from the simulator, and it never deletes someone's warehouse."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from swansync.demo import run_demo
+from swansync.errors import ConfigError
+
+
+def test_demo_mirrors_and_ranks(tmp_path):
+    db = tmp_path / "demo.duckdb"
+    result = run_demo(db)
+    assert result.first.status == "ok"
+    assert result.first.rows["metrics"] == result.totals["points"][0] > 0
+    assert result.second.rows["metrics"] == 0  # the second pull is a no-op
+    board = result.leaderboard
+    assert board.height > 0
+    for _, group in board.group_by("project"):
+        values = group.sort("rank")["best_val_acc"].to_list()
+        assert values == sorted(values, reverse=True)
+    again = run_demo(db)  # a rerun starts from a fresh demo warehouse
+    assert again.first.rows["metrics"] == result.first.rows["metrics"]
+
+
+def test_demo_refuses_a_warehouse_that_is_not_its_own(tmp_path):
+    other = tmp_path / "mine.duckdb"
+    duckdb.connect(str(other)).execute("CREATE TABLE precious (a INT)").close()
+    with pytest.raises(ConfigError, match="not a swansync demo warehouse"):
+        run_demo(other)
+    assert duckdb.connect(str(other)).execute("SELECT count(*) FROM precious").fetchone() == (0,)
