@@ -67,3 +67,28 @@ def test_wrong_key_is_an_auth_error_without_the_key(sim_small, tmp_path):
         pull(bad)
     assert "x" * 21 not in str(e.value)
     assert sim_small.api_key not in str(e.value)
+
+
+def test_filtered_pull_lands_only_matching_runs_and_deletes_nothing(sim_small, tmp_path):
+    s = settings_for(sim_small, tmp_path / "w.duckdb")
+    pull(s)
+    truth = sim_small.world.truth(metrics=False)
+    finished = {
+        r
+        for r, st, d in zip(
+            truth["runs"]["run_id"], truth["runs"]["state"], truth["runs"]["deleted"], strict=True
+        )
+        if st == "FINISHED" and not d
+    }
+    other = tmp_path / "f.duckdb"
+    filtered = settings_for(sim_small, other, filters=("state=FINISHED",))
+    assert pull(filtered).status == "ok"
+    from swansync.warehouse import Warehouse
+
+    with Warehouse(other, read_only=True) as wh:
+        got = {r[0] for r in wh.rows("SELECT run_id FROM runs")}
+    assert got == finished
+    # A filtered pull into the full warehouse never marks the unmatched runs deleted.
+    pull(settings_for(sim_small, s.db, filters=("state=FINISHED",)))
+    with Warehouse(s.db, read_only=True) as wh:
+        assert wh.rows("SELECT count(*) FROM runs WHERE deleted_at IS NOT NULL") == [(0,)]
