@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import filesize
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskID, TextColumn
+from rich.progress import BarColumn, Progress, ProgressColumn, Task, TaskID, TextColumn
 from rich.table import Table
+from rich.text import Text
 
 from swansync.config import Settings, load_settings
 from swansync.errors import ConfigError, SwansyncError
@@ -76,15 +78,24 @@ def _settings(config: Path | None, **flags: Any) -> Settings:
 # -- pull ---------------------------------------------------------------------------------
 
 
+class _Count(ProgressColumn):
+    """``done/total`` (or just ``done`` while the total is unknown); bytes as kB/MB/GB."""
+
+    def render(self, task: Task) -> Text:
+        fmt = filesize.decimal if task.fields.get("unit") == "bytes" else "{:,.0f}".format
+        done = fmt(int(task.completed))
+        return Text(done if task.total is None else f"{done}/{fmt(int(task.total))}")
+
+
 class _RichProgress:
     """Progress bars on a terminal: projects, runs, points, bytes."""
 
-    def __init__(self) -> None:
+    def __init__(self, console: Console | None = None) -> None:
         self.bar = Progress(
             TextColumn("{task.description:<10}"),
             BarColumn(),
-            TextColumn("{task.completed:>10,.0f}/{task.total:<10,.0f}"),
-            console=err,
+            _Count(),
+            console=console or err,
             transient=False,
         )
         self.tasks: dict[str, TaskID] = {}
@@ -95,7 +106,7 @@ class _RichProgress:
         self.tasks["projects"] = self.bar.add_task("projects", total=0)
         self.tasks["runs"] = self.bar.add_task("runs", total=0)
         self.tasks["points"] = self.bar.add_task("points", total=None)
-        self.bytes_task = self.bar.add_task("bytes", total=None)
+        self.bytes_task = self.bar.add_task("bytes", total=None, unit="bytes")
         return self
 
     def __exit__(self, *exc: object) -> None:

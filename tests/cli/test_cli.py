@@ -170,3 +170,26 @@ def test_views_list_names_every_sql_file():
     names = [re.sub(r"^\d+_", "", p.stem) for p in sorted((ROOT / "sql" / "views").glob("*.sql"))]
     for name in names:
         assert name in result.output
+
+
+def test_progress_bars_render_every_event():
+    import io
+
+    from rich.console import Console
+
+    from swansync.cli import _RichProgress
+
+    buf = io.StringIO()
+    console = Console(file=buf, force_terminal=True, width=100)
+    with _RichProgress(console) as bar:
+        bar("targets", projects=2, source="s")
+        bar("project", project="a/b", runs=5, runs_to_fetch=3)
+        for i in range(3):
+            bar("run", project="a/b", run_id=str(i), points=1000)
+        bar("bytes", total=2_500_000)
+        bar("project_done", project="a/b")
+    text = buf.getvalue()
+    assert "3,000" in text  # points
+    assert "3/3" in text  # runs
+    assert "2.5 MB" in text  # bytes
+    assert "1/2" in text  # projects
