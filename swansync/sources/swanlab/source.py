@@ -5,15 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, TypeVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import requests
 
-from swansync.errors import ApiError, ConfigError, DataError, FatalApiError, NotFoundError
+from swansync.errors import ConfigError, DataError, FatalApiError, NotFoundError
 from swansync.filters import matches, to_swanlab
 from swansync.sources.base import (
     Counters,
-    CsvPoints,
     MetricKeyRecord,
     Points,
     ProjectRecord,
@@ -25,46 +24,17 @@ from swansync.sources.base import (
 from swansync.sources.swanlab import parse
 from swansync.sources.swanlab.client import SwanLabClient
 from swansync.sources.swanlab.credentials import normalize_host, web_host_for
+from swansync.sources.swanlab.export import ExportMissing, chunks, export_points, legacy_points, seg
 from swansync.sources.swanlab.paging import iter_cursor, iter_pages
 
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 100  # in the SDK's whitelist; the documented server maximum
 SUMMARY_CHUNK = 500
-EXPORT_KEYS = 16
 KEY_PAGE = 2000
 SYSTEM_PREFIX = "__swanlab__"
 
 T = TypeVar("T")
-
-
-def _seg(value: str) -> str:
-    return quote(value, safe="")
-
-
-def _chunks(items: Sequence[T], n: int) -> Iterator[Sequence[T]]:
-    for i in range(0, len(items), n):
-        yield items[i : i + n]
-
-
-def _find_url(body: Any) -> str | None:
-    """The download URL of a legacy ``column/csv`` answer: ``{url}``, or nested under a list
-    or a ``data`` key (0.8.x)."""
-    if isinstance(body, str):
-        return body if body else None
-    if isinstance(body, dict):
-        if isinstance(body.get("url"), str) and body["url"]:
-            return str(body["url"])
-        for value in body.values():
-            found = _find_url(value) if isinstance(value, dict | list) else None
-            if found:
-                return found
-    if isinstance(body, list):
-        for item in body:
-            found = _find_url(item)
-            if found:
-                return found
-    return None
 
 
 class SwanLabSource:
@@ -125,7 +95,7 @@ class SwanLabSource:
         try:
             body = self.client.call(
                 "GET",
-                f"/project/{_seg(ws)}/{_seg(pname)}",
+                f"/project/{seg(ws)}/{seg(pname)}",
                 route="GET /project/{ws}/{proj}",
                 what=f"project '{ws}/{pname}'",
             )
@@ -144,7 +114,7 @@ class SwanLabSource:
         def fetch(page: int) -> Any:
             return self.client.call(
                 "GET",
-                f"/project/{_seg(ws)}",
+                f"/project/{seg(ws)}",
                 params={"page": page, "size": PAGE_SIZE, "sort": "create", "detail": "True"},
                 route="GET /project/{ws}",
                 what=f"projects of workspace '{ws}'",
@@ -179,7 +149,7 @@ class SwanLabSource:
     # -- runs ------------------------------------------------------------------------------
 
     def _runs_path(self, project: ProjectRecord) -> str:
-        return f"/project/{_seg(project['workspace'])}/{_seg(project['name'])}/runs"
+        return f"/project/{seg(project['workspace'])}/{seg(project['name'])}/runs"
 
     def list_runs(
         self, project: ProjectRecord, filters: Sequence[RunFilter] = ()
@@ -257,7 +227,7 @@ class SwanLabSource:
     def run_detail(self, project: ProjectRecord, run: RunRecord) -> RunRecord:
         body = self.client.call(
             "GET",
-            f"{self._runs_path(project)}/{_seg(run['run_id'])}",
+            f"{self._runs_path(project)}/{seg(run['run_id'])}",
             route="GET /project/{ws}/{proj}/runs/{cuid}",
             what=f"run {run['run_id']!r} of project '{project['project']}'",
         )
@@ -309,7 +279,7 @@ class SwanLabSource:
                     log.warning("no summary for %s: %s", run["run_id"], e)
         names = sorted({p["project"] for p, _ in groups})
         label = f"project '{names[0]}'" if len(names) == 1 else f"{len(names)} projects"
-        for chunk in _chunks(usable, SUMMARY_CHUNK):
+        for chunk in chunks(usable, SUMMARY_CHUNK):
             body = self.client.call(
                 "POST",
                 "/house/metrics/summaries",
@@ -401,95 +371,14 @@ class SwanLabSource:
             return
         if not self._legacy_export:
             try:
-                yield from self._export_points(project, run, keys)
+                yield from export_points(self.client, project, run, self._ref(project, run), keys)
                 return
-            except _ExportMissing:
+            except ExportMissing:
                 log.info(
                     "%s has no scalar export route; using the legacy per-key CSV", self.api_host
                 )
                 self._legacy_export = True
-        yield from self._legacy_points(project, run, keys)
-
-    def _export_points(
-        self, project: ProjectRecord, run: RunRecord, keys: Sequence[str]
-    ) -> Iterator[CsvPoints]:
-        ref = self._ref(project, run)
-        label = run["name"] or run["run_id"]
-        batches = list(_chunks(list(keys), EXPORT_KEYS))
-        cos_keys: list[str] = []
-        for i, batch in enumerate(batches):
-            columns = [{"experimentName": label, **ref, "key": k} for k in batch]
-            try:
-                body = self.client.call(
-                    "POST",
-                    "/house/metrics/scalar/export",
-                    body={"projectId": ref["projectId"], "columns": columns},
-                    route="POST /house/metrics/scalar/export",
-                    what=f"scalar export of run {run['run_id']!r}",
-                )
-            except FatalApiError as e:
-                if e.status == 404 and i == 0:
-                    raise _ExportMissing from None
-                raise
-            cos = body.get("cosKey") if isinstance(body, dict) else None
-            if not isinstance(cos, str) or not cos:
-                raise DataError(f"scalar export of run {run['run_id']!r}: answer has no cosKey")
-            cos_keys.append(cos)
-        urls = self._presign(cos_keys, run)
-        for batch, url in zip(batches, urls, strict=True):
-            data = self.client.download(
-                url, route="GET <presigned csv>", what=f"metric CSV of run {run['run_id']!r}"
-            )
-            yield CsvPoints(
-                project=project["project"], run_id=run["run_id"], keys=tuple(batch), data=data
-            )
-
-    def _presign(self, cos_keys: list[str], run: RunRecord) -> list[str]:
-        body = self.client.call(
-            "POST",
-            "/files/presigned/get",
-            body={"paths": cos_keys},
-            route="POST /files/presigned/get",
-            what=f"download links for run {run['run_id']!r}",
-        )
-        urls = body.get("urls") if isinstance(body, dict) else None
-        if (
-            not isinstance(urls, list)
-            or len(urls) != len(cos_keys)
-            or not all(isinstance(u, str) and u for u in urls)
-        ):
-            raise DataError(
-                f"download links for run {run['run_id']!r}: expected {len(cos_keys)} URL(s)"
-            )
-        return [str(u) for u in urls]
-
-    def _legacy_points(
-        self, project: ProjectRecord, run: RunRecord, keys: Sequence[str]
-    ) -> Iterator[CsvPoints]:
-        for key in keys:
-            body = self.client.call(
-                "GET",
-                f"/experiment/{_seg(run['run_id'])}/column/csv",
-                params={"key": key},
-                route="GET /experiment/{cuid}/column/csv",
-                what=f"CSV of key {key!r} of run {run['run_id']!r}",
-            )
-            url = _find_url(body)
-            if url is None:
-                raise DataError(f"CSV of key {key!r} of run {run['run_id']!r}: no 'url' in answer")
-            data = self.client.download(
-                url, route="GET <legacy csv>", what=f"metric CSV of key {key!r}"
-            )
-            yield CsvPoints(
-                project=project["project"], run_id=run["run_id"], keys=(key,), data=data
-            )
+        yield from legacy_points(self.client, project, run, keys)
 
     def close(self) -> None:
         self.client.close()
-
-
-class _ExportMissing(ApiError):
-    """The export route answered 404: this server predates it."""
-
-    def __init__(self) -> None:
-        super().__init__("scalar export route not found", status=404)
