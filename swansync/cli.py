@@ -15,12 +15,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich import filesize
 from rich.console import Console
-from rich.progress import BarColumn, Progress, ProgressColumn, Task, TaskID, TextColumn
 from rich.table import Table
-from rich.text import Text
 
+from swansync.cli_output import RichProgress, csv_ready, frame_table
 from swansync.config import Settings, load_settings
 from swansync.errors import ConfigError, SwansyncError
 
@@ -76,56 +74,6 @@ def _settings(config: Path | None, **flags: Any) -> Settings:
 
 
 # -- pull ---------------------------------------------------------------------------------
-
-
-class _Count(ProgressColumn):
-    """``done/total`` (or just ``done`` while the total is unknown); bytes as kB/MB/GB."""
-
-    def render(self, task: Task) -> Text:
-        fmt = filesize.decimal if task.fields.get("unit") == "bytes" else "{:,.0f}".format
-        done = fmt(int(task.completed))
-        return Text(done if task.total is None else f"{done}/{fmt(int(task.total))}")
-
-
-class _RichProgress:
-    """Progress bars on a terminal: projects, runs, points, bytes."""
-
-    def __init__(self, console: Console | None = None) -> None:
-        self.bar = Progress(
-            TextColumn("{task.description:<10}"),
-            BarColumn(),
-            _Count(),
-            console=console or err,
-            transient=False,
-        )
-        self.tasks: dict[str, TaskID] = {}
-        self.bytes_task: TaskID | None = None
-
-    def __enter__(self) -> _RichProgress:
-        self.bar.start()
-        self.tasks["projects"] = self.bar.add_task("projects", total=0)
-        self.tasks["runs"] = self.bar.add_task("runs", total=0)
-        self.tasks["points"] = self.bar.add_task("points", total=None)
-        self.bytes_task = self.bar.add_task("bytes", total=None, unit="bytes")
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.bar.stop()
-
-    def __call__(self, event: str, **data: Any) -> None:
-        if event == "targets":
-            self.bar.update(self.tasks["projects"], total=data["projects"])
-        elif event == "project":
-            t = self.tasks["runs"]
-            total = self.bar.tasks[t].total or 0
-            self.bar.update(t, total=total + data["runs_to_fetch"])
-        elif event == "project_done":
-            self.bar.advance(self.tasks["projects"])
-        elif event == "run":
-            self.bar.advance(self.tasks["runs"])
-            self.bar.advance(self.tasks["points"], data["points"])
-        elif event == "bytes" and self.bytes_task is not None:
-            self.bar.update(self.bytes_task, completed=data["total"])
 
 
 def _log_progress(event: str, **data: Any) -> None:
@@ -228,7 +176,7 @@ def pull(
     )
     stop = threading.Event()
     if err.is_terminal and not as_json:
-        with _RichProgress() as bar:
+        with RichProgress() as bar:
             summary = do_pull(settings, progress=bar, stop=stop)
     else:
         summary = do_pull(settings, progress=_log_progress, stop=stop)
@@ -298,38 +246,18 @@ def query(
     with Warehouse(settings.db, read_only=True) as wh:
         frame = wh.query(sql)
     if fmt == "table":
-        table = _frame_table(frame)
+        table = frame_table(frame)
         if output:
             with output.open("w", encoding="utf-8") as f:
                 Console(file=f, width=200).print(table)
         else:
             out.print(table)
     elif fmt == "csv":
-        _emit(_csv_ready(frame).write_csv(), output)
+        _emit(csv_ready(frame).write_csv(), output)
     elif fmt == "json":
         _emit(frame.write_json(), output)
     elif output is not None:
         frame.write_parquet(output)
-
-
-def _frame_table(frame: Any, title: str | None = None) -> Table:
-    table = Table(*frame.columns, title=title)
-    for row in frame.iter_rows():
-        table.add_row(*("" if v is None else str(v) for v in row))
-    return table
-
-
-def _csv_ready(frame: Any) -> Any:
-    """CSV has no lists or structs: write nested cells (labels, run_ids, ...) as JSON text."""
-    import polars as pl
-
-    nested = [c for c, t in frame.schema.items() if t.is_nested()]
-    return frame.with_columns(
-        pl.Series(
-            c, [None if v is None else json.dumps(v, default=str) for v in frame[c].to_list()]
-        )
-        for c in nested
-    )
 
 
 def _emit(text: str, output: Path | None) -> None:
@@ -414,8 +342,8 @@ def demo(
     out.print(f"[bold]swansync demo[/bold]: the simulated SwanLab cloud mirrored into {result.db}")
     _print_pull(result.first)
     _print_pull(result.second)
-    out.print(_frame_table(result.totals, "What landed"))
-    out.print(_frame_table(result.leaderboard, "Leaderboard: best val/acc per project"))
+    out.print(frame_table(result.totals, "What landed"))
+    out.print(frame_table(result.leaderboard, "Leaderboard: best val/acc per project"))
     out.print(f'Try: swansync query --db {result.db} "SELECT * FROM runs LIMIT 5"')
 
 

@@ -177,11 +177,11 @@ def test_progress_bars_render_every_event():
 
     from rich.console import Console
 
-    from swansync.cli import _RichProgress
+    from swansync.cli_output import RichProgress
 
     buf = io.StringIO()
     console = Console(file=buf, force_terminal=True, width=100)
-    with _RichProgress(console) as bar:
+    with RichProgress(console) as bar:
         bar("targets", projects=2, source="s")
         bar("project", project="a/b", runs=5, runs_to_fetch=3)
         for i in range(3):
