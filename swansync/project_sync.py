@@ -36,6 +36,7 @@ class Listing:
     project: ProjectRecord
     runs: list[RunRecord] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
+    gone: set[str] = field(default_factory=set)  # stored runs missing from two listings
 
 
 def list_project(
@@ -58,6 +59,17 @@ def list_project(
             listing.rejected.append(item)
         else:
             listed.append(item)
+    # A run deleted while the pages were read shifts the others up a page, so one listing can
+    # miss a live run. Only runs missing from a second listing too are taken as deleted.
+    if not filters and all(r.run_id for r in listing.rejected):
+        seen = {r["run_id"] for r in listed} | {r.run_id for r in listing.rejected if r.run_id}
+        candidates = state.stored_run_ids(wh, source.name, proj) - seen
+        if candidates:
+            again = {
+                item.run_id if isinstance(item, Rejected) else item["run_id"]
+                for item in source.list_runs(project, filters)
+            }
+            listing.gone = candidates - again
     run_states = state.load_runs(wh, source.name, proj)
 
     def needs_detail(run: RunRecord) -> bool:
@@ -129,7 +141,6 @@ def store_metadata(
     source: Source,
     listing: Listing,
     sums: Mapping[str, list[SummaryRecord]],
-    filtered: bool,
     summary: PullSummary,
     now: datetime,
 ) -> None:
@@ -137,7 +148,7 @@ def store_metadata(
     summaries, deleted-run marks and detail bookmarks."""
     src, project = source.name, listing.project
     proj = project["project"]
-    runs, rejected = listing.runs, listing.rejected
+    runs = listing.runs
     with_profile = [r for r in runs if r["has_profile"]]
     without_profile = [r for r in runs if not r["has_profile"]]
     key = ["source", "project", "run_id"]
@@ -162,11 +173,9 @@ def store_metadata(
         summary.rows["summaries"] += wh.append(
             "summaries", transform.summaries_frame(src, records, now)
         )
-        # A run is deleted when an unfiltered, complete listing no longer has it. A rejected item
-        # without a readable id could be any stored run: then nothing is marked this time.
-        if not filtered and all(r.run_id for r in rejected):
-            seen = {r["run_id"] for r in runs} | {r.run_id for r in rejected if r.run_id}
-            state.mark_deleted(wh, src, proj, state.stored_run_ids(wh, src, proj) - seen, now)
+        # A run is deleted when two unfiltered, complete listings no longer have it (see
+        # list_project; with a filter, or a rejected item without an id, nothing is marked).
+        state.mark_deleted(wh, src, proj, listing.gone, now)
         state.save_detail_markers(
             wh, src, proj, [(r["run_id"], r["change_marker"]) for r in runs if r["has_profile"]]
         )

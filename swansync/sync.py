@@ -223,7 +223,7 @@ def _pull_source(
         proj = listing.project["project"]
         now = datetime.now(UTC)
         try:
-            store_metadata(wh, source, listing, sums, bool(filters), summary, now)
+            store_metadata(wh, source, listing, sums, summary, now)
             pull_metrics(
                 wh,
                 settings,

@@ -46,6 +46,7 @@ class FakeSource:
         self.calls: dict[str, int] = {}
         self.fail_runs: set[str] = set()
         self.fail_after: int | None = None  # raise on the Nth scalar_points call
+        self.hide_once: set[str] = set()  # runs the next listing misses (paging shifted)
         self._lock = threading.Lock()
         self.project: ProjectRecord = {
             "project": "ws/proj",
@@ -106,7 +107,8 @@ class FakeSource:
         self, project: ProjectRecord, filters: Sequence[RunFilter] = ()
     ) -> Iterator[RunRecord]:
         self._count("list_runs")
-        return iter([self._record(r) for r in self.runs.values()])
+        hidden, self.hide_once = self.hide_once, set()
+        return iter([self._record(r) for r in self.runs.values() if r.run_id not in hidden])
 
     def run_detail(self, project: ProjectRecord, run: RunRecord) -> RunRecord:
         self._count("run_detail")

@@ -76,6 +76,19 @@ def test_deleted_run_keeps_rows_and_gets_deleted_at(tmp_path, source):
     assert rows == [("a", False), ("b", False), ("c", True)]
 
 
+def test_a_run_missed_by_one_listing_is_not_deleted(tmp_path, source):
+    s = settings(tmp_path)
+    pull(s, sources=[source])
+    lists = source.calls["list_runs"]
+    source.hide_once = {"a"}  # e.g. another run was deleted while the pages were read
+    pull(s, sources=[source])
+    assert source.calls["list_runs"] == lists + 2  # listed again to confirm
+    with Warehouse(s.db, read_only=True) as wh:
+        assert wh.rows("SELECT count(*) FROM runs WHERE deleted_at IS NOT NULL") == [(0,)]
+    pull(s, sources=[source])
+    assert source.calls["list_runs"] == lists + 3  # nothing missing: one listing
+
+
 def test_failing_run_is_reported_and_others_land(tmp_path, source):
     source.fail_runs.add("a")
     s = settings(tmp_path)
