@@ -19,7 +19,6 @@ from swansync.errors import ConfigError
 
 DEFAULT_DB = Path("swansync.duckdb")
 DEFAULT_CONFIG = Path("swansync.toml")
-DEFAULT_SEED_KEYS = ("seed", "random_seed", "rng_seed", "torch_seed", "np_seed", "numpy_seed")
 
 
 class Secret:
@@ -109,7 +108,6 @@ class Settings:
     backoff: float = 0.5
     apply_views: bool = True
     serving: Path | None = None  # serving copy path; None = no serving copy
-    seed_keys: tuple[str, ...] = DEFAULT_SEED_KEYS
     jobs: tuple[JobConfig, ...] = ()
     config_file: Path | None = None
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
@@ -148,7 +146,6 @@ _TOML_KEYS = {
     "backoff",
     "apply_views",
     "serving",
-    "seed_keys",
     "jobs",
 }
 
@@ -223,7 +220,7 @@ def _from_toml(data: Mapping[str, Any], path: Path) -> dict[str, Any]:
     base = path.parent
     out: dict[str, Any] = {}
     for key, value in data.items():
-        if key in {"projects", "workspaces", "dashboards", "filters", "seed_keys"}:
+        if key in {"projects", "workspaces", "dashboards", "filters"}:
             out[key] = _strs(value, key)
         elif key == "logdirs":
             out[key] = tuple(base / p for p in _strs(value, key))
