@@ -317,7 +317,3 @@ def describe_targets(settings: Settings) -> list[str]:
     out += [f"logdir:{p}" for p in settings.logdirs]
     out += [f"dashboard:{u}" for u in settings.dashboards]
     return out
-
-
-def has_targets(settings: Settings) -> bool:
-    return bool(describe_targets(settings))
