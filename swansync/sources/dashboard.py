@@ -23,11 +23,9 @@ What the dashboard can and cannot give (``../shared/spec/swanlab-offline-dashboa
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -45,6 +43,12 @@ from swansync.sources.base import (
     SeriesPoints,
     SummaryRecord,
 )
+from swansync.sources.dashboard_api import (
+    API,
+    Tag,
+    guard_path,
+    step_of,
+)
 from swansync.sources.swanlog.common import (
     is_system_key,
     project_record,
@@ -55,46 +59,7 @@ from swansync.sources.swanlog.common import (
 
 log = logging.getLogger(__name__)
 
-API = "/api/v1"
-_READ_ROUTES: tuple[re.Pattern[str], ...] = (
-    re.compile(r"/project"),
-    re.compile(r"/experiment/\d+"),
-    re.compile(r"/experiment/\d+/(?:chart|status|summary|recent_log)"),
-    re.compile(r"/experiment/\d+/tag/[^/?#]+"),  # the key as ONE percent-encoded segment
-)
-_CACHE_SERIES = 512
-
-
-def guard_path(path: str) -> str:
-    """``path`` if it is one of the dashboard's read endpoints, else FatalApiError (never sent)."""
-    if not any(p.fullmatch(path) for p in _READ_ROUTES):
-        raise FatalApiError(f"refusing to request {path!r}: not a read-only dashboard endpoint")
-    return path
-
-
-@dataclass(frozen=True)
-class _Tag:
-    """One ``/tag`` answer, parsed."""
-
-    steps: list[int]
-    values: list[float | None]
-    ts_ms: list[int | None]
-    total: int | None  # ``sum``: the true number of points
-    min_value: float | None
-    max_value: float | None
-
-    @property
-    def complete(self) -> bool:
-        return self.total is not None and len(self.steps) >= self.total
-
-
-def _step_of(tag: _Tag, value: float | None) -> int | None:
-    if value is None:
-        return None
-    for step, v in zip(tag.steps, tag.values, strict=True):
-        if v == value:
-            return step
-    return None
+_CACHE_SERIES = 512  # parsed /tag answers kept for one pull
 
 
 class DashboardSource:
@@ -141,7 +106,7 @@ class DashboardSource:
             )
         self._lock = threading.Lock()
         self._project_data: dict[str, Any] | None = None
-        self._tags: OrderedDict[tuple[str, str], _Tag] = OrderedDict()
+        self._tags: OrderedDict[tuple[str, str], Tag] = OrderedDict()
         self._keys: dict[str, list[MetricKeyRecord]] = {}
 
     # -- HTTP ------------------------------------------------------------------------------
@@ -289,7 +254,7 @@ class DashboardSource:
                     }
         return list(out.values())
 
-    def _tag(self, run: RunRecord, key: str) -> _Tag:
+    def _tag(self, run: RunRecord, key: str) -> Tag:
         cache_key = (run["run_id"], key)
         with self._lock:
             hit = self._tags.pop(cache_key, None)
@@ -311,7 +276,7 @@ class DashboardSource:
             values.append(to_float(item.get("data")))
             ts.append(time_ms(item.get("create_time")))
         total = data.get("sum")
-        return _Tag(
+        return Tag(
             steps,
             values,
             ts,
@@ -320,7 +285,7 @@ class DashboardSource:
             to_float(data.get("max")),
         )
 
-    def _keep(self, run: RunRecord, key: str, tag: _Tag) -> None:
+    def _keep(self, run: RunRecord, key: str, tag: Tag) -> None:
         with self._lock:
             self._tags[(run["run_id"], key)] = tag
             while len(self._tags) > _CACHE_SERIES:
@@ -362,9 +327,9 @@ class DashboardSource:
                         "last_step": tag.steps[-1],
                         "last_value": tag.values[-1],
                         "min_value": tag.min_value,
-                        "min_step": _step_of(tag, tag.min_value),
+                        "min_step": step_of(tag, tag.min_value),
                         "max_value": tag.max_value,
-                        "max_step": _step_of(tag, tag.max_value),
+                        "max_step": step_of(tag, tag.max_value),
                         "raw": {"sum": tag.total, "returned": len(tag.steps)},
                     }
                 )
