@@ -14,7 +14,8 @@ import requests
 
 import swansync
 from swansync.errors import FatalApiError
-from swansync.sources.dashboard import DashboardSource, guard_path
+from swansync.sources.dashboard import DashboardSource
+from swansync.sources.dashboard_api import guard_path
 from tests.local.realenv import Dashboard, RealData
 
 PROJECT = "cifar10-resnet"  # the long run (sampled above 1,500 points) and the NaN/inf run
