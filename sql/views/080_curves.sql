@@ -45,12 +45,9 @@ buckets AS (
         count(*) AS points,
         min(value) FILTER (WHERE NOT isnan(value)) AS min,
         max(value) FILTER (WHERE NOT isnan(value)) AS max,
-        -- Compensated (Kahan-Babuska) summation gives the same mean whatever order the rows
-        -- come in (a plain float sum does not); it would turn +/-inf into NaN, so series holding
-        -- infinities take the plain average, which is then +/-inf (or NaN) in any order.
-        CASE WHEN bool_and(isfinite(value)) FILTER (WHERE NOT isnan(value))
-             THEN favg(value) FILTER (WHERE NOT isnan(value))
-             ELSE avg(value) FILTER (WHERE NOT isnan(value)) END AS mean,
+        -- A float sum depends on the order rows arrive in (parallel threads, or the order a
+        -- source wrote them): summing in step order gives the same mean every time.
+        avg(value ORDER BY step) FILTER (WHERE NOT isnan(value)) AS mean,
         arg_max(value, step) AS last_value
     FROM bucketed
     GROUP BY sid, bucket

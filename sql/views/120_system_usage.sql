@@ -22,9 +22,7 @@ SELECT
     p.key,
     regexp_replace(p.key, '^__swanlab__\.?', '') AS metric,
     count(*) AS points,
-    CASE WHEN bool_and(isfinite(p.value)) FILTER (WHERE NOT isnan(p.value))
-         THEN favg(p.value) FILTER (WHERE NOT isnan(p.value))
-         ELSE avg(p.value) FILTER (WHERE NOT isnan(p.value)) END AS mean,
+    avg(p.value ORDER BY p.step) FILTER (WHERE NOT isnan(p.value)) AS mean,  -- step order: same mean every time
     min(p.value) FILTER (WHERE NOT isnan(p.value)) AS min,
     max(p.value) FILTER (WHERE NOT isnan(p.value)) AS max,
     arg_max(p.value, p.step) AS last_value,
