@@ -22,7 +22,7 @@ SELECT
     p.key,
     regexp_replace(p.key, '^__swanlab__\.?', '') AS metric,
     count(*) AS points,
-    avg(p.value ORDER BY p.step) FILTER (WHERE NOT isnan(p.value)) AS mean,  -- step order: same mean every time
+    avg(p.value) FILTER (WHERE NOT isnan(p.value)) AS mean,
     min(p.value) FILTER (WHERE NOT isnan(p.value)) AS min,
     max(p.value) FILTER (WHERE NOT isnan(p.value)) AS max,
     arg_max(p.value, p.step) AS last_value,

@@ -27,6 +27,11 @@ Differences by design, mapped or dropped before comparing:
   microseconds, the OpenAPI sends ISO strings with milliseconds, so every timestamp is compared
   truncated to the millisecond, and ``run_overview.duration_s`` (computed from those times) to
   within a millisecond. Metric point timestamps are milliseconds on both sides.
+* Means over many points (``curves.mean``, ``system_usage.mean``): a float sum depends on the
+  order it adds in, and DuckDB's parallel aggregation fixes none, so the same points can give
+  means a few ulps apart from one query to the next: compared to 1e-12 relative. (Summing in
+  step order would make them exact but costs curves ~0.7 s on 10 M points.) Every other float
+  (points, min, max, last values, summaries) is compared exactly.
 
 Not differences (checked equal, because ``world_from_source`` carries them): slug, name, state
 (the killed run is RUNNING without finished_at on both), username/cluster/job (NULL: a log
@@ -61,6 +66,7 @@ pytestmark = pytest.mark.integration
 PROJECTS = ("cifar10-resnet", "llm-sft", "rl-cartpole")
 DROPPED = {"source", "url", "synced_at"}
 WITHIN_A_MS = {"duration_s"}
+FLOAT_SUMS = {"mean"}  # means of many points: equal to 1e-12 relative (see the module doc)
 NAN_KEY = "weird/nan_inf"
 
 
@@ -91,6 +97,8 @@ def _side(name: str, db: Path) -> Side:
 def _value(side: Side, column: str, value: Any) -> Any:
     if column in WITHIN_A_MS and isinstance(value, float):
         return ("~ms", round(value, 3))
+    if column in FLOAT_SUMS and isinstance(value, float) and math.isfinite(value):
+        return ("~sum", value)
     if isinstance(value, float) and math.isnan(value):
         return ("NaN",)
     if isinstance(value, datetime):
@@ -125,6 +133,8 @@ def _close(a: Any, b: Any) -> bool:
     """Equality, except that ``("~ms", x)`` values (durations) may differ by a millisecond."""
     if isinstance(a, tuple) and a[:1] == ("~ms",) and isinstance(b, tuple) and b[:1] == ("~ms",):
         return bool(abs(a[1] - b[1]) <= 0.0011)
+    if isinstance(a, tuple) and a[:1] == ("~sum",) and isinstance(b, tuple) and b[:1] == ("~sum",):
+        return math.isclose(a[1], b[1], rel_tol=1e-12, abs_tol=1e-300)
     return bool(a == b)
 
 
