@@ -15,7 +15,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from http.cookiejar import Cookie, CookiePolicy
 from typing import Any
 from urllib.request import Request as UrlRequest
@@ -135,12 +135,16 @@ class _Retry(Retry):
 
 
 def make_retry(
-    retries: int, backoff: float, max_retry_after: float, backoff_max: float = 30.0
+    retries: int,
+    backoff: float,
+    max_retry_after: float,
+    backoff_max: float = 30.0,
+    statuses: Collection[int] = RETRY_STATUSES,
 ) -> Retry:
     """The retry policy: ``retries`` retries (``retries + 1`` attempts) on connection errors,
-    dropped connections and 429/500/502/503/504, any method, exponential backoff, Retry-After
-    honoured (capped). After the last attempt the response is returned, not raised, so callers
-    can report the status."""
+    dropped connections and ``statuses`` (429/500/502/503/504), any method, exponential backoff,
+    Retry-After honoured (capped). After the last attempt the response is returned, not raised,
+    so callers can report the status."""
     r = _Retry(
         total=retries,
         connect=retries,
@@ -148,7 +152,7 @@ def make_retry(
         status=retries,
         other=retries,
         allowed_methods=None,  # every method: our POSTs are idempotent reads
-        status_forcelist=sorted(RETRY_STATUSES),
+        status_forcelist=sorted(statuses),
         backoff_factor=backoff,
         backoff_max=backoff_max,
         raise_on_status=False,
@@ -201,17 +205,18 @@ def make_session(
     max_retry_after: float = 60,
     user_agent: str,
     pool_size: int = 16,
+    retry_statuses: Collection[int] = RETRY_STATUSES,
 ) -> requests.Session:
     """A ``requests.Session`` with swansync's HTTP policy mounted for http and https.
 
     The session never stores cookies (see :class:`_NoCookies`); ``timeout`` applies to every
-    request that does not pass its own.
+    request that does not pass its own; ``retry_statuses`` are the HTTP statuses worth retrying.
     """
     _install_log_redaction()
     session = requests.Session()
     session.cookies.set_policy(_NoCookies())
     session.headers["User-Agent"] = user_agent
-    retry = make_retry(retries, backoff, max_retry_after)
+    retry = make_retry(retries, backoff, max_retry_after, statuses=retry_statuses)
     adapter = _TimeoutAdapter(
         timeout, max_retries=retry, pool_connections=pool_size, pool_maxsize=pool_size
     )

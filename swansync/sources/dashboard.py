@@ -60,6 +60,9 @@ from swansync.sources.swanlog.common import (
 log = logging.getLogger(__name__)
 
 _CACHE_SERIES = 512  # parsed /tag answers kept for one pull
+# swanboard answers 500 for deterministic errors (missing experiment, NaN in a series): retrying
+# those only wastes time; connection errors and 429/502-504 are still retried.
+_RETRY_STATUSES = RETRY_STATUSES - {500}
 
 
 class DashboardSource:
@@ -94,16 +97,12 @@ class DashboardSource:
         self.unreadable: list[tuple[str, str, str]] = []  # (run_id, key, reason)
         self._accounting = Accounting(self.counters)
         self._session = make_session(
-            timeout=timeout, retries=retries, backoff=backoff, user_agent="swansync-dashboard"
+            timeout=timeout,
+            retries=retries,
+            backoff=backoff,
+            user_agent="swansync-dashboard",
+            retry_statuses=_RETRY_STATUSES,
         )
-        # swanboard answers 500 for deterministic errors (missing experiment, NaN in a series):
-        # retrying those only wastes time; connection errors and 502-504 are still retried.
-        for prefix in ("http://", "https://"):
-            adapter = self._session.get_adapter(prefix)
-            retry = adapter.max_retries  # type: ignore[attr-defined]
-            adapter.max_retries = retry.new(  # type: ignore[attr-defined]
-                status_forcelist=sorted(RETRY_STATUSES - {500})
-            )
         self._lock = threading.Lock()
         self._project_data: dict[str, Any] | None = None
         self._tags: OrderedDict[tuple[str, str], Tag] = OrderedDict()
@@ -140,7 +139,7 @@ class DashboardSource:
         what = f"dashboard {self.name}: GET {route}: {resp.status_code} code={code} {message}"
         if code == 3500 and "uninitialized" in message.lower():
             raise NotFoundError(f"{what} (the dashboard serves a folder without runs.swanlab)")
-        if resp.status_code in RETRY_STATUSES - {500}:
+        if resp.status_code in _RETRY_STATUSES:
             raise RetriableApiError(what, status=resp.status_code, route=route)
         raise FatalApiError(what, status=resp.status_code, route=route)
 

@@ -17,6 +17,7 @@ from swansync.errors import FatalApiError
 from swansync.sources.dashboard import DashboardSource
 from swansync.sources.dashboard_api import guard_path
 from tests.local.realenv import Dashboard, RealData
+from tests.swanlab.conftest import FakeServer, Reply
 
 PROJECT = "cifar10-resnet"  # the long run (sampled above 1,500 points) and the NaN/inf run
 
@@ -44,6 +45,30 @@ def test_guard_refuses_anything_but_read_endpoints(path: str) -> None:
 )
 def test_guard_allows_read_endpoints(path: str) -> None:
     assert guard_path(path) == path
+
+
+def test_deterministic_500s_are_not_retried_but_503s_are() -> None:
+    """swanboard's 500s (missing experiment, NaN in a series) fail at once; 503s are retried."""
+    answers = iter([Reply(503, {"code": 3555, "message": "busy"})])
+
+    def app(req: Any) -> Reply:
+        if req.path == "/api/v1/project":
+            return next(answers, Reply(200, {"code": 0, "message": "", "data": {"name": "p"}}))
+        return Reply(500, {"code": 3555, "message": "experiment not found"})
+
+    server = FakeServer(app)
+    try:
+        src = DashboardSource(server.url, backoff=0.0)
+        [project] = src.resolve_targets([], [])
+        assert project["project"] == "local/p"
+        assert len(server.hits("GET", "/api/v1/project")) == 2
+        with pytest.raises(FatalApiError) as e:
+            src._get("/experiment/9", "/experiment/{id}")
+        assert e.value.status == 500
+        assert len(server.hits("GET", "/api/v1/experiment/9")) == 1
+        src.close()
+    finally:
+        server.stop()
 
 
 @pytest.fixture
