@@ -20,6 +20,7 @@ import polars as pl
 from swansync import state, transform
 from swansync.concurrency import concurrently
 from swansync.config import Settings
+from swansync.project_sync import Listing
 from swansync.report import Failure, ProgressFn, PullSummary, reason
 from swansync.sources.base import (
     TERMINAL_STATES,
@@ -49,7 +50,6 @@ class Fetched:
     keys: list[MetricKeyRecord]
     frames: list[pl.DataFrame]
     sampled: set[str]  # keys whose series came back sampled (complete=False)
-    fetched_keys: set[str]
 
 
 def plan(
@@ -117,7 +117,7 @@ def fetch(
             if not pts.complete:
                 sampled.update(pts.keys if isinstance(pts, CsvPoints) else [pts.key])
             frames.append(frame)
-    return Fetched(run, work.listed_state, keys, frames, sampled, set(wanted))
+    return Fetched(run, work.listed_state, keys, frames, sampled)
 
 
 # A batch of runs commits together: fewer, larger transactions keep the single writer fast, and
@@ -198,20 +198,19 @@ def pull_metrics(
     wh: Warehouse,
     settings: Settings,
     source: Source,
-    project: ProjectRecord,
-    runs: Sequence[RunRecord],
+    listing: Listing,
     sums: Mapping[str, list[SummaryRecord]],
     summary: PullSummary,
     progress: ProgressFn,
     stop: threading.Event,
     now: datetime,
 ) -> None:
-    """Fetch the metrics of the project's runs that can have changed, concurrently, and write
+    """Fetch the metrics of the listed runs that can have changed, concurrently, and write
     them batch by batch (points + bookmarks per transaction)."""
+    project, runs = listing.project, listing.runs
     src, proj = source.name, project["project"]
-    run_states = state.load_runs(wh, src, proj)
     series = state.load_series(wh, src, proj)
-    work = [w for w in (plan(settings, r, run_states, series, sums) for r in runs) if w]
+    work = [w for w in (plan(settings, r, listing.run_states, series, sums) for r in runs) if w]
     progress("project", project=proj, runs=len(runs), runs_to_fetch=len(work))
     batch: list[Fetched] = []
     batch_rows = 0

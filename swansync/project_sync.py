@@ -37,6 +37,9 @@ class Listing:
     runs: list[RunRecord] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
     gone: set[str] = field(default_factory=set)  # stored runs missing from two listings
+    # Bookmarks as they were before this pull (store_metadata changes only detail markers, so
+    # the metric planning reads metrics_state from here instead of querying again).
+    run_states: dict[str, state.RunState] = field(default_factory=dict)
 
 
 def list_project(
@@ -70,12 +73,12 @@ def list_project(
                 for item in source.list_runs(project, filters)
             }
             listing.gone = candidates - again
-    run_states = state.load_runs(wh, source.name, proj)
+    listing.run_states = state.load_runs(wh, source.name, proj)
 
     def needs_detail(run: RunRecord) -> bool:
         if run["has_profile"]:
             return False
-        st = run_states.get(run["run_id"])
+        st = listing.run_states.get(run["run_id"])
         return settings.full or st is None or st.detail_marker != run["change_marker"]
 
     to_detail = [r for r in listed if needs_detail(r)]

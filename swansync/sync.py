@@ -19,7 +19,7 @@ from swansync.config import Settings, describe_targets
 from swansync.errors import ApiError, DataError, SwansyncError
 from swansync.metric_sync import pull_metrics
 from swansync.project_sync import Listing, fetch_summaries, list_project, store_metadata
-from swansync.report import TABLES, Failure, ProgressFn, PullSummary, noop
+from swansync.report import TABLES, Failure, ProgressFn, PullSummary, noop, reason
 from swansync.sources.base import RunFilter, Source
 from swansync.warehouse import Warehouse
 
@@ -113,14 +113,9 @@ def pull(
             summary.status = (
                 "interrupted" if stop.is_set() else ("partial" if summary.failures else "ok")
             )
-        except SwansyncError as e:
-            summary.status = "failed"
-            summary.error = str(e)
-            _finish_log(wh, summary, active)
-            raise
         except BaseException as e:
             summary.status = "failed"
-            summary.error = f"{type(e).__name__}: {e}"
+            summary.error = reason(e)
             _finish_log(wh, summary, active)
             raise
         finally:
@@ -224,18 +219,7 @@ def _pull_source(
         now = datetime.now(UTC)
         try:
             store_metadata(wh, source, listing, sums, summary, now)
-            pull_metrics(
-                wh,
-                settings,
-                source,
-                listing.project,
-                listing.runs,
-                sums,
-                summary,
-                progress,
-                stop,
-                now,
-            )
+            pull_metrics(wh, settings, source, listing, sums, summary, progress, stop, now)
         except (ApiError, DataError) as e:
             log.warning("project %s failed: %s", proj, e)
             summary.failures.append(Failure(proj, None, str(e)))
