@@ -212,35 +212,29 @@ def run_job(
     t0 = time.monotonic()
     job_settings = merged_targets(settings, job)
     log.debug("job %s: pulling %s", job.name, ", ".join(describe_targets(job_settings)))
+    sync_id: int | None = None
+    summary: dict[str, Any] = {}
+    error: str | None = None
     try:
         result = fn(job_settings, stop=stop)
-    except SwansyncError as e:
-        outcome = JobOutcome(
-            job.name,
-            "failed",
-            started,
-            time.monotonic() - t0,
-            error=_redact(f"{type(e).__name__}: {e}", settings),
-        )
     except Exception as e:  # the daemon outlives any one pull; the pull logged its own details
-        log.debug("job %s: unexpected error\n%s", job.name, _redact(format_exc(), settings))
-        outcome = JobOutcome(
-            job.name,
-            "error",
-            started,
-            time.monotonic() - t0,
-            error=_redact(f"{type(e).__name__}: {e}", settings),
-        )
+        if isinstance(e, SwansyncError):
+            status = "failed"
+        else:
+            status = "error"
+            log.debug("job %s: unexpected error\n%s", job.name, _redact(format_exc(), settings))
+        error = _redact(f"{type(e).__name__}: {e}", settings)
     else:
-        summary = result.to_dict()
-        outcome = JobOutcome(
-            job.name,
-            str(result.status),
-            started,
-            time.monotonic() - t0,
-            sync_id=result.id,
-            summary=summary,
-        )
+        status, sync_id, summary = str(result.status), result.id, result.to_dict()
+    outcome = JobOutcome(
+        job.name,
+        status,
+        started,
+        time.monotonic() - t0,
+        sync_id=sync_id,
+        summary=summary,
+        error=error,
+    )
     level = logging.INFO if outcome.ok or outcome.status == "interrupted" else logging.WARNING
     log.log(level, json.dumps(outcome.log_record(), default=str, sort_keys=True))
     return outcome
