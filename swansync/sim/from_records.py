@@ -27,10 +27,9 @@ import io
 import logging
 import math
 import random
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
-from typing import Any
 
 from swansync.errors import DataError
 from swansync.sim.model import Project, Run, Workspace, api_key, cuid
@@ -44,22 +43,24 @@ from swansync.sources.base import (
     SeriesPoints,
     Source,
 )
+from swansync.transform import unwrap_config
 
 log = logging.getLogger(__name__)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
-_WRAPPER_KEYS = frozenset({"value", "desc", "sort"})
 
 
 class RecordedSeries(Series):
     """A scalar series of explicit points (ascending unique steps), for worlds built from data.
 
-    It overrides every geometry/value method the routes and the truth use. ``first_t``/``every``
-    still describe the step grid for the CSV export's aligned fast path: an arithmetic series
-    (``s0, s0+d, s0+2d, ...``) declares ``first_t=s0, every=d`` so columns sharing that grid are
-    aligned row by row (correct for it); an irregular one declares a grid no other series has
-    (``every`` = minus its unique id), so the export takes the merged, step-keyed path.
+    It overrides the geometry (``count``/``step``/``ts_ms``), the value and CSV chunks and the
+    statistics; the base's ``value``/``values``/``iter_points`` read through those.
+    ``first_t``/``every`` still describe the step grid for the CSV export's aligned fast path: an
+    arithmetic series (``s0, s0+d, s0+2d, ...``) declares ``first_t=s0, every=d`` so columns
+    sharing that grid are aligned row by row (correct for it); an irregular one declares a grid no
+    other series has (``every`` = minus its unique id), so the export takes the merged, step-keyed
+    path.
     """
 
     def __init__(self, key: str, steps: list[int], values: list[float], ts_ms: list[int]) -> None:
@@ -75,7 +76,6 @@ class RecordedSeries(Series):
             gaps = {b - a for a, b in pairwise(steps)}
             self.every = gaps.pop() if len(gaps) == 1 else (1 if not gaps else -self.uid)
             self.ts0_ms = ts_ms[0]
-        self._cache: Stats | None = None
 
     # -- geometry and values ---------------------------------------------------------------------
     def count(self, ticks: int | None = None) -> int:
@@ -86,9 +86,6 @@ class RecordedSeries(Series):
 
     def ts_ms(self, i: int) -> int:
         return self._ts[i]
-
-    def value(self, i: int) -> float:
-        return self._vals[i]
 
     def values_chunk(self, c: int) -> list[float]:
         return self._vals[c * CHUNK : (c + 1) * CHUNK]
@@ -101,21 +98,12 @@ class RecordedSeries(Series):
         lo = c * CHUNK
         return [f"{self._steps[i]},{_cell(self._vals[i], self._ts[i])}" for i in range(lo, lo + m)]
 
-    def iter_points(self, n: int | None = None) -> Iterator[tuple[int, float, int]]:
-        total = len(self._steps) if n is None else min(n, len(self._steps))
-        return iter(
-            list(zip(self._steps[:total], self._vals[:total], self._ts[:total], strict=True))
-        )
-
-    def values(self, n: int | None = None) -> list[float]:
-        return self._vals[: len(self._vals) if n is None else n]
-
     def stats(self, n: int | None = None) -> Stats | None:
         """min/max ignore NaN (infinities count); ties keep the lowest step (the world's rule)."""
         total = len(self._steps) if n is None else min(n, len(self._steps))
         if total <= 0:
             return None
-        cached = self._cache
+        cached = self._stats
         if cached is not None and cached.count == total:
             return cached
         mn_i: int | None = None
@@ -137,11 +125,8 @@ class RecordedSeries(Series):
             max_value=None if mx_i is None else self._vals[mx_i],
             max_step=None if mx_i is None else self._steps[mx_i],
         )
-        self._cache = stats
+        self._stats = stats
         return stats
-
-    def _index(self, step: int) -> int:
-        return self._steps.index(step)
 
 
 def _cell(value: float, ts: int) -> str:
@@ -217,15 +202,6 @@ def _project(world: World, source: Source, ws: Workspace, record: ProjectRecord)
     return project
 
 
-def _unwrap(config: dict[str, Any] | None) -> dict[str, Any]:
-    """Plain top-level values: the renderer wraps them again as ``{value, desc, sort}``."""
-    out: dict[str, Any] = {}
-    for key, item in (config or {}).items():
-        wrapped = isinstance(item, dict) and "value" in item and set(item) <= _WRAPPER_KEYS
-        out[str(key)] = item["value"] if wrapped else item
-    return out
-
-
 def _run(project: Project, source: Source, proj: ProjectRecord, rec: RunRecord) -> Run:
     where = f"run {rec['run_id']!r} of project {proj['project']!r}"
     created = _ms(rec["created_at"])
@@ -251,7 +227,7 @@ def _run(project: Project, source: Source, proj: ProjectRecord, rec: RunRecord) 
         user_name=rec["username"] or "",
         finished_ms=finished,
         updated_ms=finished if finished is not None else created,
-        config=_unwrap(rec["config"]),
+        config=unwrap_config(rec["config"]),  # the renderer wraps it again
         metadata=dict(rec["metadata"] or {}),
         requirements=rec["requirements"],
         conda=rec["conda"],
