@@ -18,43 +18,30 @@ that it opens and that every view binds, fsyncs it and renames it onto the servi
 from __future__ import annotations
 
 import contextlib
-import itertools
 import logging
 import os
 import re
-import threading
 import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import duckdb
 
 from swansync.errors import WarehouseError
+from swansync.warehouse import _q
 
 log = logging.getLogger(__name__)
 
 SNAPSHOT_TABLE = "_swansync_snapshot"
 DEFAULT_STORAGE_VERSION = "v1.0.0"
 _STORAGE_VERSION = re.compile(r"^v\d+\.\d+\.\d+$")
-_counter = itertools.count(1)
-_counter_lock = threading.Lock()
-
-
-def _alias() -> str:
-    with _counter_lock:
-        n = next(_counter)
-    return f"_swansync_serving_{os.getpid()}_{n}"
 
 
 def _qs(text: str) -> str:
     """A SQL string literal."""
     return "'" + text.replace("'", "''") + "'"
-
-
-def _qi(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
 
 
 def _fsync_path(path: Path, *, directory: bool = False) -> None:
@@ -74,28 +61,22 @@ def _remove_quietly(*paths: Path) -> None:
 
 def _latest_sync_id(con: duckdb.DuckDBPyConnection, catalog: str) -> int | None:
     try:
-        row = con.execute(f"SELECT max(id) FROM {_qi(catalog)}.main.sync_log").fetchone()
+        row = con.execute(f"SELECT max(id) FROM {_q(catalog)}.main.sync_log").fetchone()
     except duckdb.CatalogException:
         return None
     return int(row[0]) if row and row[0] is not None else None
 
 
-def _user_views(con: duckdb.DuckDBPyConnection, catalog: str) -> list[tuple[str, str]]:
+def _user_objects(
+    con: duckdb.DuckDBPyConnection, catalog: str, kind: Literal["table", "view"]
+) -> list[tuple[str, str]]:
+    """(schema, name) of every non-internal table or view of ``catalog``, sorted."""
     rows = con.execute(
-        "SELECT schema_name, view_name FROM duckdb_views() "
-        "WHERE database_name = ? AND NOT internal ORDER BY schema_name, view_name",
+        f"SELECT schema_name, {kind}_name FROM duckdb_{kind}s() "
+        "WHERE database_name = ? AND NOT internal ORDER BY 1, 2",
         [catalog],
     ).fetchall()
-    return [(str(s), str(v)) for s, v in rows]
-
-
-def _user_tables(con: duckdb.DuckDBPyConnection, catalog: str) -> list[tuple[str, str]]:
-    rows = con.execute(
-        "SELECT schema_name, table_name FROM duckdb_tables() "
-        "WHERE database_name = ? AND NOT internal ORDER BY schema_name, table_name",
-        [catalog],
-    ).fetchall()
-    return [(str(s), str(t)) for s, t in rows]
+    return [(str(s), str(n)) for s, n in rows]
 
 
 def _verify(path: Path, views: list[tuple[str, str]], tables: list[tuple[str, str]]) -> None:
@@ -106,13 +87,13 @@ def _verify(path: Path, views: list[tuple[str, str]], tables: list[tuple[str, st
     except duckdb.Error as e:
         raise WarehouseError(f"serving copy {str(path)!r} does not open: {e}") from e
     try:
-        have_tables = set(_user_tables(con, _current_catalog(con)))
+        have_tables = set(_user_objects(con, _current_catalog(con), "table"))
         missing = [f"{s}.{t}" for s, t in tables if (s, t) not in have_tables]
         if missing:
             raise WarehouseError(f"serving copy lacks table(s) {', '.join(missing)}")
         for schema, view in views:
             try:
-                con.execute(f"SELECT * FROM {_qi(schema)}.{_qi(view)} LIMIT 0").fetchall()
+                con.execute(f"SELECT * FROM {_q(schema)}.{_q(view)} LIMIT 0").fetchall()
             except duckdb.Error as e:
                 raise WarehouseError(
                     f"view {schema}.{view} does not work in the serving copy ({e}); "
@@ -147,32 +128,33 @@ def publish_snapshot(
             f"storage version {storage_version!r} must look like v1.0.0 (DuckDB's STORAGE_VERSION)"
         )
     dest = Path(dest)
-    folder = dest.parent if str(dest.parent) else Path(".")
+    folder = dest.parent
     if not folder.is_dir():
         raise WarehouseError(f"folder {str(folder)!r} for the serving copy does not exist")
-    tmp = folder / f".{dest.name}.{uuid.uuid4().hex[:12]}.tmp"
+    token = uuid.uuid4().hex[:12]
+    tmp = folder / f".{dest.name}.{token}.tmp"
     tmp_wal = tmp.with_name(tmp.name + ".wal")
-    alias = _alias()
+    alias = f"_swansync_serving_{token}"
     started = time.perf_counter()
     attached = False
     try:
         source = _current_catalog(con)
-        tables = _user_tables(con, source)
-        views = _user_views(con, source)
+        tables = _user_objects(con, source, "table")
+        views = _user_objects(con, source, "view")
         if sync_id is None:
             sync_id = _latest_sync_id(con, source)
         con.execute(
-            f"ATTACH {_qs(str(tmp))} AS {_qi(alias)} (STORAGE_VERSION {_qs(storage_version)})"
+            f"ATTACH {_qs(str(tmp))} AS {_q(alias)} (STORAGE_VERSION {_qs(storage_version)})"
         )
         attached = True
-        con.execute(f"COPY FROM DATABASE {_qi(source)} TO {_qi(alias)}")
+        con.execute(f"COPY FROM DATABASE {_q(source)} TO {_q(alias)}")
         con.execute(
-            f"CREATE TABLE {_qi(alias)}.main.{SNAPSHOT_TABLE} ("
+            f"CREATE TABLE {_q(alias)}.main.{SNAPSHOT_TABLE} ("
             "published_at TIMESTAMPTZ NOT NULL, sync_id BIGINT, storage_version VARCHAR NOT NULL, "
             "duckdb_version VARCHAR NOT NULL, tables BIGINT NOT NULL, views BIGINT NOT NULL)"
         )
         con.execute(
-            f"INSERT INTO {_qi(alias)}.main.{SNAPSHOT_TABLE} VALUES (?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO {_q(alias)}.main.{SNAPSHOT_TABLE} VALUES (?, ?, ?, ?, ?, ?)",
             [
                 datetime.now(UTC),
                 sync_id,
@@ -182,8 +164,8 @@ def publish_snapshot(
                 len(views),
             ],
         )
-        con.execute(f"CHECKPOINT {_qi(alias)}")
-        con.execute(f"DETACH {_qi(alias)}")
+        con.execute(f"CHECKPOINT {_q(alias)}")
+        con.execute(f"DETACH {_q(alias)}")
         attached = False
         if tmp_wal.exists():  # everything was checkpointed; a leftover WAL would be replayed
             raise WarehouseError(f"serving copy {str(tmp)!r} still has a write-ahead log")
@@ -196,7 +178,7 @@ def publish_snapshot(
     finally:
         if attached:
             with contextlib.suppress(duckdb.Error):
-                con.execute(f"DETACH {_qi(alias)}")
+                con.execute(f"DETACH {_q(alias)}")
         _remove_quietly(tmp, tmp_wal)
     log.info(
         "published serving copy %s (%d tables, %d views, sync %s) in %.2fs",
