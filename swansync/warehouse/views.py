@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -22,6 +21,7 @@ from typing import Literal
 import duckdb
 
 from swansync.errors import WarehouseError
+from swansync.warehouse import sql_dir
 
 log = logging.getLogger(__name__)
 
@@ -34,18 +34,7 @@ _CREATE = re.compile(
 )
 
 
-def _locate_views_dir() -> Path:
-    """``sql/views`` beside the package in a checkout, else under ``<prefix>/share`` (wheel)."""
-    checkout = Path(__file__).resolve().parents[2] / "sql" / "views"
-    if checkout.is_dir():
-        return checkout
-    installed = Path(sys.prefix) / "share" / "swansync" / "sql" / "views"
-    if installed.is_dir():
-        return installed
-    return checkout
-
-
-VIEWS_DIR: Path = _locate_views_dir()
+VIEWS_DIR: Path = sql_dir() / "views"  # beside the schema: in the checkout or under share/
 
 
 @dataclass(frozen=True)
