@@ -71,10 +71,6 @@ class Response:
     content_type: str = "application/json"
     headers: dict[str, str] = field(default_factory=dict)
 
-    @property
-    def streaming(self) -> bool:
-        return not isinstance(self.body, bytes)
-
 
 def json_response(data: Any, status: int = 200) -> Response:
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)

@@ -222,7 +222,7 @@ class _Handler(BaseHTTPRequestHandler):
         if action == "reset":
             sim.counters.add(rt.name, 1, 0)
             self.close_connection = True
-            self._log(method, rt.name, 0, 0)
+            self._log(method, rt.name, 0)
             return
         if failing is not None:
             resp = _error(failing, "INTERNAL_ERROR", "this run always fails (simulated)")
@@ -239,16 +239,16 @@ class _Handler(BaseHTTPRequestHandler):
             handler = rt.handler
             resp = _call(lambda: handler(sim, req))
         self._send(resp, rt.name)
-        self._log(method, rt.name, resp.status, 0)
+        self._log(method, rt.name, resp.status)
 
-    def _log(self, method: str, name: str, status: int, nbytes: int) -> None:
+    def _log(self, method: str, name: str, status: int) -> None:
         if self.sim.log_requests:
             log.info("%s %s -> %s", method, name.split(" ", 1)[1], status or "dropped")
 
     def _send(self, resp: Response, route: str | None) -> None:
         """Write the response, counting it under ``route`` (None = not counted) *before* each
         write, so a client that has read the answer always sees it in the counters."""
-        counters = self.sim.counters if route is not None else None
+        counters = self.sim.counters
         self.send_response(resp.status)
         self.send_header("Content-Type", resp.content_type)
         self.send_header("traceid", uuid.uuid4().hex)
@@ -257,18 +257,18 @@ class _Handler(BaseHTTPRequestHandler):
         if isinstance(resp.body, bytes):
             self.send_header("Content-Length", str(len(resp.body)))
             self.end_headers()
-            if counters is not None and route is not None:
+            if route is not None:
                 counters.add(route, 1, len(resp.body))
             self.wfile.write(resp.body)
             return
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
-        if counters is not None and route is not None:
+        if route is not None:
             counters.add(route, 1, 0)
         try:
             for chunk in resp.body:
                 if chunk:
-                    if counters is not None and route is not None:
+                    if route is not None:
                         counters.add(route, 0, len(chunk))
                     self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
             self.wfile.write(b"0\r\n\r\n")

@@ -94,12 +94,6 @@ class World:
             raise NotFoundError(f"run {run_id!r} not found in the simulated world")
         return run
 
-    def project_by_cuid(self, project_id: str) -> Project | None:
-        for proj in self.project_map.values():
-            if proj.cuid == project_id:
-                return proj
-        return None
-
     def find_run(self, project: Project, ref: str) -> Run | None:
         """A live run of ``project`` by cuid or slug."""
         for run in project.runs:
