@@ -140,10 +140,8 @@ def list_runs(sim: SimServer, req: Request) -> Response:
     opts = sim.world.options
     with sim.world.lock:
         proj = find_project(sim, req.params["ws"], req.params["proj"])
-        runs = runs_by_created(proj)
-        start = (page_no - 1) * size
-        body = page(runs, page_no, size)
-        body["list"] = [run_obj(r, opts, opts.list_profile) for r in runs[start : start + size]]
+        body = page(runs_by_created(proj), page_no, size)
+        body["list"] = [run_obj(r, opts, opts.list_profile) for r in body["list"]]
     return json_response(body)
 
 
