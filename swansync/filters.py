@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from swansync.errors import ConfigError
-from swansync.sources.base import RunFilter, RunRecord
+from swansync.sources.base import RunFilter, RunRecord, SummaryRecord
 
 _EXPR = re.compile(
     r"^\s*([A-Za-z_][\w.\-/]*|(?:config|metric)\.[^=!<>~]+?)\s*(!=|>=|<=|=|>|<|~)\s*(.*?)\s*$"
@@ -252,3 +252,23 @@ def matches(
     if actual is None:
         return f.op in ("!=", "not in")
     return _compare(actual, f.op, f.values)
+
+
+def select(
+    runs: Sequence[RunRecord],
+    filters: Sequence[RunFilter],
+    summaries: Callable[[Sequence[RunRecord]], Mapping[str, list[SummaryRecord]]],
+) -> list[RunRecord]:
+    """The runs passing every filter. ``metric.<key>`` filters compare the key's last value,
+    read through ``summaries(runs)`` (one call, only when such a filter is present); a run the
+    summaries do not cover is kept, as :func:`matches` keeps it."""
+    latest: Mapping[str, list[SummaryRecord]] = {}
+    if runs and any(f.field.startswith("metric.") for f in filters):
+        latest = summaries(runs)
+    kept = []
+    for run in runs:
+        rows = latest.get(run["run_id"])
+        metrics = None if rows is None else {s["key"]: s["last_value"] for s in rows}
+        if all(matches(run, f, metrics) for f in filters):
+            kept.append(run)
+    return kept

@@ -51,6 +51,7 @@ from swansync.sources.dashboard_api import (
 )
 from swansync.sources.swanlog.common import (
     is_system_key,
+    matching_runs,
     project_record,
     run_record,
     time_ms,
@@ -167,6 +168,9 @@ class DashboardSource:
             data, self._project_data = self._project_data, None
         if data is None:
             data = self._project()
+        yield from matching_runs(self, project, self._runs(project, data), filters)
+
+    def _runs(self, project: ProjectRecord, data: dict[str, Any]) -> Iterator[RunRecord]:
         for exp in data.get("experiments") or []:
             if not isinstance(exp, dict) or not exp.get("run_id") or exp.get("id") is None:
                 log.warning("dashboard %s: experiment without id/run_id skipped", self.name)
@@ -174,12 +178,6 @@ class DashboardSource:
             run = self._run_record(project, exp)
             if run["state"] == "CRASHED":
                 self._add_error(run)
-            if filters:
-                from swansync.filters import matches
-
-                run = self.run_detail(project, run)
-                if not all(matches(run, f) for f in filters):
-                    continue
             yield run
 
     def _run_record(self, project: ProjectRecord, exp: dict[str, Any]) -> RunRecord:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 import swansync
+from swansync.filters import parse_filter
 from swansync.sources.base import Points, SeriesPoints
 from swansync.sources.swanlog import LogDirSource
 from tests.local.expect import STATES, config_leaves, folder_digest, load_json, number, same
@@ -151,6 +152,27 @@ def test_project_name_and_source_name(real_new: RealData, tmp_path: Path) -> Non
     names = sorted(r["name"] or "" for r in runs)
     assert "baseline" in names and "baseline-2" in names
     assert all(r["run_id"].startswith("run-") and (folder / r["run_id"]).is_dir() for r in runs)
+
+
+def test_filters_are_applied_to_a_log_folder(real_new: RealData) -> None:
+    """No server filters local runs: state, config and metric filters all apply here."""
+    p = real_new.project("cifar10-resnet")
+    runs = p["runs"]
+    last = {r["run_dir"]: number(r["metrics"]["train/loss"]["last"]) for r in runs}
+    cut = sorted(last.values())[len(last) // 2]
+    cases = {
+        "state=FINISHED": {r["run_dir"] for r in runs if STATES[r["db_status"]] == "FINISHED"},
+        "config.optim.lr>=0.001": {
+            r["run_dir"] for r in runs if r["config"]["optim"]["lr"] >= 1e-3
+        },
+        f"metric.train/loss<{cut!r}": {d for d, v in last.items() if v < cut},
+    }
+    src = LogDirSource(real_new.project_dir("cifar10-resnet"))
+    [proj] = src.resolve_targets([], [])
+    for expr, want in cases.items():
+        assert 0 < len(want) < len(runs), expr  # each filter really drops some runs
+        assert {r["run_id"] for r in src.list_runs(proj, [parse_filter(expr)])} == want, expr
+    src.close()
 
 
 def _formula(step: int, key: str) -> float:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 
 from swansync.errors import ConfigError, DataError, FatalApiError, NotFoundError
-from swansync.filters import matches, to_swanlab
+from swansync.filters import select, to_swanlab
 from swansync.sources.base import (
     Counters,
     MetricKeyRecord,
@@ -33,8 +33,6 @@ PAGE_SIZE = 100  # in the SDK's whitelist; the documented server maximum
 SUMMARY_CHUNK = 500
 KEY_PAGE = 2000
 SYSTEM_PREFIX = "__swanlab__"
-
-T = TypeVar("T")
 
 
 class SwanLabSource:
@@ -173,7 +171,7 @@ class SwanLabSource:
                 seen.add(rec["run_id"])
                 runs.append(rec)
         if filters:
-            runs = self._client_filter(project, runs, filters)
+            runs = select(runs, filters, lambda rs: self.summaries(project, rs))
         yield from runs
         yield from rejected
 
@@ -206,23 +204,6 @@ class SwanLabSource:
             what=f"filtered runs of project '{project['project']}'",
         )
         return list(parse.flatten_runs(body))
-
-    def _client_filter(
-        self, project: ProjectRecord, runs: list[RunRecord], filters: Sequence[RunFilter]
-    ) -> list[RunRecord]:
-        latest: Mapping[str, list[SummaryRecord]] = {}
-        if any(f.field.startswith("metric.") for f in filters) and runs:
-            latest = self.summaries(project, runs)
-        kept = []
-        for run in runs:
-            metrics = (
-                {s["key"]: s["last_value"] for s in latest.get(run["run_id"], [])}
-                if run["run_id"] in latest
-                else None
-            )
-            if all(matches(run, f, metrics) for f in filters):
-                kept.append(run)
-        return kept
 
     def run_detail(self, project: ProjectRecord, run: RunRecord) -> RunRecord:
         body = self.client.call(

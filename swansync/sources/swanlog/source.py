@@ -22,6 +22,7 @@ from swansync.sources.base import (
 from swansync.sources.swanlog import files
 from swansync.sources.swanlog.common import (
     is_system_key,
+    matching_runs,
     project_record,
     run_record,
 )
@@ -102,17 +103,8 @@ class LogDirSource:
         self, project: ProjectRecord, filters: Sequence[RunFilter] = ()
     ) -> Iterator[RunRecord]:
         snap = self._refresh()
-        for row in snap.experiments:
-            run = self._run_record(project, row)
-            if run is None:
-                continue
-            if filters:
-                from swansync.filters import matches
-
-                run = self.run_detail(project, run)
-                if not all(matches(run, f) for f in filters):
-                    continue
-            yield run
+        runs = (self._run_record(project, row) for row in snap.experiments)
+        yield from matching_runs(self, project, (r for r in runs if r is not None), filters)
 
     def _run_record(self, project: ProjectRecord, row: dict[str, Any]) -> RunRecord | None:
         run_id = row.get("run_id")
