@@ -1,5 +1,5 @@
-"""Shared pieces of the schedule/serving tests: fake pulls, a warehouse that changes in
-complete steps, and bounded polling."""
+"""Shared pieces of the schedule/serving tests: fake pulls, the real pull over a growing source,
+the scheduler run in a thread, a warehouse that changes in complete steps, and bounded polling."""
 
 from __future__ import annotations
 
@@ -7,12 +7,18 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
+from apscheduler.triggers.interval import IntervalTrigger
+
 from swansync.config import JobConfig, Settings
 from swansync.errors import ApiError
+from swansync.schedule import JobOutcome, PullFn, TriggerFactory, run_schedule
+from swansync.sync import PullSummary, pull
 from swansync.warehouse import Warehouse
+from tests.sync.fake_source import FakeRun, FakeSource
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -83,6 +89,85 @@ class FakePull:
     def count(self, project: str) -> int:
         with self._lock:
             return sum(1 for c in self.calls if project in c)
+
+
+class GrowingPull:
+    """The real pull against an in-memory source whose running run grows before every pull
+    and which gains a run every fifth pull; remembers the true row count per sync id."""
+
+    def __init__(self) -> None:
+        self.source = FakeSource(
+            [FakeRun("a", ["loss", "acc"], 300), FakeRun("b", ["loss", "acc"], 100, "RUNNING")]
+        )
+        self.expected: dict[int, int] = {}
+        self.n = 0
+
+    def __call__(self, s: Settings, *, stop: threading.Event | None = None) -> PullSummary:
+        self.n += 1
+        self.source.runs["b"].grow(150)
+        if self.n % 5 == 0:
+            run = FakeRun(f"new{self.n}", ["loss"], 200)
+            self.source.runs[run.run_id] = run
+        summary = pull(s, stop=stop, sources=[self.source])
+        self.expected[summary.id] = len(self.source.truth_points())
+        return summary
+
+
+def fast(seconds: float) -> TriggerFactory:
+    """A trigger factory: every job fires every ``seconds`` (sub-second, for tests)."""
+    return lambda j: IntervalTrigger(seconds=seconds, timezone=UTC)
+
+
+class Daemon:
+    """run_schedule in a thread, stopped (and checked to be gone) when the block ends.
+
+    ``pull=None`` runs the real pull; ``on_outcome`` is called after each outcome is recorded."""
+
+    def __init__(
+        self,
+        s: Settings,
+        pull: PullFn | None,
+        trigger_factory: TriggerFactory | None,
+        *,
+        on_outcome: Callable[[JobOutcome], None] | None = None,
+        **kw: Any,
+    ) -> None:
+        self.stop = threading.Event()
+        self.outcomes: list[JobOutcome] = []
+        self.code: int | None = None
+        self._lock = threading.Lock()
+
+        def record(o: JobOutcome) -> None:
+            with self._lock:
+                self.outcomes.append(o)
+            if on_outcome is not None:
+                on_outcome(o)
+
+        def target() -> None:
+            self.code = run_schedule(
+                s,
+                stop=self.stop,
+                pull_fn=pull,
+                trigger_factory=trigger_factory,
+                install_signals=False,
+                on_outcome=record,
+                **kw,
+            )
+
+        self.thread = threading.Thread(target=target, daemon=True)
+
+    def __enter__(self) -> Daemon:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(60)
+        assert not self.thread.is_alive(), "scheduler did not shut down"
+
+    def n(self) -> int:
+        with self._lock:
+            return len(self.outcomes)
 
 
 def make_ledger(db: Path) -> None:

@@ -3,17 +3,20 @@ serving copy read-only while scheduled pulls keep replacing it."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 import sqlalchemy as sa
-from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.pool import NullPool, QueuePool
 
-from swansync.schedule import JobOutcome, run_schedule
-
-from .helpers import assert_ok_until_stopped, job, make_ledger, settings, wait_for
-from .test_serving_concurrency import GrowingPull
+from .helpers import (
+    Daemon,
+    GrowingPull,
+    assert_ok_until_stopped,
+    fast,
+    job,
+    make_ledger,
+    settings,
+    wait_for,
+)
 
 QUERY = sa.text("SELECT (SELECT sync_id FROM _swansync_snapshot), (SELECT sum(n) FROM v_points)")
 
@@ -26,26 +29,9 @@ def scheduled(tmp_path):
     make_ledger(s.db)
     pulls = GrowingPull()
     assert pulls(s).status == "ok"
-    outcomes: list[JobOutcome] = []
-    stop = threading.Event()
-    daemon = threading.Thread(
-        target=run_schedule,
-        args=(s,),
-        kwargs={
-            "stop": stop,
-            "pull_fn": pulls,
-            "trigger_factory": lambda j: IntervalTrigger(seconds=0.05),
-            "install_signals": False,
-            "on_outcome": outcomes.append,
-        },
-    )
-    daemon.start()
-    try:
-        yield serving, pulls, outcomes
-    finally:
-        stop.set()
-        daemon.join(60)
-    assert_ok_until_stopped(outcomes)
+    with Daemon(s, pulls, fast(0.05)) as d:
+        yield serving, pulls, d.outcomes
+    assert_ok_until_stopped(d.outcomes)
 
 
 def url(serving) -> str:

@@ -8,66 +8,19 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from apscheduler.triggers.interval import IntervalTrigger
 
 from swansync.config import JobConfig, Secret
 from swansync.errors import ConfigError, SwansyncError
 from swansync.schedule import (
-    JobOutcome,
     build_trigger,
     crontab_day_of_week,
     run_job,
     run_schedule,
 )
 
-from .helpers import FakePull, job, settings, wait_for
+from .helpers import Daemon, FakePull, fast, job, settings, wait_for
 
 NOW = datetime(2026, 3, 1, 12, 3, 30, tzinfo=UTC)
-
-
-def fast(seconds: float):
-    """A trigger factory: every job fires every ``seconds`` (sub-second, for tests)."""
-    return lambda j: IntervalTrigger(seconds=seconds, timezone=UTC)
-
-
-class Daemon:
-    """run_schedule in a thread, stopped by the test through its stop event."""
-
-    def __init__(self, s, pull, trigger_factory, **kw):
-        self.stop = threading.Event()
-        self.outcomes: list[JobOutcome] = []
-        self.code: int | None = None
-        self._lock = threading.Lock()
-
-        def record(o: JobOutcome) -> None:
-            with self._lock:
-                self.outcomes.append(o)
-
-        def target() -> None:
-            self.code = run_schedule(
-                s,
-                stop=self.stop,
-                pull_fn=pull,
-                trigger_factory=trigger_factory,
-                install_signals=False,
-                on_outcome=record,
-                **kw,
-            )
-
-        self.thread = threading.Thread(target=target, daemon=True)
-
-    def __enter__(self) -> Daemon:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.thread.join(30)
-        assert not self.thread.is_alive(), "scheduler did not shut down"
-
-    def n(self) -> int:
-        with self._lock:
-            return len(self.outcomes)
 
 
 # -- triggers (fake clock: fire times computed from a fixed "now") ---------------------------

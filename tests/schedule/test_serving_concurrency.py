@@ -5,47 +5,28 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
 
 import pytest
 
-from swansync.config import Settings
-from swansync.schedule import JobOutcome, run_schedule
-from swansync.sync import pull
 from swansync.warehouse.snapshot import snapshot_info
-from tests.sync.fake_source import FakeRun, FakeSource
 
-from .helpers import REPO, assert_ok_until_stopped, job, make_ledger, settings, wait_for
+from .helpers import (
+    REPO,
+    Daemon,
+    GrowingPull,
+    assert_ok_until_stopped,
+    fast,
+    job,
+    make_ledger,
+    settings,
+    wait_for,
+)
 
 PULLS = 20
 
 
-class GrowingPull:
-    """The real pull against an in-memory source whose running run grows before every pull
-    and which gains a run every fifth pull; remembers the true row count per sync id."""
-
-    def __init__(self) -> None:
-        self.source = FakeSource(
-            [FakeRun("a", ["loss", "acc"], 300), FakeRun("b", ["loss", "acc"], 100, "RUNNING")]
-        )
-        self.expected: dict[int, int] = {}
-        self.n = 0
-
-    def __call__(self, s: Settings, *, stop: threading.Event | None = None):
-        self.n += 1
-        self.source.runs["b"].grow(150)
-        if self.n % 5 == 0:
-            run = FakeRun(f"new{self.n}", ["loss"], 200)
-            self.source.runs[run.run_id] = run
-        summary = pull(s, stop=stop, sources=[self.source])
-        self.expected[summary.id] = len(self.source.truth_points())
-        return summary
-
-
 @pytest.mark.slow
 def test_reader_process_sees_only_complete_pulls_during_20_scheduled_pulls(tmp_path):
-    from apscheduler.triggers.interval import IntervalTrigger
-
     serving = tmp_path / "serving.duckdb"
     s = settings(tmp_path, job("proj", projects=("ws/proj",)), serving=serving)
     make_ledger(s.db)  # schema plus a view and a macro the copy must carry
@@ -65,25 +46,9 @@ def test_reader_process_sees_only_complete_pulls_during_20_scheduled_pulls(tmp_p
         wait_for(lambda: ready_file.exists() or reader.poll() is not None, what="reader ready")
         assert reader.poll() is None, reader.stderr.read() if reader.stderr else ""
 
-        outcomes: list[JobOutcome] = []
-        stop = threading.Event()
-        daemon = threading.Thread(
-            target=run_schedule,
-            args=(s,),
-            kwargs={
-                "stop": stop,
-                "pull_fn": pulls,
-                "trigger_factory": lambda j: IntervalTrigger(seconds=0.05),
-                "install_signals": False,
-                "on_outcome": outcomes.append,
-            },
-        )
-        daemon.start()
-        try:
-            wait_for(lambda: len(outcomes) >= PULLS, timeout=120, what=f"{PULLS} scheduled pulls")
-        finally:
-            stop.set()
-            daemon.join(60)
+        with Daemon(s, pulls, fast(0.05)) as d:
+            wait_for(lambda: d.n() >= PULLS, timeout=120, what=f"{PULLS} scheduled pulls")
+        outcomes = d.outcomes
         stop_file.touch()
         out, err = reader.communicate(timeout=60)
     finally:

@@ -15,15 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from apscheduler.triggers.interval import IntervalTrigger
 
 from swansync.config import Secret, load_settings
-from swansync.schedule import JobOutcome, run_schedule
+from swansync.schedule import JobOutcome
 from swansync.sim import SimServer, build_world
 from swansync.warehouse import Warehouse
 from swansync.warehouse.snapshot import snapshot_info
 
-from .helpers import assert_ok_until_stopped, job, settings, wait_for
+from .helpers import Daemon, assert_ok_until_stopped, fast, job, settings, wait_for
 
 
 def truth_counts(truth: dict[str, Any], projects: set[str]) -> Counter[tuple[str, str]]:
@@ -61,12 +60,10 @@ def test_schedule_runs_a_few_cycles_against_the_simulator(tmp_path):
         if p == project and st == "RUNNING"
     )
     serving = tmp_path / "serving.duckdb"
-    outcomes: list[JobOutcome] = []
     grown = threading.Event()
 
     def after_pull(o: JobOutcome) -> None:
-        outcomes.append(o)
-        if len(outcomes) < 3:
+        if len(d.outcomes) < 3:
             world.grow(running, 40)  # the next cycle must pick this up
         else:
             grown.set()
@@ -80,25 +77,11 @@ def test_schedule_runs_a_few_cycles_against_the_simulator(tmp_path):
             serving=serving,
             workers=2,
         )
-        stop = threading.Event()
-        daemon = threading.Thread(
-            target=run_schedule,
-            args=(s,),
-            kwargs={
-                "stop": stop,
-                "trigger_factory": lambda j: IntervalTrigger(seconds=0.2),
-                "install_signals": False,
-                "on_outcome": after_pull,
-            },
-        )
-        daemon.start()
-        try:
+        d = Daemon(s, None, fast(0.2), on_outcome=after_pull)
+        with d:
             wait_for(grown.is_set, timeout=120, what="three scheduled pulls")
-        finally:
-            stop.set()
-            daemon.join(60)
         final_truth = world.truth()
-    assert not daemon.is_alive()
+    outcomes = d.outcomes
     assert_ok_until_stopped(outcomes)
     counts, dupes, log = stored_counts(s.db)
     assert dupes == 0
