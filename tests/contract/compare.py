@@ -245,18 +245,33 @@ def compare_keys(rep: Report, dump: dict[str, Any], truth: dict[str, Table]) -> 
             rep.check(w, sorted(keys), sorted(want[got["ref"]][slot]))
 
 
-def compare_metrics(rep: Report, dump: dict[str, Any], truth: dict[str, Table]) -> None:
-    want: dict[tuple[str, str], list[tuple[int, Any, int | None]]] = defaultdict(list)
+SeriesId = tuple[str, str]  # (run_id, key)
+
+
+def _truth_series(truth: dict[str, Table]) -> dict[SeriesId, list[tuple[int, Any, int | None]]]:
+    """Truth's points per (run, key): (step, value, timestamp in ms), ascending step."""
+    out: dict[SeriesId, list[tuple[int, Any, int | None]]] = defaultdict(list)
     m = truth["metrics"]
     for run_id, key, step, value, ts in zip(
         m["run_id"], m["key"], m["step"], m["value"], m["ts"], strict=True
     ):
-        want[(run_id, key)].append((step, value, ms(ts)))
-    got_all: dict[tuple[str, str], list[Any]] = {}
-    for got in dump["runs"]:
-        if got.get("ok"):
-            for key, points in got["metrics"].items():
-                got_all[(got["ref"], key)] = points
+        out[(run_id, key)].append((step, value, ms(ts)))
+    return out
+
+
+def _dumped_series(dump: dict[str, Any], field: str) -> dict[SeriesId, list[Any]]:
+    """The SDK's series per (run, key) from the driver's ``field`` ("metrics" or "sampled")."""
+    return {
+        (got["ref"], key): points
+        for got in dump["runs"]
+        if got.get("ok")
+        for key, points in got.get(field, {}).items()
+    }
+
+
+def compare_metrics(rep: Report, dump: dict[str, Any], truth: dict[str, Table]) -> None:
+    want = _truth_series(truth)
+    got_all = _dumped_series(dump, "metrics")
     rep.check("metric series: set of (run, key)", sorted(got_all), sorted(want))
     for ident, points in want.items():
         series = got_all.get(ident)
@@ -283,17 +298,11 @@ def compare_sampled(rep: Report, dump: dict[str, Any], truth: dict[str, Table]) 
     """The sampled path (spec 3.6): at most 1500 points per key, each one a real point of the
     series (step, value and timestamp exact); nothing finite dropped from a short series.
     Whether NaN/inf points appear in this mode is left open (the SDK says they are dropped)."""
-    want: dict[tuple[str, str], dict[int, tuple[Any, int | None]]] = defaultdict(dict)
-    m = truth["metrics"]
-    for run_id, key, step, value, ts in zip(
-        m["run_id"], m["key"], m["step"], m["value"], m["ts"], strict=True
-    ):
-        want[(run_id, key)][step] = (value, ms(ts))
-    got_all: dict[tuple[str, str], list[Any]] = {}
-    for got in dump["runs"]:
-        if got.get("ok") and "sampled" in got:
-            for key, points in got["sampled"].items():
-                got_all[(got["ref"], key)] = points
+    want = {
+        ident: {step: (value, ts) for step, value, ts in points}
+        for ident, points in _truth_series(truth).items()
+    }
+    got_all = _dumped_series(dump, "sampled")
     rep.check("sampled series: set of (run, key)", sorted(got_all), sorted(want))
     for ident, points in want.items():
         series = got_all.get(ident)
