@@ -29,6 +29,12 @@ def _table(*cols: str) -> dict[str, list[Any]]:
     return {c: [] for c in cols}
 
 
+def rows(table: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """The rows of one truth table (column -> values), as dicts."""
+    cols = list(table)
+    return [dict(zip(cols, values, strict=True)) for values in zip(*table.values(), strict=True)]
+
+
 def build_truth(world: World, metrics: bool = True) -> dict[str, dict[str, list[Any]]]:
     projects = _table(
         "project",

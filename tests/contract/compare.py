@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from swansync.sim.truth import rows
+
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 SERVER_SPECIALS = {"NaN": math.nan, "INF": math.inf, "-INF": -math.inf}
@@ -29,12 +31,6 @@ def decode(value: Any) -> Any:
     if isinstance(value, list):
         return [decode(v) for v in value]
     return value
-
-
-def rows(table: Table) -> list[dict[str, Any]]:
-    cols = list(table)
-    n = len(table[cols[0]]) if cols else 0
-    return [{c: table[c][i] for c in cols} for i in range(n)]
 
 
 def ms(dt: datetime | None) -> int | None:

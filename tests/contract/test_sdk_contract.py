@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 
 from swansync.sim import SimServer, World, build_world
-from tests.contract.compare import Report, compare_all, rows
+from swansync.sim.truth import rows
+from tests.contract.compare import Report, compare_all
 from tests.contract.sdk_env import (
     CONSTRAINTS_NAME,
     HERE,

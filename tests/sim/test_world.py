@@ -13,13 +13,9 @@ import pytest
 from swansync.errors import ConfigError, DataError, NotFoundError
 from swansync.sim import build_world
 from swansync.sim.model import flatten_config
+from swansync.sim.truth import rows
 
 from .simclient import run_named
-
-
-def _rows(table: dict[str, list[Any]]) -> list[dict[str, Any]]:
-    cols = list(table)
-    return [dict(zip(cols, vals, strict=True)) for vals in zip(*table.values(), strict=True)]
 
 
 def test_same_seed_same_world_other_seed_other_world() -> None:
@@ -42,7 +38,7 @@ def test_unknown_preset_and_option() -> None:
 def test_small_has_every_quirk() -> None:
     world = build_world("small")
     truth = world.truth()
-    runs = _rows(truth["runs"])
+    runs = rows(truth["runs"])
     per_project = Counter(r["project"] for r in runs)
     assert max(per_project.values()) > 100
     assert {"RUNNING", "FINISHED", "CRASHED", "ABORTED"} <= {r["state"] for r in runs}
@@ -53,7 +49,7 @@ def test_small_has_every_quirk() -> None:
     assert clones and all(r["root_project_id"] for r in clones)
     assert any(r["slug"] is None for r in runs)
 
-    keys = _rows(truth["metric_keys"])
+    keys = rows(truth["metric_keys"])
     per_run = Counter(k["run_id"] for k in keys if k["kind"] == "SCALAR")
     assert max(per_run.values()) > 16
     assert any(k["class"] == "SYSTEM" and k["key"].startswith("__swanlab__.") for k in keys)
@@ -73,7 +69,7 @@ def test_small_has_every_quirk() -> None:
     assert sparse[:3] == [0, 5, 10]
 
     # the same key drifts between types: numeric and text leaves, and list items as batch_size[i]
-    config_rows = _rows(truth["run_config"])
+    config_rows = rows(truth["run_config"])
     batch = [r for r in config_rows if r["key"] == "batch_size"]
     assert any(r["value_double"] is not None for r in batch)
     assert any(r["value_text"] is not None for r in batch)
@@ -110,7 +106,7 @@ def test_flatten_config_rules() -> None:
 def test_run_config_typed_columns() -> None:
     world = build_world("small")
     sink = run_named(world, "alice/quirks", "kitchen-sink")
-    rc = _rows(world.truth(metrics=False)["run_config"])
+    rc = rows(world.truth(metrics=False)["run_config"])
     mine = {r["key"]: r for r in rc if r["run_id"] == sink}
     assert mine["model.depth"]["value_double"] == 50.0 and mine["model.depth"]["value"] == "50"
     assert mine["model.act.approx"]["value_bool"] is True
@@ -155,14 +151,14 @@ def test_finish_delete_config_add_run_add_key() -> None:
     rid = run_named(world, "alice/quirks", "kitchen-sink")
     t0 = datetime.now().astimezone()
     world.finish(rid, "CRASHED")
-    runs = _rows(world.truth(metrics=False)["runs"])
+    runs = rows(world.truth(metrics=False)["runs"])
     row = next(r for r in runs if r["run_id"] == rid)
     assert row["state"] == "CRASHED"
     assert row["finished_at"] is not None and row["finished_at"] >= t0.replace(microsecond=0)
 
     world.set_config(rid, "optim.lr", 0.5)
     world.set_config(rid, "brand.new", [1])
-    cfg = next(r for r in _rows(world.truth(metrics=False)["runs"]) if r["run_id"] == rid)["config"]
+    cfg = next(r for r in rows(world.truth(metrics=False)["runs"]) if r["run_id"] == rid)["config"]
     assert cfg["optim"]["lr"] == 0.5 and cfg["brand"] == {"new": [1]}
 
     world.add_key(rid, "new/key")
@@ -225,7 +221,7 @@ def test_truth_tables_consistent() -> None:
         strict=True,
     ):
         pts.setdefault((r, k), []).append((s, v))
-    for row in _rows(t["summaries"]):
+    for row in rows(t["summaries"]):
         p = pts[(row["run_id"], row["key"])]
         assert row["last_step"] == p[-1][0]
         real = [x for x in p if not math.isnan(x[1])]
@@ -243,7 +239,7 @@ def test_truth_tables_consistent() -> None:
 def test_clone_carries_root_points() -> None:
     world = build_world("small")
     t = world.truth()
-    runs = _rows(t["runs"])
+    runs = rows(t["runs"])
     clone = next(r for r in runs if r["root_run_id"])
     root = clone["root_run_id"]
 
