@@ -10,6 +10,7 @@ from pathlib import Path
 from bench import report
 from bench.run import main
 from bench.world import Scale, make_world
+from swansync.warehouse.views import list_views
 
 TINY = Scale(runs=4, keys=3, steps=60, running=1)
 
@@ -45,6 +46,9 @@ def test_bench_smoke(tmp_path: Path) -> None:
     assert b["bytes"] == pulls["full"]["server_routes"][csv_route]["bytes"]
     assert c["rows"] == TINY.points
     assert result["views"] and all(v >= 0 for v in result["views"].values())
+    # Every view and macro of sql/views is timed (a new one must be added to views_bench).
+    timed = {name.split("(")[0] for name in result["views"]}
+    assert {v.name for v in list_views()} <= timed, timed
     assert result["profile"]["rows"]["metrics"] == TINY.points
     assert result["profile"]["top_tottime"].strip()
     assert result["profile_noop"]["rows"]["metrics"] == 0
