@@ -43,12 +43,7 @@ from swansync.sources.base import (
     SeriesPoints,
     SummaryRecord,
 )
-from swansync.sources.dashboard_api import (
-    API,
-    Tag,
-    guard_path,
-    step_of,
-)
+from swansync.sources.dashboard_api import API, Tag, guard_path
 from swansync.sources.swanlog.common import (
     is_system_key,
     matching_runs,
@@ -314,22 +309,9 @@ class DashboardSource:
                     self._unreadable(run, k["key"], e)
                     continue
                 self._keep(run, k["key"], tag)
-                if not tag.steps:
-                    continue
-                records.append(
-                    {
-                        "project": project["project"],
-                        "run_id": run["run_id"],
-                        "key": k["key"],
-                        "last_step": tag.steps[-1],
-                        "last_value": tag.values[-1],
-                        "min_value": tag.min_value,
-                        "min_step": step_of(tag, tag.min_value),
-                        "max_value": tag.max_value,
-                        "max_step": step_of(tag, tag.max_value),
-                        "raw": {"sum": tag.total, "returned": len(tag.steps)},
-                    }
-                )
+                summary = tag.summary()
+                if summary is not None:
+                    records.append(summary.record(project, run, k["key"]))
             out[run["run_id"]] = records
         return out
 

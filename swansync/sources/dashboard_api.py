@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from swansync.errors import FatalApiError
+from swansync.sources.swanlog.common import Summary
 
 API = "/api/v1"
 _READ_ROUTES: tuple[re.Pattern[str], ...] = (
@@ -39,11 +40,25 @@ class Tag:
     def complete(self) -> bool:
         return self.total is not None and len(self.steps) >= self.total
 
+    def summary(self) -> Summary | None:
+        """The last point returned and the answer's true ``min``/``max`` with the first returned
+        step holding each (None when sampling dropped it); None for an empty series."""
+        if not self.steps:
+            return None
+        return Summary(
+            self.steps[-1],
+            self.values[-1],
+            self.min_value,
+            self._step_of(self.min_value),
+            self.max_value,
+            self._step_of(self.max_value),
+            {"sum": self.total, "returned": len(self.steps)},
+        )
 
-def step_of(tag: Tag, value: float | None) -> int | None:
-    if value is None:
+    def _step_of(self, value: float | None) -> int | None:
+        if value is None:
+            return None
+        for step, v in zip(self.steps, self.values, strict=True):
+            if v == value:
+                return step
         return None
-    for step, v in zip(tag.steps, tag.values, strict=True):
-        if v == value:
-            return step
-    return None

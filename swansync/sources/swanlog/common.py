@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from swansync.filters import select
-from swansync.sources.base import ProjectRecord, RunFilter, RunRecord, Source
+from swansync.sources.base import ProjectRecord, RunFilter, RunRecord, Source, SummaryRecord
 
 LOCAL_WORKSPACE = "local"
 SYSTEM_PREFIX = "__swanlab__"
@@ -33,6 +34,34 @@ _NONFINITE: dict[str, float] = {
 }
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """One series' summary as both local sources read it: last point, finite min/max and their
+    steps, and what upstream said (``raw``)."""
+
+    last_step: int | None
+    last_value: float | None
+    min_value: float | None
+    min_step: int | None
+    max_value: float | None
+    max_step: int | None
+    raw: dict[str, Any] | None
+
+    def record(self, project: ProjectRecord, run: RunRecord, key: str) -> SummaryRecord:
+        return {
+            "project": project["project"],
+            "run_id": run["run_id"],
+            "key": key,
+            "last_step": self.last_step,
+            "last_value": self.last_value,
+            "min_value": self.min_value,
+            "min_step": self.min_step,
+            "max_value": self.max_value,
+            "max_step": self.max_step,
+            "raw": self.raw,
+        }
 
 
 def state_of(status: Any) -> str | None:

@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from swansync.errors import DataError
-from swansync.sources.swanlog.common import time_ms, to_float
+from swansync.sources.swanlog.common import Summary, time_ms, to_float
 
 log = logging.getLogger(__name__)
 
@@ -32,17 +32,6 @@ class Series:
     steps: list[int]
     values: list[float | None]
     ts_ms: list[int | None]
-
-
-@dataclass(frozen=True)
-class FolderSummary:
-    last_step: int | None
-    last_value: float | None
-    min_value: float | None
-    min_step: int | None
-    max_value: float | None
-    max_step: int | None
-    raw: dict[str, Any] | None
 
 
 def slice_files(folder: Path) -> list[Path]:
@@ -153,7 +142,7 @@ def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def read_summary(folder: Path) -> FolderSummary | None:
+def read_summary(folder: Path) -> Summary | None:
     """Last point plus the SDK's ``_summary.json`` (finite min/max and their steps).
 
     None when the metric has no complete point yet. An empty or half-written ``_summary.json``
@@ -169,7 +158,7 @@ def read_summary(folder: Path) -> FolderSummary | None:
     except (FileNotFoundError, ValueError, UnicodeDecodeError):
         raw = None
     if raw is not None and ("max" in raw or "min" in raw):
-        return FolderSummary(
+        return Summary(
             tail[0],
             tail[1],
             _num(raw.get("min")),
@@ -181,7 +170,7 @@ def read_summary(folder: Path) -> FolderSummary | None:
     return summarize(read_series(folder), raw)
 
 
-def summarize(series: Series, raw: dict[str, Any] | None = None) -> FolderSummary | None:
+def summarize(series: Series, raw: dict[str, Any] | None = None) -> Summary | None:
     """A summary computed from points: last point, finite min/max (first occurrence)."""
     if not series.steps:
         return None
@@ -194,7 +183,7 @@ def summarize(series: Series, raw: dict[str, Any] | None = None) -> FolderSummar
             lo = (value, step)
         if hi is None or value > hi[0]:
             hi = (value, step)
-    return FolderSummary(
+    return Summary(
         series.steps[-1],
         series.values[-1],
         lo[0] if lo else None,

@@ -208,20 +208,7 @@ class LogDirSource:
                 self._count("summary")
                 if s is None:
                     continue
-                records.append(
-                    {
-                        "project": project["project"],
-                        "run_id": run["run_id"],
-                        "key": key,
-                        "last_step": s.last_step,
-                        "last_value": s.last_value,
-                        "min_value": s.min_value,
-                        "min_step": s.min_step,
-                        "max_value": s.max_value,
-                        "max_step": s.max_step,
-                        "raw": s.raw,
-                    }
-                )
+                records.append(s.record(project, run, key))
             out[run["run_id"]] = records
         return out
 
