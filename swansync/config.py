@@ -192,8 +192,8 @@ def _job(raw: Any, index: int, base: Path) -> JobConfig:
         "filters",
         "every",
         "cron",
+        "full",
     }
-    allowed |= {"full"}
     unknown = sorted(set(raw) - allowed)
     if unknown:
         raise ConfigError(f"job {name!r}: unknown setting(s) {', '.join(unknown)}")
