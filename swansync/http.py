@@ -229,7 +229,7 @@ def make_session(
 
 
 class Accounting:
-    """Thread-safe request/byte counting into a :class:`~swansync.sources.base.Counters`.
+    """Response hooks that count requests and bytes into a :class:`~swansync.sources.base.Counters`.
 
     Callers name the route (``"POST /house/metrics/summaries"``) so that ids in paths and
     presigned URLs never become counter keys.
@@ -237,21 +237,13 @@ class Accounting:
 
     def __init__(self, counters: Counters | None = None) -> None:
         self.counters = counters if counters is not None else Counters()
-        self._lock = threading.Lock()
-
-    def record(self, route: str, nbytes: int) -> None:
-        with self._lock:
-            c = self.counters
-            c.requests += 1
-            c.bytes += nbytes
-            c.by_route[route] = c.by_route.get(route, 0) + 1
 
     def hook(self, route: str) -> Mapping[str, Any]:
         """A ``hooks=`` argument for one request that records it under ``route``."""
 
         def on_response(response: requests.Response, *args: Any, **kw: Any) -> requests.Response:
             nbytes = len(response.content) if not kw.get("stream") else 0
-            self.record(route, nbytes)
+            self.counters.record(route, nbytes)
             return response
 
         return {"response": on_response}

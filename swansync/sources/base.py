@@ -10,6 +10,7 @@ Datetimes in records are timezone-aware (UTC) ``datetime`` objects or ``None``.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,6 +18,11 @@ from typing import Any, Literal, Protocol, TypedDict
 
 RunState = Literal["RUNNING", "FINISHED", "CRASHED", "ABORTED", "OFFLINE"]
 TERMINAL_STATES: frozenset[str] = frozenset({"FINISHED", "CRASHED", "ABORTED"})
+SYSTEM_PREFIX = "__swanlab__"  # SwanLab's own hardware-monitor series: class SYSTEM
+
+
+def is_system_key(key: str) -> bool:
+    return key.startswith(SYSTEM_PREFIX)
 
 
 class ProjectRecord(TypedDict):
@@ -141,6 +147,14 @@ class Counters:
     requests: int = 0
     bytes: int = 0
     by_route: dict[str, int] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def record(self, route: str, nbytes: int = 0) -> None:
+        """Count one request (or file read) under ``route``; safe from worker threads."""
+        with self._lock:
+            self.requests += 1
+            self.bytes += nbytes
+            self.by_route[route] = self.by_route.get(route, 0) + 1
 
 
 class Source(Protocol):

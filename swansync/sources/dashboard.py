@@ -42,10 +42,10 @@ from swansync.sources.base import (
     RunRecord,
     SeriesPoints,
     SummaryRecord,
+    is_system_key,
 )
 from swansync.sources.dashboard_api import API, Tag, guard_path
 from swansync.sources.swanlog.common import (
-    is_system_key,
     matching_runs,
     project_record,
     run_record,

@@ -20,6 +20,7 @@ from swansync.sources.base import (
     RunFilter,
     RunRecord,
     SummaryRecord,
+    is_system_key,
 )
 from swansync.sources.swanlab import parse
 from swansync.sources.swanlab.client import SwanLabClient
@@ -32,7 +33,6 @@ log = logging.getLogger(__name__)
 PAGE_SIZE = 100  # in the SDK's whitelist; the documented server maximum
 SUMMARY_CHUNK = 500
 KEY_PAGE = 2000
-SYSTEM_PREFIX = "__swanlab__"
 
 
 class SwanLabSource:
@@ -281,7 +281,7 @@ class SwanLabSource:
                     project["project"], run["run_id"], body.get(run["run_id"])
                 )
                 if not self.include_system:
-                    recs = [r for r in recs if not r["key"].startswith(SYSTEM_PREFIX)]
+                    recs = [r for r in recs if not is_system_key(r["key"])]
                 out[run["run_id"]] = recs
         return out
 
@@ -312,7 +312,7 @@ class SwanLabSource:
         proj, rid = project["project"], run["run_id"]
         out: list[MetricKeyRecord] = []
         for key in self._keys(project, run, "scalar"):
-            system = key.startswith(SYSTEM_PREFIX)
+            system = is_system_key(key)
             if system and not self.include_system:
                 continue
             out.append(

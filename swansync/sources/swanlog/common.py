@@ -16,7 +16,6 @@ from swansync.filters import select
 from swansync.sources.base import ProjectRecord, RunFilter, RunRecord, Source, SummaryRecord
 
 LOCAL_WORKSPACE = "local"
-SYSTEM_PREFIX = "__swanlab__"
 
 # swanboard's experiment.status: 1 finished (also "aborted" in 0.10.3), -1 crashed (also "stopped
 # from the UI"), 0 running -- which also means "the process died without finishing": there is no
@@ -107,10 +106,6 @@ def to_float(value: Any) -> float | None:
         except ValueError:
             return None
     return None
-
-
-def is_system_key(key: str) -> bool:
-    return key.startswith(SYSTEM_PREFIX)
 
 
 def project_path(default_name: str, override: str | None) -> tuple[str, str, str]:

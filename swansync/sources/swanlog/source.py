@@ -18,10 +18,10 @@ from swansync.sources.base import (
     RunRecord,
     SeriesPoints,
     SummaryRecord,
+    is_system_key,
 )
 from swansync.sources.swanlog import files
 from swansync.sources.swanlog.common import (
-    is_system_key,
     matching_runs,
     project_record,
     run_record,
@@ -73,7 +73,7 @@ class LogDirSource:
 
     def _refresh(self) -> Snapshot:
         snap = read_snapshot(self.path)
-        self._count("db")
+        self.counters.record("db")
         with self._lock:
             self._snap = snap
         return snap
@@ -82,13 +82,6 @@ class LogDirSource:
         with self._lock:
             snap = self._snap
         return snap if snap is not None else self._refresh()
-
-    def _count(self, route: str, nbytes: int = 0) -> None:
-        with self._lock:
-            c = self.counters
-            c.requests += 1
-            c.bytes += nbytes
-            c.by_route[route] = c.by_route.get(route, 0) + 1
 
     # -- Source ----------------------------------------------------------------------------
 
@@ -135,7 +128,7 @@ class LogDirSource:
 
     def run_detail(self, project: ProjectRecord, run: RunRecord) -> RunRecord:
         run_dir = self.path / run["run_id"]
-        self._count("run files")
+        self.counters.record("run files")
         out: RunRecord = {**run}
         out["config"] = files.read_config(run_dir)
         out["metadata"] = files.read_metadata(run_dir)
@@ -205,7 +198,7 @@ class LogDirSource:
                 if k.kind != "SCALAR":
                     continue
                 s = files.read_summary(k.folder)
-                self._count("summary")
+                self.counters.record("summary")
                 if s is None:
                     continue
                 records.append(s.record(project, run, key))
@@ -226,7 +219,7 @@ class LogDirSource:
                 log.warning("run %s has no scalar metric %r; skipped", run["run_id"], key)
                 continue
             series = files.read_series(k.folder, (after_step or {}).get(key))
-            self._count("series")
+            self.counters.record("series")
             yield SeriesPoints(
                 project["project"],
                 run["run_id"],
