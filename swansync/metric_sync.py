@@ -30,6 +30,7 @@ from swansync.sources.base import (
     RunRecord,
     Source,
     SummaryRecord,
+    is_system_key,
 )
 from swansync.warehouse import Warehouse
 
@@ -81,7 +82,7 @@ def plan(
         or (s["last_step"] is not None and stored[s["key"]].last_step != s["last_step"])
     }
     if not settings.system:
-        changed = {k for k in changed if not k.startswith("__swanlab__")}
+        changed = {k for k in changed if not is_system_key(k)}
     return RunWork(run, changed, listed_state) if changed else None
 
 

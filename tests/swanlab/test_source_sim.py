@@ -18,6 +18,7 @@ from swansync.filters import parse_filter
 from swansync.sim import build_world
 from swansync.sim.faults import Faults
 from swansync.sim.server import SimServer
+from swansync.sim.truth import rows
 from swansync.sources.base import CsvPoints, ProjectRecord, Rejected, RunRecord
 from swansync.sources.swanlab.source import SwanLabSource
 
@@ -29,11 +30,6 @@ def runs_of(src: SwanLabSource, p: Any, filters: Any = ()) -> list[RunRecord]:
         assert not isinstance(item, Rejected), item
         out.append(item)
     return out
-
-
-def rows(table: dict[str, list[Any]]) -> list[dict[str, Any]]:
-    cols = list(table)
-    return [dict(zip(cols, vals, strict=True)) for vals in zip(*table.values(), strict=True)]
 
 
 def same(a: float | None, b: float | None) -> bool:
