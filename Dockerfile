@@ -11,6 +11,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /src
 COPY constraints.txt pyproject.toml README.md ./
 COPY swansync ./swansync
+COPY trackersim ./trackersim
 COPY sql ./sql
 RUN pip install -c constraints.txt . \
  && useradd --uid 10001 --create-home swansync \

@@ -15,8 +15,8 @@ import duckdb
 from bench.proc import run_measured
 from bench.pull import child_env
 from bench.world import PROJECT, export_columns
-from swansync.sim import SimServer
 from swansync.warehouse import Warehouse
+from trackersim.swanlab import SimServer
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent

@@ -10,7 +10,7 @@ from typing import Any
 
 from bench.proc import run_measured
 from bench.world import PROJECT
-from swansync.sim import SimServer
+from trackersim.swanlab import SimServer
 
 REPO = Path(__file__).resolve().parents[1]
 

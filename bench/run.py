@@ -28,7 +28,7 @@ from bench.proc import run_measured
 from bench.pull import child_env, run_pull
 from bench.views_bench import bench_views
 from bench.world import PROJECT, Scale, grow, make_world
-from swansync.sim import SimServer
+from trackersim.swanlab import SimServer
 
 log = logging.getLogger("bench")
 HERE = Path(__file__).resolve().parent

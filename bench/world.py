@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from swansync.sim import World, build_world
+from trackersim.swanlab import World, build_world
 
 PROJECT = "alice/bench"
 

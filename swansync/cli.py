@@ -322,11 +322,15 @@ def sim_serve(
     seed: Annotated[int, typer.Option("--seed", help="World seed (same seed, same world).")] = 0,
 ) -> None:
     """Serve a simulated SwanLab cloud on 127.0.0.1 (prints READY <url> <api key>)."""
-    from swansync.sim import serve
+    from trackersim.errors import SimError
+    from trackersim.swanlab import serve
 
     if logging.getLogger().level > logging.INFO:
         logging.getLogger().setLevel(logging.INFO)  # one line per request on stderr
-    serve(world, port, seed)
+    try:
+        serve(world, port, seed)
+    except SimError as e:  # the simulator has its own errors: it shares no code with swansync
+        raise ConfigError(str(e)) from e
 
 
 @app.command()

@@ -67,7 +67,7 @@ def _fresh(db: Path) -> None:
 
 def run_demo(db: Path, *, top: int = 3) -> DemoResult:
     """Mirror the simulator's demo world into ``db`` (twice: the second pull shows the no-op)."""
-    from swansync.sim import SimServer, build_world
+    from trackersim.swanlab import SimServer, build_world
 
     _fresh(db)
     world = build_world("demo", seed=0)

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 import swansync
 from swansync.cli import app
-from swansync.sim import SimServer, build_world
+from trackersim.swanlab import SimServer, build_world
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMANDS = [

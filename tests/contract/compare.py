@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from swansync.sim.truth import rows
+from trackersim.swanlab.truth import rows
 
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -17,8 +17,6 @@ from typing import Any
 
 import pytest
 
-from swansync.sim import SimServer, World, build_world
-from swansync.sim.truth import rows
 from tests.contract.compare import Report, compare_all
 from tests.contract.sdk_env import (
     CONSTRAINTS_NAME,
@@ -27,6 +25,8 @@ from tests.contract.sdk_env import (
     DriverResult,
     run_driver,
 )
+from trackersim.swanlab import SimServer, World, build_world
+from trackersim.swanlab.truth import rows
 
 pytestmark = [pytest.mark.contract, pytest.mark.slow]
 

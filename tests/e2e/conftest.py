@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from swansync.config import Secret, Settings
-from swansync.sim import SimServer, build_world
+from trackersim.swanlab import SimServer, build_world
 
 
 @pytest.fixture

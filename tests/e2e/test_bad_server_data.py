@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from swansync.sim import (  # patched to corrupt answers
+from swansync.sync import pull
+from trackersim.swanlab import (  # patched to corrupt answers
     SimServer,
     build_world,
     routes_core,
     routes_house,
 )
-from swansync.sim.proto import json_response
-from swansync.sim.render import run_obj
-from swansync.sync import pull
+from trackersim.swanlab.proto import json_response
+from trackersim.swanlab.render import run_obj
 
 from .compare import compare
 from .conftest import settings_for

@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from swansync.sim import Faults, SimServer, build_world
 from swansync.sync import pull
+from trackersim.swanlab import Faults, SimServer, build_world
 
 from .compare import compare
 from .conftest import settings_for

@@ -7,8 +7,8 @@ import math
 import pytest
 
 from swansync.errors import AuthError
-from swansync.sim import Faults
 from swansync.sync import pull
+from trackersim.swanlab import Faults
 
 from .compare import compare
 from .conftest import settings_for

@@ -17,7 +17,6 @@ import pytest
 import swansync
 from swansync.config import Secret
 from swansync.errors import DataError
-from swansync.sim import SimServer, world_from_source
 from swansync.sources.base import (
     Counters,
     CsvPoints,
@@ -29,6 +28,8 @@ from swansync.sources.base import (
     SeriesPoints,
     SummaryRecord,
 )
+from tests.support.from_records import world_from_source
+from trackersim.swanlab import SimServer
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
 NAN, INF = math.nan, math.inf

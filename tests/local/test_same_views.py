@@ -54,12 +54,12 @@ import pytest
 
 import swansync
 from swansync.config import Secret
-from swansync.sim import SimServer
-from swansync.sim.from_records import add_source, world_from_source
 from swansync.sources.base import Points, ProjectRecord, RunRecord, SeriesPoints
 from swansync.sources.swanlog import LogDirSource
 from swansync.warehouse.views import list_views
 from tests.local.realenv import RealData
+from tests.support.from_records import add_source, world_from_source
+from trackersim.swanlab import SimServer
 
 pytestmark = pytest.mark.integration
 

@@ -18,9 +18,9 @@ import pytest
 
 from swansync.config import Secret, load_settings
 from swansync.schedule import JobOutcome
-from swansync.sim import SimServer, build_world
 from swansync.warehouse import Warehouse
 from swansync.warehouse.snapshot import snapshot_info
+from trackersim.swanlab import SimServer, build_world
 
 from .helpers import Daemon, assert_ok_until_stopped, fast, job, settings, wait_for
 
@@ -110,7 +110,8 @@ def test_sigterm_mid_pull_stops_cleanly_with_no_half_written_run(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SWANLAB_", "SWANSYNC_"))}
     env["HOME"] = str(tmp_path)  # no swanlab login file of the user's
     sim = _start(
-        [sys.executable, "-m", "swansync.sim", "serve", "--world", "small", "--port", "0"], env
+        [sys.executable, "-m", "trackersim.swanlab", "serve", *("--world", "small", "--port", "0")],
+        env,
     )
     daemon: subprocess.Popen[str] | None = None
     try:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from swansync.sim import SimServer, World, build_world
+from trackersim.swanlab import SimServer, World, build_world
 
 from .simclient import Client
 

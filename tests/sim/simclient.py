@@ -6,7 +6,7 @@ from typing import Any
 
 import requests
 
-from swansync.sim import SimServer, World
+from trackersim.swanlab import SimServer, World
 
 
 class Client:

@@ -8,8 +8,8 @@ import time
 import pytest
 import requests
 
-from swansync.errors import ConfigError
-from swansync.sim import Faults, SimServer, World
+from trackersim.errors import SimConfigError
+from trackersim.swanlab import Faults, SimServer, World
 
 from .simclient import Client, run_named, run_ref
 
@@ -117,5 +117,5 @@ def test_counters_count_requests_and_bytes(fresh: tuple[World, SimServer, Client
 
 
 def test_bad_fault_settings() -> None:
-    with pytest.raises(ConfigError):
+    with pytest.raises(SimConfigError):
         Faults.from_dict({"rate_teapot": 1})

@@ -8,7 +8,7 @@ import math
 
 import requests
 
-from swansync.sim import SimServer, World
+from trackersim.swanlab import SimServer, World
 
 from .simclient import Client, run_named, run_ref
 

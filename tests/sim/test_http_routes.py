@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import requests
 
-from swansync.sim import SimServer, World
-from swansync.sim.model import flatten_config
+from trackersim.swanlab import SimServer, World
+from trackersim.swanlab.model import flatten_config
 
 from .simclient import Client, run_named, run_ref
 
@@ -139,7 +139,7 @@ def test_shows_filters(client: Client, small_world: World) -> None:
         )
     )
     cut = runs[60].created_ms
-    from swansync.sim.model import iso_ms
+    from trackersim.swanlab.model import iso_ms
 
     assert ids([_f("createdAt", "GTE", iso_ms(cut) or "")]) == expect(lambda r: r.created_ms >= cut)
     assert ids([_f("createdAt", "LTE", iso_ms(cut) or "")]) == expect(lambda r: r.created_ms <= cut)
@@ -525,7 +525,7 @@ def test_uncertainty_switches_login_and_auth(fresh: tuple[World, SimServer, Clie
 
 @pytest.mark.parametrize("name", ["demo", "small"])
 def test_run_config_round_trip_all_runs(name: str) -> None:
-    from swansync.sim import build_world
+    from trackersim.swanlab import build_world
 
     world = build_world(name)
     with SimServer(world) as sim:

@@ -1,4 +1,4 @@
-"""The subprocess form (`python -m swansync.sim serve`) and the loopback control routes."""
+"""The subprocess form (`python -m trackersim.swanlab serve`) and the loopback control routes."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from swansync.sim import SimServer, build_world
+from trackersim.swanlab import SimServer, build_world
 
 
 @pytest.fixture
@@ -21,7 +21,7 @@ def served() -> Iterator[tuple[str, str, subprocess.Popen[str]]]:
         [
             sys.executable,
             "-m",
-            "swansync.sim",
+            "trackersim.swanlab",
             "serve",
             "--world",
             "small",

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from swansync.errors import ConfigError, DataError, NotFoundError
-from swansync.sim import build_world
-from swansync.sim.model import flatten_config
-from swansync.sim.truth import rows
+from trackersim.errors import SimConfigError, SimDataError, SimNotFound
+from trackersim.swanlab import build_world
+from trackersim.swanlab.model import flatten_config
+from trackersim.swanlab.truth import rows
 
 from .simclient import run_named
 
@@ -29,9 +29,9 @@ def test_same_seed_same_world_other_seed_other_world() -> None:
 
 
 def test_unknown_preset_and_option() -> None:
-    with pytest.raises(ConfigError):
+    with pytest.raises(SimConfigError):
         build_world("huge")
-    with pytest.raises(ConfigError):
+    with pytest.raises(SimConfigError):
         build_world("small", no_such_option=True)
 
 
@@ -129,7 +129,7 @@ def test_grow_appends_without_changing_history() -> None:
     assert after[: len(before)] == before
     assert after[-1][0] == before[-1][0] + 25
     finished = run_named(world, "alice/quirks", "huge-config")
-    with pytest.raises(DataError):
+    with pytest.raises(SimDataError):
         world.grow(finished, 5)
 
 
@@ -163,7 +163,7 @@ def test_finish_delete_config_add_run_add_key() -> None:
 
     world.add_key(rid, "new/key")
     assert any(p for p in world.iter_points(rid, "new/key"))
-    with pytest.raises(DataError):
+    with pytest.raises(SimDataError):
         world.add_key(rid, "new/key")
 
     new = world.add_run("alice/quirks", name="fresh", keys=("a", "b"))
@@ -179,7 +179,7 @@ def test_finish_delete_config_add_run_add_key() -> None:
     for table in ("run_config", "metric_keys", "metrics", "summaries"):
         assert rid not in t[table]["run_id"], table
     assert rid not in world.runs()
-    with pytest.raises(NotFoundError):
+    with pytest.raises(SimNotFound):
         world.grow(rid, 1)
 
 
@@ -274,7 +274,7 @@ def test_bench_is_lazy_and_sized() -> None:
 
 def test_add_run_rejects_unknown_fields() -> None:
     world = build_world("small")
-    with pytest.raises(DataError):
+    with pytest.raises(SimDataError):
         world.add_run("alice/quirks", colour="red")
-    with pytest.raises(DataError):
+    with pytest.raises(SimDataError):
         world.add_run("no-slash")

@@ -15,12 +15,12 @@ import pytest
 
 from swansync.errors import AuthError, NotFoundError, RetriableApiError
 from swansync.filters import parse_filter
-from swansync.sim import build_world
-from swansync.sim.faults import Faults
-from swansync.sim.server import SimServer
-from swansync.sim.truth import rows
 from swansync.sources.base import CsvPoints, ProjectRecord, Rejected, RunRecord
 from swansync.sources.swanlab.source import SwanLabSource
+from trackersim.swanlab import build_world
+from trackersim.swanlab.faults import Faults
+from trackersim.swanlab.server import SimServer
+from trackersim.swanlab.truth import rows
 
 
 def runs_of(src: SwanLabSource, p: Any, filters: Any = ()) -> list[RunRecord]:

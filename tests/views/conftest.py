@@ -19,9 +19,9 @@ import polars as pl
 import pytest
 
 from swansync import transform
-from swansync.sim import World, build_world
 from swansync.warehouse import Warehouse
 from swansync.warehouse.views import apply_views
+from trackersim.swanlab import World, build_world
 
 SOURCE = "sim"
 LAB = "alice/views-lab"
@@ -137,8 +137,8 @@ def build_warehouse(tmp_path: Path) -> tuple[Path, Mirror]:
     """Pull the views-lab world from the simulator into ``tmp_path``; returns the warehouse path
     and the truth it must equal (deleted run's rows from before its deletion)."""
     from swansync.config import Secret, Settings
-    from swansync.sim import SimServer
     from swansync.sync import pull
+    from trackersim.swanlab import SimServer
 
     db = tmp_path / "views.duckdb"
     world, doomed = lab_world()

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from swansync.sim.model import Run, iso_ms
-from swansync.sim.proto import HttpError, Request, Response, json_response, route
-from swansync.sim.render import page
-from swansync.sim.routes_house import columns_of, data_run
+from trackersim.swanlab.model import Run, iso_ms
+from trackersim.swanlab.proto import HttpError, Request, Response, json_response, route
+from trackersim.swanlab.render import page
+from trackersim.swanlab.routes_house import columns_of, data_run
 
 if TYPE_CHECKING:
-    from swansync.sim.server import SimServer
+    from trackersim.swanlab.server import SimServer
 
 LEVELS = ("DEBUG", "INFO", "WARN", "ERROR")
 

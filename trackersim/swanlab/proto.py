@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 if TYPE_CHECKING:
-    from swansync.sim.server import SimServer
+    from trackersim.swanlab.server import SimServer
 
 
 class HttpError(Exception):

@@ -6,8 +6,8 @@ import random
 import zlib
 from typing import Any
 
-from swansync.sim.model import Project, Run, cuid, slug
-from swansync.sim.series import MediaSeries, Series
+from trackersim.swanlab.model import Project, Run, cuid, slug
+from trackersim.swanlab.series import MediaSeries, Series
 
 # shape name -> (level, amp, tau as a fraction of the planned run length, noise)
 SHAPES: dict[str, tuple[float, float, float, float]] = {

@@ -17,10 +17,10 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any
 
-from swansync.sim.model import dt_ms, flatten_config, json_text
+from trackersim.swanlab.model import dt_ms, flatten_config, json_text
 
 if TYPE_CHECKING:
-    from swansync.sim.world import World
+    from trackersim.swanlab.world import World
 
 SYSTEM_PREFIX = "__swanlab__"
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from swansync.sim.series import MediaSeries, Series
+from trackersim.swanlab.series import MediaSeries, Series
 
 _B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 _ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"

@@ -5,13 +5,13 @@ from __future__ import annotations
 import hmac
 from typing import TYPE_CHECKING, Any
 
-from swansync.sim import shows
-from swansync.sim.model import Project, Run, Workspace, iso_ms
-from swansync.sim.proto import HttpError, Request, Response, json_response, route
-from swansync.sim.render import page, project_obj, run_obj
+from trackersim.swanlab import shows
+from trackersim.swanlab.model import Project, Run, Workspace, iso_ms
+from trackersim.swanlab.proto import HttpError, Request, Response, json_response, route
+from trackersim.swanlab.render import page, project_obj, run_obj
 
 if TYPE_CHECKING:
-    from swansync.sim.server import SimServer
+    from trackersim.swanlab.server import SimServer
 
 PAGE_SIZES = (10, 12, 15, 20, 24, 27, 50, 100)
 EXPIRED_AT = "2099-12-31T23:59:59.000Z"

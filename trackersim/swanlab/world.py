@@ -14,10 +14,10 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from swansync.errors import DataError, NotFoundError
-from swansync.sim import factory
-from swansync.sim.model import Project, Run, Workspace, config_set, cuid
-from swansync.sim.options import WorldOptions
+from trackersim.errors import SimDataError, SimNotFound
+from trackersim.swanlab import factory
+from trackersim.swanlab.model import Project, Run, Workspace, config_set, cuid
+from trackersim.swanlab.options import WorldOptions
 
 TERMINAL = ("FINISHED", "CRASHED", "ABORTED")
 
@@ -85,13 +85,13 @@ class World:
     def project(self, path: str) -> Project:
         proj = self.project_map.get(path)
         if proj is None:
-            raise NotFoundError(f"project {path!r} not found in the simulated world")
+            raise SimNotFound(f"project {path!r} not found in the simulated world")
         return proj
 
     def run(self, run_id: str) -> Run:
         run = self.run_map.get(run_id)
         if run is None:
-            raise NotFoundError(f"run {run_id!r} not found in the simulated world")
+            raise SimNotFound(f"run {run_id!r} not found in the simulated world")
         return run
 
     def find_run(self, project: Project, ref: str) -> Run | None:
@@ -107,9 +107,9 @@ class World:
         with self.lock:
             run = self._live(run_id)
             if run.state != "RUNNING":
-                raise DataError(f"run {run_id} is {run.state}; only RUNNING runs grow")
+                raise SimDataError(f"run {run_id} is {run.state}; only RUNNING runs grow")
             if steps < 0:
-                raise DataError("steps must be >= 0")
+                raise SimDataError("steps must be >= 0")
             run.set_ticks(run.ticks + steps)
             if self.options.project_updated_on_metrics:
                 run.project.updated_ms = self.now_ms()
@@ -117,7 +117,7 @@ class World:
     def finish(self, run_id: str, state: str = "FINISHED") -> None:
         with self.lock:
             if state not in TERMINAL:
-                raise DataError(f"state must be one of {TERMINAL}, not {state!r}")
+                raise SimDataError(f"state must be one of {TERMINAL}, not {state!r}")
             run = self._live(run_id)
             now = self.now_ms()
             run.state = state
@@ -147,7 +147,7 @@ class World:
             if proj is None:
                 ws_name, _, name = project.partition("/")
                 if not name:
-                    raise DataError(f"project must be 'workspace/name', not {project!r}")
+                    raise SimDataError(f"project must be 'workspace/name', not {project!r}")
                 ws = self.workspaces.get(ws_name) or self.add_workspace(
                     Workspace(ws_name, ws_name.capitalize(), "TEAM")
                 )
@@ -165,7 +165,7 @@ class World:
             allowed = set(inspect.signature(factory.make_run).parameters) - {"project", "rng"}
             unknown = set(overrides) - allowed
             if unknown:
-                raise DataError(f"unknown run fields {sorted(unknown)}; use {sorted(allowed)}")
+                raise SimDataError(f"unknown run fields {sorted(unknown)}; use {sorted(allowed)}")
             spec.update(overrides)
             spec.setdefault("created_ms", now)
             run = factory.make_run(proj, self._rng, **spec)
@@ -178,7 +178,7 @@ class World:
         with self.lock:
             run = self._live(run_id)
             if key in run.series:
-                raise DataError(f"run {run_id} already has key {key!r}")
+                raise SimDataError(f"run {run_id} already has key {key!r}")
             factory.add_series(run, key)
 
     def tick(self, rng_seed: int) -> list[str]:
@@ -222,8 +222,8 @@ class World:
 
     # -- truth ----------------------------------------------------------------------------------
     def truth(self, metrics: bool = True) -> dict[str, dict[str, list[Any]]]:
-        """What a perfect mirror of the current world contains (see swansync.sim.truth)."""
-        from swansync.sim.truth import build_truth
+        """What a perfect mirror of the current world contains (see trackersim.swanlab.truth)."""
+        from trackersim.swanlab.truth import build_truth
 
         with self.lock:
             return build_truth(self, metrics=metrics)
@@ -234,7 +234,7 @@ class World:
             run = self.run(run_id)
             series = run.data_run.series.get(key)
             if series is None:
-                raise NotFoundError(f"run {run_id} has no scalar key {key!r}")
+                raise SimNotFound(f"run {run_id} has no scalar key {key!r}")
             n = series.count()
         return series.iter_points(n)
 
@@ -242,7 +242,7 @@ class World:
     def _live(self, run_id: str) -> Run:
         run = self.run(run_id)
         if run.deleted:
-            raise NotFoundError(f"run {run_id} was deleted")
+            raise SimNotFound(f"run {run_id} was deleted")
         return run
 
     def _touch(self, run: Run, now: int) -> None:

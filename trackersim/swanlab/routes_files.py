@@ -13,14 +13,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from swansync.sim.proto import HttpError, Request, Response, json_response, route, stream_response
-from swansync.sim.routes_house import column_series, data_run
-from swansync.sim.routes_media import log_line
-from swansync.sim.series import CHUNK, Series
+from trackersim.swanlab.proto import (
+    HttpError,
+    Request,
+    Response,
+    json_response,
+    route,
+    stream_response,
+)
+from trackersim.swanlab.routes_house import column_series, data_run
+from trackersim.swanlab.routes_media import log_line
+from trackersim.swanlab.series import CHUNK, Series
 
 if TYPE_CHECKING:
-    from swansync.sim.model import Run
-    from swansync.sim.server import SimServer
+    from trackersim.swanlab.model import Run
+    from trackersim.swanlab.server import SimServer
 
 _ROWS_PER_BLOCK = 4096
 

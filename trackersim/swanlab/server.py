@@ -20,20 +20,20 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
-from swansync.errors import NotFoundError, SwansyncError
-from swansync.sim import (  # noqa: F401 (importing registers the routes)
+from trackersim.errors import SimError, SimNotFound
+from trackersim.swanlab import (  # noqa: F401 (importing registers the routes)
     control,
     routes_core,
     routes_files,
     routes_house,
     routes_media,
 )
-from swansync.sim.counters import RouteCounters
-from swansync.sim.faults import Faults
-from swansync.sim.proto import HttpError, Request, Response, json_response, match
-from swansync.sim.world import World
+from trackersim.swanlab.counters import RouteCounters
+from trackersim.swanlab.faults import Faults
+from trackersim.swanlab.proto import HttpError, Request, Response, json_response, match
+from trackersim.swanlab.world import World
 
-log = logging.getLogger("swansync.sim")
+log = logging.getLogger("trackersim.swanlab")
 
 LOOPBACK = ("127.0.0.1", "::1", "::ffff:127.0.0.1")
 
@@ -286,9 +286,9 @@ def _call(fn: Any) -> Response:
         return resp
     except HttpError as exc:
         return _error(exc.status, exc.code, exc.message)
-    except NotFoundError as exc:
+    except SimNotFound as exc:
         return _error(404, "NOT_FOUND", str(exc))
-    except SwansyncError as exc:
+    except SimError as exc:
         return _error(400, "BAD_REQUEST", str(exc))
     except Exception:  # a bug in the simulator: answer 500 instead of dropping the socket
         log.exception("simulator route failed")

@@ -1,16 +1,16 @@
-"""``python -m swansync.sim serve --world small --port 0 [--seed N] [--host H] [-q]``."""
+"""``python -m trackersim.swanlab serve --world small --port 0 [--seed N] [--host H] [-q]``."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 
-from swansync.sim.generate import PRESETS
-from swansync.sim.serve import serve
+from trackersim.swanlab.generate import PRESETS
+from trackersim.swanlab.serve import serve
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m swansync.sim", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m trackersim.swanlab", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("serve", help="serve a simulated SwanLab cloud until SIGTERM/SIGINT")
     p.add_argument("--world", default="small", choices=PRESETS)

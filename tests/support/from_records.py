@@ -32,9 +32,6 @@ from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
 from swansync.errors import DataError
-from swansync.sim.model import Project, Run, Workspace, api_key, cuid
-from swansync.sim.series import CHUNK, MediaSeries, Series, Stats
-from swansync.sim.world import World
 from swansync.sources.base import (
     CsvPoints,
     Points,
@@ -44,6 +41,9 @@ from swansync.sources.base import (
     Source,
 )
 from swansync.transform import unwrap_config
+from trackersim.swanlab.model import Project, Run, Workspace, api_key, cuid
+from trackersim.swanlab.series import CHUNK, MediaSeries, Series, Stats
+from trackersim.swanlab.world import World
 
 log = logging.getLogger(__name__)
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from swansync.errors import ConfigError
-from swansync.sim import factory
-from swansync.sim.model import Project, Run, Workspace, api_key, cuid
-from swansync.sim.options import WorldOptions
-from swansync.sim.world import World
+from trackersim.errors import SimConfigError
+from trackersim.swanlab import factory
+from trackersim.swanlab.model import Project, Run, Workspace, api_key, cuid
+from trackersim.swanlab.options import WorldOptions
+from trackersim.swanlab.world import World
 
 BASE_MS = 1_735_689_600_000  # 2025-01-01T00:00:00Z
 HOUR = 3_600_000
@@ -22,16 +22,16 @@ PRESETS = ("demo", "small", "bench")
 
 def build_world(name: str = "small", seed: int = 0, **params: Any) -> World:
     """A world from a preset. ``params`` override preset parameters (bench: runs, keys, steps)
-    or set :class:`~swansync.sim.options.WorldOptions` fields by name."""
+    or set :class:`~trackersim.swanlab.options.WorldOptions` fields by name."""
     option_names = set(WorldOptions().as_dict())
     opts = {k: v for k, v in params.items() if k in option_names}
     rest = {k: v for k, v in params.items() if k not in option_names}
     allowed = {"demo": {"steps"}, "small": {"sweep_runs"}, "bench": {"runs", "keys", "steps"}}
     if name not in allowed:
-        raise ConfigError(f"unknown world {name!r}; choose one of {', '.join(PRESETS)}")
+        raise SimConfigError(f"unknown world {name!r}; choose one of {', '.join(PRESETS)}")
     unknown = set(rest) - allowed[name]
     if unknown:
-        raise ConfigError(
+        raise SimConfigError(
             f"unknown parameters {sorted(unknown)} for world {name!r}; parameters: "
             f"{sorted(allowed[name])}, options: {sorted(option_names)}"
         )

@@ -1,4 +1,4 @@
-"""Run the simulator as a foreground process (``python -m swansync.sim serve``)."""
+"""Run the simulator as a foreground process (``python -m trackersim.swanlab serve``)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import sys
 import threading
 from types import FrameType
 
-from swansync.sim.generate import build_world
-from swansync.sim.server import SimServer
+from trackersim.swanlab.generate import build_world
+from trackersim.swanlab.server import SimServer
 
-log = logging.getLogger("swansync.sim")
+log = logging.getLogger("trackersim.swanlab")
 
 
 def serve(

@@ -20,8 +20,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from swansync.sim.model import Run, config_lookup, iso_ms, parse_iso_ms
-from swansync.sim.proto import HttpError
+from trackersim.swanlab.model import Run, config_lookup, iso_ms, parse_iso_ms
+from trackersim.swanlab.proto import HttpError
 
 DATE_KEYS = {"createdAt", "updatedAt", "finishedAt", "pinnedAt"}
 OPS = {"EQ", "NEQ", "GTE", "LTE", "IN", "NOT IN", "CONTAIN"}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from swansync.sim.model import Project, Run, iso_ms, wrap_config
-from swansync.sim.options import ProfileMode, WorldOptions
+from trackersim.swanlab.model import Project, Run, iso_ms, wrap_config
+from trackersim.swanlab.options import ProfileMode, WorldOptions
 
 
 def project_path(proj: Project, options: WorldOptions) -> str:

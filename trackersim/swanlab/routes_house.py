@@ -7,12 +7,12 @@ import base64
 import statistics
 from typing import TYPE_CHECKING, Any
 
-from swansync.sim.model import Run
-from swansync.sim.proto import HttpError, Request, Response, json_response, route
-from swansync.sim.series import Series, json_number
+from trackersim.swanlab.model import Run
+from trackersim.swanlab.proto import HttpError, Request, Response, json_response, route
+from trackersim.swanlab.series import Series, json_number
 
 if TYPE_CHECKING:
-    from swansync.sim.server import SimServer
+    from trackersim.swanlab.server import SimServer
 
 
 # -- resolving experiment references --------------------------------------------------------------

@@ -13,12 +13,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from swansync.sim.faults import Faults
-from swansync.sim.proto import HttpError, Request, Response, json_response
-from swansync.sim.series import json_number
+from trackersim.swanlab.faults import Faults
+from trackersim.swanlab.proto import HttpError, Request, Response, json_response
+from trackersim.swanlab.series import json_number
 
 if TYPE_CHECKING:
-    from swansync.sim.server import SimServer
+    from trackersim.swanlab.server import SimServer
 
 
 def _jsonable(value: Any) -> Any:

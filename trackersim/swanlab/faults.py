@@ -7,7 +7,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from swansync.errors import ConfigError
+from trackersim.errors import SimConfigError
 
 Action = Literal["ok", "429", "5xx", "reset"]
 
@@ -55,7 +55,8 @@ class Faults:
         }
         unknown = set(data) - allowed
         if unknown:
-            raise ConfigError(f"unknown fault settings {sorted(unknown)}; known: {sorted(allowed)}")
+            known = sorted(allowed)
+            raise SimConfigError(f"unknown fault settings {sorted(unknown)}; known: {known}")
         return cls(**data)
 
     def applies(self, route: str, is_data: bool) -> bool:

@@ -2,16 +2,16 @@
 
 Use in-process::
 
-    from swansync.sim import SimServer, build_world, Faults
+    from trackersim.swanlab import SimServer, build_world, Faults
     world = build_world("small", seed=0)          # "demo" | "small" | "bench"
     with SimServer(world, port=0) as sim:        # 127.0.0.1, free port, daemon thread
         sim.url, sim.api_key, sim.username, sim.counters
         sim.faults = Faults(rate_429=0.1, seed=1)
         world.grow(run_id, steps=50); world.finish(run_id); world.truth()
 
-or as a process: ``python -m swansync.sim serve --world small --port 0`` prints
+or as a process: ``python -m trackersim.swanlab serve --world small --port 0`` prints
 ``READY <url> <api_key>`` and serves until SIGTERM/SIGINT; ``/_sim/...`` control routes
-(loopback only, see :mod:`swansync.sim.control`) drive it from another process.
+(loopback only, see :mod:`trackersim.swanlab.control`) drive it from another process.
 
 World options (``build_world(..., option=value)`` or ``world.options.update({...})``), for the
 uncertainties of spec section 11 and for tests:
@@ -48,13 +48,12 @@ unknown routes answer 404 ``{"code": "NOT_FOUND", ...}`` and every answer has a 
 header; write routes answer 403.
 """
 
-from swansync.sim.faults import Faults
-from swansync.sim.from_records import world_from_source
-from swansync.sim.generate import PRESETS, build_world
-from swansync.sim.options import WorldOptions
-from swansync.sim.serve import serve
-from swansync.sim.server import SimServer
-from swansync.sim.world import World
+from trackersim.swanlab.faults import Faults
+from trackersim.swanlab.generate import PRESETS, build_world
+from trackersim.swanlab.options import WorldOptions
+from trackersim.swanlab.serve import serve
+from trackersim.swanlab.server import SimServer
+from trackersim.swanlab.world import World
 
 __all__ = [
     "PRESETS",
@@ -64,5 +63,4 @@ __all__ = [
     "WorldOptions",
     "build_world",
     "serve",
-    "world_from_source",
 ]

@@ -1,7 +1,7 @@
 """World options: switches for the behaviours the spec leaves open (section 11) and test knobs.
 
 Every option has the default we believe the SwanLab cloud shows today; tests flip them to make sure
-clients cope with both readings. See :mod:`swansync.sim` for the full list with explanations.
+clients cope with both readings. See :mod:`trackersim.swanlab` for the full list with explanations.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any, Literal
 
-from swansync.errors import ConfigError
+from trackersim.errors import SimConfigError
 
 ProfileMode = Literal["config", "full", "none"]
 PathStyle = Literal["plain", "slash", "at"]
@@ -39,11 +39,11 @@ class WorldOptions:
     keys_limit_max: int = 2000  # server cap on the metric-key page size
 
     def update(self, values: dict[str, Any]) -> None:
-        """Set options by name; unknown names raise ConfigError."""
+        """Set options by name; unknown names raise SimConfigError."""
         known = {f.name for f in fields(self)}
         for name, value in values.items():
             if name not in known:
-                raise ConfigError(f"unknown simulator option {name!r}; known: {sorted(known)}")
+                raise SimConfigError(f"unknown simulator option {name!r}; known: {sorted(known)}")
             setattr(self, name, value)
 
     def as_dict(self) -> dict[str, Any]:
