@@ -78,8 +78,8 @@ class _MemorySampler(threading.Thread):
 
 def _instrument() -> None:
     from swansync import metric_sync, sync, transform
-    from swansync.sources.swanlab.client import SwanLabClient
-    from swansync.sources.swanlab.source import SwanLabSource
+    from swansync.sources.swanlab.cloud.client import SwanLabClient
+    from swansync.sources.swanlab.cloud.source import SwanLabSource
     from swansync.warehouse import Warehouse
 
     SwanLabClient.download = _timed("worker: download CSV", SwanLabClient.download)  # type: ignore[method-assign]

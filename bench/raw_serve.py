@@ -19,7 +19,7 @@ from typing import Any
 
 import requests
 
-from swansync.sources.swanlab.export import EXPORT_KEYS
+from swansync.sources.swanlab.cloud.export import EXPORT_KEYS
 
 _local = threading.local()
 _opened: list[requests.Session] = []

@@ -17,7 +17,7 @@ from datetime import datetime
 
 import polars as pl
 
-from swansync import state, transform
+from swansync import bookmarks, transform
 from swansync.concurrency import concurrently
 from swansync.config import Settings
 from swansync.project_sync import Listing
@@ -56,8 +56,8 @@ class Fetched:
 def plan(
     settings: Settings,
     run: RunRecord,
-    run_states: Mapping[str, state.RunState],
-    series: Mapping[str, Mapping[str, state.SeriesState]],
+    run_states: Mapping[str, bookmarks.RunState],
+    series: Mapping[str, Mapping[str, bookmarks.SeriesState]],
     sums: Mapping[str, list[SummaryRecord]],
 ) -> RunWork | None:
     """Which keys of ``run`` to fetch, or None when nothing can have changed."""
@@ -90,7 +90,7 @@ def fetch(
     source: Source,
     project: ProjectRecord,
     work: RunWork,
-    series: Mapping[str, Mapping[str, state.SeriesState]],
+    series: Mapping[str, Mapping[str, bookmarks.SeriesState]],
     settings: Settings,
 ) -> Fetched:
     run = work.run
@@ -127,9 +127,9 @@ BATCH_RUNS = 16
 BATCH_ROWS = 1_000_000
 
 
-def bookmarks(
+def series_bookmarks(
     fetched: Fetched,
-    stored: Mapping[str, state.SeriesState],
+    stored: Mapping[str, bookmarks.SeriesState],
     stats: Mapping[str, tuple[int, int]],
 ) -> dict[str, tuple[int | None, int, bool]]:
     """Per key of the run: (last_step, points, complete) once this write lands."""
@@ -159,7 +159,7 @@ def write_batch(
     wh: Warehouse,
     src: str,
     batch: Sequence[Fetched],
-    series: Mapping[str, Mapping[str, state.SeriesState]],
+    series: Mapping[str, Mapping[str, bookmarks.SeriesState]],
     settings: Settings,
     now: datetime,
 ) -> int:
@@ -173,10 +173,10 @@ def write_batch(
             proj, rid = fetched.run["project"], fetched.run["run_id"]
             stored = {} if settings.full else series.get(rid, {})
             if settings.full:
-                state.forget_run_metrics(wh, src, proj, rid)
+                bookmarks.forget_run_metrics(wh, src, proj, rid)
             for key in fetched.sampled:
                 if key in stored:
-                    state.forget_series(wh, src, proj, rid, key)
+                    bookmarks.forget_series(wh, src, proj, rid, key)
             frames = [f for f in fetched.frames if f.height]
             stats: dict[str, tuple[int, int]] = {}
             for f in frames:
@@ -184,12 +184,12 @@ def write_batch(
             new_frames += frames
             key_frames.append(
                 transform.metric_keys_frame(
-                    src, fetched.keys, bookmarks(fetched, stored, stats), now
+                    src, fetched.keys, series_bookmarks(fetched, stored, stats), now
                 )
             )
         written = wh.append("metrics", pl.concat(new_frames)) if new_frames else 0
         wh.upsert("metric_keys", pl.concat(key_frames), ["source", "project", "run_id", "key"])
-        state.save_metrics_states(
+        bookmarks.save_metrics_states(
             wh, src, [(f.run["project"], f.run["run_id"], f.listed_state) for f in batch], now
         )
     return written
@@ -210,7 +210,7 @@ def pull_metrics(
     them batch by batch (points + bookmarks per transaction)."""
     project, runs = listing.project, listing.runs
     src, proj = source.name, project["project"]
-    series = state.load_series(wh, src, proj)
+    series = bookmarks.load_series(wh, src, proj)
     work = [w for w in (plan(settings, r, listing.run_states, series, sums) for r in runs) if w]
     progress("project", project=proj, runs=len(runs), runs_to_fetch=len(work))
     batch: list[Fetched] = []

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from swansync import state, transform
+from swansync import bookmarks, transform
 from swansync.concurrency import concurrently
 from swansync.config import Settings
 from swansync.errors import ApiError, DataError
@@ -39,7 +39,7 @@ class Listing:
     gone: set[str] = field(default_factory=set)  # stored runs missing from two listings
     # Bookmarks as they were before this pull (store_metadata changes only detail markers, so
     # the metric planning reads metrics_state from here instead of querying again).
-    run_states: dict[str, state.RunState] = field(default_factory=dict)
+    run_states: dict[str, bookmarks.RunState] = field(default_factory=dict)
 
 
 def list_project(
@@ -66,14 +66,14 @@ def list_project(
     # miss a live run. Only runs missing from a second listing too are taken as deleted.
     if not filters and all(r.run_id for r in listing.rejected):
         seen = {r["run_id"] for r in listed} | {r.run_id for r in listing.rejected if r.run_id}
-        candidates = state.stored_run_ids(wh, source.name, proj) - seen
+        candidates = bookmarks.stored_run_ids(wh, source.name, proj) - seen
         if candidates:
             again = {
                 item.run_id if isinstance(item, Rejected) else item["run_id"]
                 for item in source.list_runs(project, filters)
             }
             listing.gone = candidates - again
-    listing.run_states = state.load_runs(wh, source.name, proj)
+    listing.run_states = bookmarks.load_runs(wh, source.name, proj)
 
     def needs_detail(run: RunRecord) -> bool:
         if run["has_profile"]:
@@ -178,8 +178,8 @@ def store_metadata(
         )
         # A run is deleted when two unfiltered, complete listings no longer have it (see
         # list_project; with a filter, or a rejected item without an id, nothing is marked).
-        state.mark_deleted(wh, src, proj, listing.gone, now)
-        state.save_detail_markers(
+        bookmarks.mark_deleted(wh, src, proj, listing.gone, now)
+        bookmarks.save_detail_markers(
             wh, src, proj, [(r["run_id"], r["change_marker"]) for r in runs if r["has_profile"]]
         )
     summary.runs += len(runs)

@@ -35,8 +35,8 @@ def build_sources(settings: Settings) -> list[Source]:
     """The sources the settings name (SwanLab OpenAPI for projects/workspaces; local ones)."""
     sources: list[Source] = []
     if settings.projects or settings.workspaces:
-        from swansync.sources.swanlab.credentials import resolve_credentials
-        from swansync.sources.swanlab.source import SwanLabSource
+        from swansync.sources.swanlab.cloud.credentials import resolve_credentials
+        from swansync.sources.swanlab.cloud.source import SwanLabSource
 
         creds = resolve_credentials(
             settings.api_key.reveal() if settings.api_key else None,
@@ -59,12 +59,12 @@ def build_sources(settings: Settings) -> list[Source]:
             )
         )
     if settings.logdirs:
-        from swansync.sources.swanlog import LogDirSource
+        from swansync.sources.swanlab.logdir import LogDirSource
 
         for path in settings.logdirs:
             sources.append(LogDirSource(path, project_name=settings.project_name))
     if settings.dashboards:
-        from swansync.sources.dashboard import DashboardSource
+        from swansync.sources.swanlab.dashboard import DashboardSource
 
         for url in settings.dashboards:
             sources.append(DashboardSource(url, timeout=settings.timeout, retries=settings.retries))

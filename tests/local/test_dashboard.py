@@ -14,8 +14,8 @@ import requests
 
 import swansync
 from swansync.errors import FatalApiError
-from swansync.sources.dashboard import DashboardSource
-from swansync.sources.dashboard_api import guard_path
+from swansync.sources.swanlab.dashboard import DashboardSource
+from swansync.sources.swanlab.dashboard.api import guard_path
 from tests.local.realenv import Dashboard, RealData
 from tests.swanlab.conftest import FakeServer, Reply
 

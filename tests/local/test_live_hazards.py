@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from swansync.sources.base import SeriesPoints
-from swansync.sources.swanlog import LogDirSource
+from swansync.sources.swanlab.logdir import LogDirSource
 from tests.local.realenv import RealData
 
 pytestmark = pytest.mark.integration

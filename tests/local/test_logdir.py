@@ -13,7 +13,7 @@ import pytest
 import swansync
 from swansync.filters import parse_filter
 from swansync.sources.base import Points, SeriesPoints
-from swansync.sources.swanlog import LogDirSource
+from swansync.sources.swanlab.logdir import LogDirSource
 from tests.local.expect import STATES, config_leaves, folder_digest, load_json, number, same
 from tests.local.realenv import LiveRun, RealData
 

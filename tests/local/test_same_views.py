@@ -55,7 +55,7 @@ import pytest
 import swansync
 from swansync.config import Secret
 from swansync.sources.base import Points, ProjectRecord, RunRecord, SeriesPoints
-from swansync.sources.swanlog import LogDirSource
+from swansync.sources.swanlab.logdir import LogDirSource
 from swansync.warehouse.views import list_views
 from tests.local.realenv import RealData
 from tests.support.from_records import add_source, world_from_source

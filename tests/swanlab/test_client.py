@@ -12,7 +12,7 @@ import pytest
 
 from swansync.errors import AuthError, DataError, FatalApiError, RetriableApiError
 from swansync.http import redact
-from swansync.sources.swanlab.client import SwanLabClient
+from swansync.sources.swanlab.cloud.client import SwanLabClient
 
 from .conftest import DROP, FAR, KEY, SID, Reply, Req, authed, login_ok
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from swansync.errors import AuthError, ConfigError
-from swansync.sources.swanlab.credentials import (
+from swansync.sources.swanlab.cloud.credentials import (
     normalize_host,
     resolve_credentials,
     web_host_for,

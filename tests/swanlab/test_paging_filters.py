@@ -10,7 +10,7 @@ import pytest
 from swansync.errors import ApiError, ConfigError, DataError
 from swansync.filters import matches, parse_filter, to_swanlab
 from swansync.sources.base import RunFilter, RunRecord
-from swansync.sources.swanlab.paging import iter_cursor, iter_pages
+from swansync.sources.swanlab.cloud.paging import iter_cursor, iter_pages
 
 
 def pages_of(items: list[int], size: int, *, pages: bool = True, total: bool = True):

@@ -13,7 +13,7 @@ import pytest
 from swansync.errors import ApiError, NotFoundError
 from swansync.filters import parse_filter
 from swansync.sources.base import CsvPoints, Rejected
-from swansync.sources.swanlab.source import SwanLabSource
+from swansync.sources.swanlab.cloud.source import SwanLabSource
 
 from .conftest import KEY, SID, Reply, Req, authed, login_ok
 

@@ -16,7 +16,7 @@ import pytest
 from swansync.errors import AuthError, NotFoundError, RetriableApiError
 from swansync.filters import parse_filter
 from swansync.sources.base import CsvPoints, ProjectRecord, Rejected, RunRecord
-from swansync.sources.swanlab.source import SwanLabSource
+from swansync.sources.swanlab.cloud.source import SwanLabSource
 from trackersim.swanlab import build_world
 from trackersim.swanlab.faults import Faults
 from trackersim.swanlab.server import SimServer

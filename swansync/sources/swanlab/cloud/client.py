@@ -15,7 +15,7 @@ import requests
 from swansync.errors import ApiError, AuthError, DataError, FatalApiError, RetriableApiError
 from swansync.http import RETRY_STATUSES, Accounting, make_session, redact, register_secret
 from swansync.sources.base import Counters
-from swansync.sources.swanlab import auth
+from swansync.sources.swanlab.cloud import auth
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from swansync.errors import ApiError, DataError, FatalApiError
 from swansync.sources.base import CsvPoints, ProjectRecord, RunRecord
-from swansync.sources.swanlab.client import SwanLabClient
+from swansync.sources.swanlab.cloud.client import SwanLabClient
 
 EXPORT_KEYS = 16  # columns per export request, as the SDK batches them
 

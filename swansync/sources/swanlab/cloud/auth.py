@@ -17,7 +17,7 @@ from typing import Any
 
 from swansync.errors import AuthError
 from swansync.http import register_secret
-from swansync.sources.swanlab.parse import parse_time
+from swansync.sources.swanlab.cloud.parse import parse_time
 
 log = logging.getLogger(__name__)
 

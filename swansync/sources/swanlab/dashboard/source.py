@@ -8,7 +8,8 @@ What the dashboard can and cannot give (``../shared/spec/swanlab-offline-dashboa
 
 * ``/experiment/<id>/tag/<key>`` samples series above 1,500 points down to 1,499 with no paging;
   such series are yielded as ``SeriesPoints(complete=False)`` and the sync stores them as sampled.
-  For full resolution read the folder itself (:class:`swansync.sources.swanlog.LogDirSource`).
+  For full resolution read the folder itself
+  (:class:`~swansync.sources.swanlab.logdir.LogDirSource`).
 * ``/summary`` is stale past 9,000 points, has no steps and fails whole when a last value is NaN,
   so summaries come from each series' ``/tag`` answer (true count ``sum``, finite ``min``/``max``,
   the ``_last`` point). The dashboard has no cheaper "did it change" signal, so every pull reads
@@ -44,8 +45,8 @@ from swansync.sources.base import (
     SummaryRecord,
     is_system_key,
 )
-from swansync.sources.dashboard_api import API, Tag, guard_path
-from swansync.sources.swanlog.common import (
+from swansync.sources.swanlab.dashboard.api import API, Tag, guard_path
+from swansync.sources.swanlab.local import (
     matching_runs,
     project_record,
     run_record,

@@ -20,13 +20,13 @@ from swansync.sources.base import (
     SummaryRecord,
     is_system_key,
 )
-from swansync.sources.swanlog import files
-from swansync.sources.swanlog.common import (
+from swansync.sources.swanlab.local import (
     matching_runs,
     project_record,
     run_record,
 )
-from swansync.sources.swanlog.db import Snapshot, read_snapshot
+from swansync.sources.swanlab.logdir import files
+from swansync.sources.swanlab.logdir.db import Snapshot, read_snapshot
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from swansync.errors import DataError
-from swansync.sources.swanlog.common import Summary, time_ms, to_float
+from swansync.sources.swanlab.local import Summary, time_ms, to_float
 
 log = logging.getLogger(__name__)
 

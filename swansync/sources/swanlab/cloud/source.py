@@ -22,11 +22,17 @@ from swansync.sources.base import (
     SummaryRecord,
     is_system_key,
 )
-from swansync.sources.swanlab import parse
-from swansync.sources.swanlab.client import SwanLabClient
-from swansync.sources.swanlab.credentials import normalize_host, web_host_for
-from swansync.sources.swanlab.export import ExportMissing, chunks, export_points, legacy_points, seg
-from swansync.sources.swanlab.paging import iter_cursor, iter_pages
+from swansync.sources.swanlab.cloud import parse
+from swansync.sources.swanlab.cloud.client import SwanLabClient
+from swansync.sources.swanlab.cloud.credentials import normalize_host, web_host_for
+from swansync.sources.swanlab.cloud.export import (
+    ExportMissing,
+    chunks,
+    export_points,
+    legacy_points,
+    seg,
+)
+from swansync.sources.swanlab.cloud.paging import iter_cursor, iter_pages
 
 log = logging.getLogger(__name__)
 

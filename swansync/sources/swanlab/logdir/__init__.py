@@ -4,6 +4,6 @@ See :class:`LogDirSource`; the on-disk format (0.10.x and 0.7.x) is described in
 ``../shared/spec/swanlab-offline-dashboard.md`` section 6.
 """
 
-from swansync.sources.swanlog.source import LogDirSource
+from swansync.sources.swanlab.logdir.source import LogDirSource
 
 __all__ = ["LogDirSource"]

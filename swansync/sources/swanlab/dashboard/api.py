@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from swansync.errors import FatalApiError
-from swansync.sources.swanlog.common import Summary
+from swansync.sources.swanlab.local import Summary
 
 API = "/api/v1"
 _READ_ROUTES: tuple[re.Pattern[str], ...] = (

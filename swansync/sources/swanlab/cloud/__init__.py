@@ -1,0 +1,1 @@
+"""The SwanLab OpenAPI source (cloud or self-hosted)."""
