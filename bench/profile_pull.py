@@ -98,6 +98,7 @@ def main(argv: list[str]) -> int:
     workers = int(argv[5]) if len(argv) > 5 else 4
     t_import = time.perf_counter()
     from swansync.config import Secret, Settings
+    from swansync.sources.swanlab.plugin import SwanLabCloud
     from swansync.sync import pull
 
     import_s = time.perf_counter() - t_import
@@ -111,14 +112,10 @@ def main(argv: list[str]) -> int:
             profiles.append(prof)
         prof.enable()
 
-    settings = Settings(
-        db=db,
-        host=url,
-        api_key=Secret(os.environ["SWANLAB_API_KEY"]),
-        projects=(project,),
-        workers=workers,
-        env=dict(os.environ),
+    cloud = SwanLabCloud(
+        projects=(project,), host=url, api_key=Secret(os.environ["SWANLAB_API_KEY"])
     )
+    settings = Settings(db=db, sources=(cloud,), workers=workers, env=dict(os.environ))
     sampler = _MemorySampler()
     sampler.start()
     main_prof = cProfile.Profile()

@@ -22,7 +22,7 @@ from swansync.status import warehouse_status
 from swansync.sync import Failure, PullSummary, pull
 from swansync.warehouse import Warehouse
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "ApiError",

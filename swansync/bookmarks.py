@@ -1,13 +1,14 @@
 """Sync state (bookmarks) read from and written to the warehouse, always inside the transaction
 that writes the rows it describes.
 
-Two kinds of bookmark:
+Two kinds of bookmark, both in the internal schema ``_swansync``:
 
-* per series ``(run, key)``: ``metric_keys.last_step`` / ``points`` / ``complete`` — the highest
-  step stored and how many rows; new points are those above ``last_step``;
-* per run: ``sync_run_state.metrics_state`` — the run's state (as listed *before* its metrics
-  were fetched) when its metrics were last mirrored completely, and ``detail_marker`` — what
-  the run list said when the run's detail (profile) was last read.
+* per series ``(run, key)``: ``_swansync.series.last_step`` / ``points`` / ``complete`` — the
+  highest step stored and how many rows; new points are those above ``last_step`` (the public
+  ``metric_keys`` view shows the same columns);
+* per run: ``_swansync.run_state.metrics_state`` — the run's state (as listed *before* its
+  metrics were fetched) when its metrics were last mirrored completely, and ``detail_marker`` —
+  what the run list said when the run's detail (profile) was last read.
 
 A run whose ``metrics_state`` is terminal and whose summaries match the stored series needs no
 metric request at all.
@@ -22,6 +23,10 @@ from datetime import datetime
 import polars as pl
 
 from swansync.warehouse import Warehouse
+
+SERIES = "_swansync.series"
+RUN_STATE = "_swansync.run_state"
+SYNC_LOG = "_swansync.sync_log"
 
 
 @dataclass(frozen=True)
@@ -42,7 +47,7 @@ def load_series(wh: Warehouse, source: str, project: str) -> dict[str, dict[str,
     """run_id -> key -> stored series bookmark."""
     out: dict[str, dict[str, SeriesState]] = {}
     for run_id, key, last_step, points, complete, kind in wh.rows(
-        "SELECT run_id, key, last_step, points, complete, kind FROM metric_keys "
+        f"SELECT run_id, key, last_step, points, complete, kind FROM {SERIES} "
         "WHERE source = ? AND project = ?",
         [source, project],
     ):
@@ -56,7 +61,7 @@ def load_runs(wh: Warehouse, source: str, project: str) -> dict[str, RunState]:
     return {
         run_id: RunState(metrics_state, marker)
         for run_id, metrics_state, marker in wh.rows(
-            "SELECT run_id, metrics_state, detail_marker FROM sync_run_state "
+            f"SELECT run_id, metrics_state, detail_marker FROM {RUN_STATE} "
             "WHERE source = ? AND project = ?",
             [source, project],
         )
@@ -91,7 +96,7 @@ def save_detail_markers(
     wh.con.register("_swansync_markers", frame)
     try:
         wh.execute(
-            "INSERT INTO sync_run_state (source, project, run_id, detail_marker) "
+            f"INSERT INTO {RUN_STATE} (source, project, run_id, detail_marker) "
             "SELECT source, project, run_id, detail_marker FROM _swansync_markers "
             "ON CONFLICT (source, project, run_id) "
             "DO UPDATE SET detail_marker = excluded.detail_marker"
@@ -123,7 +128,7 @@ def save_metrics_states(
             "metrics_synced_at": pl.Datetime("us", "UTC"),
         },
     )
-    wh.upsert("sync_run_state", frame, ["source", "project", "run_id"])
+    wh.upsert(RUN_STATE, frame, ["source", "project", "run_id"])
 
 
 def mark_deleted(
@@ -144,7 +149,7 @@ def forget_run_metrics(wh: Warehouse, source: str, project: str, run_id: str) ->
     """Drop a run's stored points and series bookmarks (``--full`` re-reads them)."""
     where = {"source": source, "project": project, "run_id": run_id}
     wh.delete("metrics", where)
-    wh.delete("metric_keys", where)
+    wh.delete(SERIES, where)
 
 
 def forget_series(wh: Warehouse, source: str, project: str, run_id: str, key: str) -> None:

@@ -288,7 +288,7 @@ def views_apply(db: DbOpt = None, config: ConfigOpt = None) -> None:
     from swansync.warehouse.views import apply_views
 
     settings = _settings(config, db=db)
-    with Warehouse(settings.db) as wh:
+    with Warehouse(settings.db, create=False) as wh:
         wh.migrate()
         names = apply_views(wh.con)
     out.print(f"applied {len(names)} views and macros to {settings.db}")

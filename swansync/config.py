@@ -1,50 +1,46 @@
 """Settings: resolved once at the edge (flags > environment > TOML file > defaults) and passed down.
 
-The API key is never read from the TOML file and never stored: it comes from ``--api-key``,
-``SWANLAB_API_KEY`` or the file ``swanlab login`` writes (resolved by the SwanLab source, which
-knows that file's rules). It travels wrapped in :class:`Secret` so it cannot leak through a repr.
+The file has general settings at the top and one section per tracker, ``[sources.<name>]``, whose
+keys each tracker's plugin declares (:mod:`swansync.sources.registry`); ``[[jobs]]`` tables name
+their targets in the same sections (``sources.swanlab.projects = [...]``). Target flags
+(``--project``, ``--logdir``, ...) replace the file's targets; other flags override single keys.
+Older releases' top-level keys (``projects = [...]``) still work, with a deprecation line.
+
+API keys are never read from the file and never stored: they come from flags, the environment or
+a tracker's own login file (resolved by that tracker's source) and travel wrapped in
+:class:`Secret`.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from swansync.errors import ConfigError
+from swansync.secret import Secret
+from swansync.sources.base import SourceConfig, SourceOptions
+
+log = logging.getLogger(__name__)
 
 DEFAULT_DB = Path("swansync.duckdb")
 DEFAULT_CONFIG = Path("swansync.toml")
 
-
-class Secret:
-    """A string that does not show itself: ``repr``/``str`` print ``***``; ``reveal()`` gives it."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('***')"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
+__all__ = [
+    "DEFAULT_DB",
+    "JobConfig",
+    "Secret",
+    "Settings",
+    "describe_targets",
+    "load_settings",
+    "merged_targets",
+    "parse_every",
+]
 
 
 _EVERY = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
@@ -64,10 +60,7 @@ class JobConfig:
     """One scheduled pull (a ``[[jobs]]`` table of the config file)."""
 
     name: str
-    projects: tuple[str, ...] = ()
-    workspaces: tuple[str, ...] = ()
-    logdirs: tuple[Path, ...] = ()
-    dashboards: tuple[str, ...] = ()
+    sources: tuple[SourceConfig, ...] = ()
     filters: tuple[str, ...] = ()
     every: int | None = None  # seconds
     cron: str | None = None
@@ -78,8 +71,11 @@ class JobConfig:
             raise ConfigError(
                 f'job {self.name!r}: give exactly one of every = "15m" or cron = "..."'
             )
-        if not (self.projects or self.workspaces or self.logdirs or self.dashboards):
-            raise ConfigError(f"job {self.name!r}: name at least one project, workspace or logdir")
+        if not self.sources:
+            raise ConfigError(
+                f"job {self.name!r}: name at least one target, e.g. "
+                'sources.swanlab.projects = ["team/proj"]'
+            )
 
 
 @dataclass(frozen=True)
@@ -87,21 +83,10 @@ class Settings:
     """Everything a pull, a schedule or a query needs to know."""
 
     db: Path = DEFAULT_DB
-    # SwanLab OpenAPI: explicit values only; the source resolves env vars and the netrc file.
-    host: str | None = None  # from --host
-    config_host: str | None = None  # from the TOML file
-    api_key: Secret | None = None  # from --api-key
-    source_name: str | None = None  # warehouse `source` value; default host[:port]
-    # What to pull.
-    projects: tuple[str, ...] = ()
-    workspaces: tuple[str, ...] = ()
-    logdirs: tuple[Path, ...] = ()
-    project_name: str | None = None  # for --logdir
-    dashboards: tuple[str, ...] = ()
+    sources: tuple[SourceConfig, ...] = ()  # what to pull, one config per source
     filters: tuple[str, ...] = ()
     full: bool = False
-    system: bool = True
-    # How.
+    system: bool = True  # also mirror SYSTEM metrics (hardware monitors)
     workers: int = 4
     timeout: float = 60.0
     retries: int = 5
@@ -119,56 +104,58 @@ class Settings:
             raise ConfigError(f"timeout must be positive, got {self.timeout}")
         if self.retries < 0:
             raise ConfigError(f"retries must be >= 0, got {self.retries}")
-        for p in self.projects:
-            if p.strip("/@").count("/") != 1 or "" in p.strip("/@").split("/"):
-                raise ConfigError(f"project {p!r} must look like WORKSPACE/PROJECT")
 
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with the given fields replaced (``None`` values are ignored)."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
+    def secrets(self) -> list[str]:
+        """Every secret the settings hold (flag-given API keys), for redaction."""
+        found: list[str] = []
+        for config in (*self.sources, *(c for job in self.jobs for c in job.sources)):
+            for value in vars(config).values():
+                if isinstance(value, Secret) and value:
+                    found.append(value.reveal())
+        return found
 
-_TOML_KEYS = {
-    "db",
-    "host",
-    "source_name",
-    "projects",
-    "workspaces",
-    "logdirs",
-    "project_name",
-    "dashboards",
-    "filters",
-    "full",
-    "system",
-    "workers",
-    "timeout",
-    "retries",
-    "backoff",
-    "apply_views",
-    "serving",
-    "jobs",
-}
+    def source_options(self) -> SourceOptions:
+        """What every source is built with besides its own config."""
+        return SourceOptions(
+            timeout=self.timeout, retries=self.retries, backoff=self.backoff, env=self.env
+        )
+
+
+# Top-level keys of the file besides the [sources.*] sections.
+_GENERAL_KEYS = frozenset(
+    {
+        "db",
+        "filters",
+        "full",
+        "system",
+        "workers",
+        "timeout",
+        "retries",
+        "backoff",
+        "apply_views",
+        "serving",
+        "jobs",
+        "sources",
+    }
+)
+_JOB_KEYS = frozenset({"name", "filters", "every", "cron", "full", "sources"})
+_SECRET_FIX = "keep the key out of files; use the environment or the tracker's login command"
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as f:
-            data = tomllib.load(f)
+            return tomllib.load(f)
     except FileNotFoundError as e:
         raise ConfigError(f"config file {str(path)!r} not found") from e
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"config file {str(path)!r} is not valid TOML: {e}") from e
     except OSError as e:
         raise ConfigError(f"config file {str(path)!r} cannot be read: {e.strerror}") from e
-    if "api_key" in data:
-        raise ConfigError(
-            f"config file {str(path)!r} holds api_key: keep the key out of files; "
-            "use SWANLAB_API_KEY or `swanlab login`"
-        )
-    unknown = sorted(set(data) - _TOML_KEYS)
-    if unknown:
-        raise ConfigError(f"config file {str(path)!r}: unknown setting(s) {', '.join(unknown)}")
-    return data
 
 
 def _strs(value: Any, what: str) -> tuple[str, ...]:
@@ -179,59 +166,112 @@ def _strs(value: Any, what: str) -> tuple[str, ...]:
     raise ConfigError(f"{what} must be a list of strings")
 
 
-def _job(raw: Any, index: int, base: Path) -> JobConfig:
-    if not isinstance(raw, dict):
-        raise ConfigError(f"jobs[{index}] must be a table")
-    name = raw.get("name", f"job{index + 1}")
-    allowed = {
-        "name",
-        "projects",
-        "workspaces",
-        "logdirs",
-        "dashboards",
-        "filters",
-        "every",
-        "cron",
-        "full",
-    }
-    unknown = sorted(set(raw) - allowed)
-    if unknown:
-        raise ConfigError(f"job {name!r}: unknown setting(s) {', '.join(unknown)}")
-    every = raw.get("every")
-    if every is not None and not isinstance(every, str):
-        raise ConfigError(f'job {name!r}: every must be a string like "15m"')
-    cron = raw.get("cron")
-    if cron is not None and not isinstance(cron, str):
-        raise ConfigError(f'job {name!r}: cron must be a string like "*/10 * * * *"')
-    return JobConfig(
-        name=str(name),
-        projects=_strs(raw.get("projects", []), f"job {name!r}: projects"),
-        workspaces=_strs(raw.get("workspaces", []), f"job {name!r}: workspaces"),
-        logdirs=tuple(base / p for p in _strs(raw.get("logdirs", []), f"job {name!r}: logdirs")),
-        dashboards=_strs(raw.get("dashboards", []), f"job {name!r}: dashboards"),
-        filters=_strs(raw.get("filters", []), f"job {name!r}: filters"),
-        every=parse_every(every) if every is not None else None,
-        cron=cron,
-        full=bool(raw.get("full", False)),
-    )
+class _Sources:
+    """Raw per-tracker sections, merged from the file, the environment and the flags, then
+    parsed by each plugin into source configs."""
+
+    def __init__(self) -> None:
+        from swansync.sources.registry import plugins
+
+        self.plugins = {p.section: p for p in plugins()}
+        self.values: dict[str, dict[str, Any]] = {name: {} for name in self.plugins}
+
+    def from_file(self, table: Mapping[str, Any], base: Path, where: str) -> None:
+        """``[sources.*]`` tables of the file (``where`` names them in messages)."""
+        for name, section in table.items():
+            plugin = self.plugins.get(name)
+            if plugin is None:
+                known = ", ".join(sorted(self.plugins))
+                raise ConfigError(f"{where}: unknown source [sources.{name}] (known: {known})")
+            if not isinstance(section, dict):
+                raise ConfigError(f"{where}: sources.{name} must be a table")
+            secret = sorted(set(section) & plugin.secret_keys)
+            if secret:
+                raise ConfigError(f"{where}: sources.{name} holds {secret[0]}: {_SECRET_FIX}")
+            unknown = sorted(set(section) - plugin.keys)
+            if unknown:
+                raise ConfigError(
+                    f"{where}: sources.{name}: unknown setting(s) {', '.join(unknown)} "
+                    f"(known: {', '.join(sorted(plugin.keys))})"
+                )
+            for key, value in section.items():
+                if key in plugin.path_keys:
+                    value = tuple(str(base / v) for v in _strs(value, f"sources.{name}.{key}"))
+                self.values[name][key] = value
+
+    def legacy(self, table: Mapping[str, Any], where: str) -> dict[str, dict[str, Any]]:
+        """Keys of older releases (top-level ``projects = [...]``) as section tables."""
+        out: dict[str, dict[str, Any]] = {}
+        for key, value in table.items():
+            for plugin in self.plugins.values():
+                if key in plugin.legacy_keys:
+                    log.warning(
+                        "%s: '%s' is deprecated here; write it under [sources.%s]",
+                        where,
+                        key,
+                        plugin.section,
+                    )
+                    out.setdefault(plugin.section, {})[key] = value
+                    break
+        return out
+
+    def from_env(self, env: Mapping[str, str]) -> None:
+        for plugin in self.plugins.values():
+            for var, key in plugin.env.items():
+                if env.get(var):
+                    self.values[plugin.section][key] = env[var]
+
+    def flag_names(self) -> set[str]:
+        return {flag for p in self.plugins.values() for flag in p.flags}
+
+    def from_flags(self, flags: Mapping[str, Any]) -> None:
+        """Flags that name targets replace every file target, of every tracker."""
+        given = {k: v for k, v in flags.items() if v is not None and v != () and v != []}
+        if any(
+            p.flags[flag] in p.target_keys
+            for p in self.plugins.values()
+            for flag in given
+            if flag in p.flags
+        ):
+            for p in self.plugins.values():
+                for key in p.target_keys:
+                    self.values[p.section].pop(key, None)
+        for p in self.plugins.values():
+            for flag, key in p.flags.items():
+                if flag in given:
+                    value = given[flag]
+                    self.values[p.section][key] = (
+                        tuple(str(v) for v in value) if isinstance(value, list | tuple) else value
+                    )
+
+    def configs(self, values: Mapping[str, Mapping[str, Any]] | None = None) -> list[SourceConfig]:
+        values = self.values if values is None else values
+        out: list[SourceConfig] = []
+        for name, plugin in self.plugins.items():
+            if values.get(name):
+                out += plugin.parse(values[name])
+        return out
+
+    def for_job(self, job_sections: Mapping[str, Mapping[str, Any]]) -> list[SourceConfig]:
+        """A job's sources: the top-level sections without their targets, then the job's."""
+        merged: dict[str, dict[str, Any]] = {}
+        for name, plugin in self.plugins.items():
+            base = {k: v for k, v in self.values[name].items() if k not in plugin.target_keys}
+            merged[name] = {**base, **job_sections.get(name, {})}
+            if not any(k in plugin.target_keys for k in merged[name]):
+                merged[name] = {}
+        return self.configs(merged)
 
 
-def _from_toml(data: Mapping[str, Any], path: Path) -> dict[str, Any]:
-    base = path.parent
+def _general(data: Mapping[str, Any], base: Path) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in data.items():
-        if key in {"projects", "workspaces", "dashboards", "filters"}:
+        if key == "filters":
             out[key] = _strs(value, key)
-        elif key == "logdirs":
-            out[key] = tuple(base / p for p in _strs(value, key))
         elif key in {"db", "serving"}:
             if not isinstance(value, str):
                 raise ConfigError(f"{key} must be a path string")
             out[key] = (base / value) if value else None
-        elif key == "host":
-            if not isinstance(value, str):
-                raise ConfigError("host must be a string")
-            out["config_host"] = value
         elif key in {"workers", "retries"}:
             if not isinstance(value, int) or isinstance(value, bool):
                 raise ConfigError(f"{key} must be an integer")
@@ -244,15 +284,58 @@ def _from_toml(data: Mapping[str, Any], path: Path) -> dict[str, Any]:
             if not isinstance(value, bool):
                 raise ConfigError(f"{key} must be true or false")
             out[key] = value
-        elif key == "jobs":
-            if not isinstance(value, list):
-                raise ConfigError("jobs must be an array of tables ([[jobs]])")
-            out[key] = tuple(_job(j, i, base) for i, j in enumerate(value))
-        elif key in {"source_name", "project_name"}:
-            if not isinstance(value, str):
-                raise ConfigError(f"{key} must be a string")
-            out[key] = value or None
     return out
+
+
+def _job(raw: Any, index: int, base: Path, sources: _Sources) -> JobConfig:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"jobs[{index}] must be a table")
+    name = str(raw.get("name", f"job{index + 1}"))
+    where = f"job {name!r}"
+    legacy = {k: v for k, v in raw.items() if k not in _JOB_KEYS}
+    sections = sources.legacy(legacy, where)
+    unknown = sorted(set(legacy) - {k for s in sections.values() for k in s})
+    if unknown:
+        raise ConfigError(f"{where}: unknown setting(s) {', '.join(unknown)}")
+    table = raw.get("sources", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: sources must be a table, e.g. sources.swanlab.projects")
+    # Check the job's own sections like the file's (names, keys, no secrets, paths resolved).
+    own = _Sources()
+    own.from_file({**sections, **table}, base, where)
+    every = raw.get("every")
+    if every is not None and not isinstance(every, str):
+        raise ConfigError(f'{where}: every must be a string like "15m"')
+    cron = raw.get("cron")
+    if cron is not None and not isinstance(cron, str):
+        raise ConfigError(f'{where}: cron must be a string like "*/10 * * * *"')
+    return JobConfig(
+        name=name,
+        sources=tuple(sources.for_job({k: v for k, v in own.values.items() if v})),
+        filters=_strs(raw.get("filters", []), f"{where}: filters"),
+        every=parse_every(every) if every is not None else None,
+        cron=cron,
+        full=bool(raw.get("full", False)),
+    )
+
+
+def _from_file(path: Path, sources: _Sources) -> tuple[dict[str, Any], Any]:
+    """The file's general settings (its sections go into ``sources``) and its raw jobs."""
+    data = _read_toml(path)
+    where = f"config file {str(path)!r}"
+    if "api_key" in data:
+        raise ConfigError(f"{where} holds api_key: {_SECRET_FIX}")
+    legacy = {k: v for k, v in data.items() if k not in _GENERAL_KEYS}
+    sections = sources.legacy(legacy, where)
+    unknown = sorted(set(legacy) - {k for s in sections.values() for k in s})
+    if unknown:
+        raise ConfigError(f"{where}: unknown setting(s) {', '.join(unknown)}")
+    table = data.get("sources", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: sources must be tables like [sources.swanlab]")
+    base = path.parent
+    sources.from_file({**sections, **table}, base, where)
+    return _general(data, base), data.get("jobs")
 
 
 def load_settings(
@@ -263,57 +346,52 @@ def load_settings(
 ) -> Settings:
     """Build :class:`Settings` from flags (keyword arguments; ``None``/empty = not given), the
     environment and the TOML file (``config_file`` > ``$SWANSYNC_CONFIG`` > ``./swansync.toml``
-    when it exists)."""
+    when it exists). Flags are the general settings (``db``, ``full``, ``workers``, ...) and
+    each tracker's own (``projects``, ``logdirs``, ``api_key``, ... for SwanLab)."""
     env = dict(os.environ if env is None else env)
     path = config_file
     if path is None and env.get("SWANSYNC_CONFIG"):
         path = Path(env["SWANSYNC_CONFIG"])
     if path is None and DEFAULT_CONFIG.is_file():
         path = DEFAULT_CONFIG
+    sources = _Sources()
     values: dict[str, Any] = {}
+    raw_jobs: Any = None
     if path is not None:
-        values.update(_from_toml(_read_toml(path), path))
+        general_values, raw_jobs = _from_file(path, sources)
+        values.update(general_values)
         values["config_file"] = path
     if env.get("SWANSYNC_DB"):
         values["db"] = Path(env["SWANSYNC_DB"])
-    if env.get("SWANSYNC_SOURCE_NAME"):
-        values["source_name"] = env["SWANSYNC_SOURCE_NAME"]
-    known = {f.name for f in fields(Settings)}
-    for key, value in flags.items():
-        if key not in known:
+    sources.from_env(env)
+    general = {f.name for f in fields(Settings)} - {"sources", "jobs", "env", "config_file"}
+    source_flags = sources.flag_names()
+    for key in flags:
+        if key not in general and key not in source_flags:
             raise TypeError(f"unknown setting {key}")
-        if value is None or (isinstance(value, tuple | list) and not value):
+    sources.from_flags({k: v for k, v in flags.items() if k in source_flags})
+    for key, value in flags.items():
+        if key not in general or value is None or (isinstance(value, tuple | list) and not value):
             continue
-        if key == "api_key" and isinstance(value, str):
-            value = Secret(value)
         if key in {"db", "serving"} and isinstance(value, str):
             value = Path(value)
-        if key == "logdirs":
-            value = tuple(Path(v) for v in value)
         if isinstance(value, list):
             value = tuple(value)
         values[key] = value
+    if path is not None and raw_jobs is not None:
+        if not isinstance(raw_jobs, list):
+            raise ConfigError("jobs must be an array of tables ([[jobs]])")
+        values["jobs"] = tuple(_job(j, i, path.parent, sources) for i, j in enumerate(raw_jobs))
+    values["sources"] = tuple(sources.configs())
     values["env"] = env
     return Settings(**values)
 
 
 def merged_targets(settings: Settings, job: JobConfig) -> Settings:
     """Settings for one scheduled job: the job's targets replace the top-level ones."""
-    return replace(
-        settings,
-        projects=job.projects,
-        workspaces=job.workspaces,
-        logdirs=job.logdirs,
-        dashboards=job.dashboards,
-        filters=job.filters,
-        full=job.full,
-    )
+    return replace(settings, sources=job.sources, filters=job.filters, full=job.full)
 
 
-def describe_targets(settings: Settings) -> list[str]:
+def describe_targets(sources: Sequence[SourceConfig]) -> list[str]:
     """Human-readable target list, e.g. ``["team/proj", "workspace:team", "logdir:/x"]``."""
-    out: list[str] = list(settings.projects)
-    out += [f"workspace:{w}" for w in settings.workspaces]
-    out += [f"logdir:{p}" for p in settings.logdirs]
-    out += [f"dashboard:{u}" for u in settings.dashboards]
-    return out
+    return [t for config in sources for t in config.targets]

@@ -13,6 +13,7 @@ import polars as pl
 
 from swansync.config import Secret, Settings
 from swansync.errors import ConfigError
+from swansync.sources.swanlab.plugin import SwanLabCloud
 from swansync.sync import PullSummary, pull
 from swansync.warehouse import Warehouse
 
@@ -72,14 +73,13 @@ def run_demo(db: Path, *, top: int = 3) -> DemoResult:
     _fresh(db)
     world = build_world("demo", seed=0)
     with SimServer(world, port=0) as sim:
-        settings = Settings(
-            db=db,
+        cloud = SwanLabCloud(
+            projects=tuple(world.projects()),
             host=sim.url,
             api_key=Secret(sim.api_key),
-            projects=tuple(world.projects()),
             source_name=SOURCE,
-            env={},
         )
+        settings = Settings(db=db, sources=(cloud,), env={})
         first = pull(settings)
         second = pull(settings)
     with Warehouse(db, read_only=True) as wh:

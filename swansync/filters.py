@@ -1,6 +1,9 @@
-"""``--filter EXPR``: parse run filters, send what the server can express to ``runs/shows``
-and match every filter client-side too (pinned runs come back regardless of filters, and some
-fields have no server-side equivalent).
+"""``--filter EXPR``: parse run filters and match them against run records.
+
+A source may push filters down to its upstream where it can express them (SwanLab's
+``runs/shows``, W&B's run filters); the sync applies every filter client-side anyway (pinned runs
+come back regardless of filters, some fields have no server-side equivalent, and ``metric.*``
+filters are matched against the summaries the pull fetches once).
 
 Grammar: ``FIELD OP VALUE[,VALUE...]`` with OP one of ``= != >= <= > < ~`` (``~`` = contains).
 Several values after ``=`` mean "in", after ``!=`` "not in". FIELD is ``state``, ``name``,
@@ -12,28 +15,28 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from swansync.errors import ConfigError
-from swansync.sources.base import RunFilter, RunRecord, SummaryRecord
+from swansync.sources.base import RunFilter, RunKey, RunRecord, SummaryRecord
 
 _EXPR = re.compile(
     r"^\s*([A-Za-z_][\w.\-/]*|(?:config|metric)\.[^=!<>~]+?)\s*(!=|>=|<=|=|>|<|~)\s*(.*?)\s*$"
 )
 
-# field -> (RunRecord key, SwanLab STABLE key or None when the server cannot filter on it)
-_FIELDS: dict[str, tuple[str, str | None]] = {
-    "state": ("state", "state"),
-    "name": ("name", "name"),
-    "description": ("description", "description"),
-    "label": ("labels", "labels"),
-    "cluster": ("cluster", "cluster"),
-    "job": ("job", "job"),
-    "username": ("username", None),  # not a STABLE key the 0.10 client accepts
-    "created_at": ("created_at", "createdAt"),
-    "finished_at": ("finished_at", "finishedAt"),
+# field -> the RunRecord key it reads
+_FIELDS: dict[str, str] = {
+    "state": "state",
+    "name": "name",
+    "description": "description",
+    "label": "labels",
+    "cluster": "cluster",
+    "job": "job",
+    "username": "username",
+    "created_at": "created_at",
+    "finished_at": "finished_at",
 }
 _ALIASES = {
     "labels": "label",
@@ -42,16 +45,7 @@ _ALIASES = {
     "group": "cluster",
     "user": "username",
 }
-_TIME_FIELDS = frozenset({"created_at", "finished_at"})
-_SERVER_OPS = {
-    "=": "EQ",
-    "!=": "NEQ",
-    ">=": "GTE",
-    "<=": "LTE",
-    "in": "IN",
-    "not in": "NOT IN",
-    "~": "CONTAIN",
-}
+TIME_FIELDS = frozenset({"created_at", "finished_at"})
 _STATES = frozenset({"RUNNING", "FINISHED", "CRASHED", "ABORTED", "OFFLINE"})
 
 
@@ -87,15 +81,15 @@ def parse_filter(expr: str) -> RunFilter:
                 f"bad --filter {expr!r}: unknown state {unknown[0]!r} "
                 f"(one of {', '.join(sorted(_STATES))})"
             )
-    if field in _TIME_FIELDS or field.startswith("metric.") or op in (">=", "<=", ">", "<"):
+    if field in TIME_FIELDS or field.startswith("metric.") or op in (">=", "<=", ">", "<"):
         for v in values:
             _check_value(expr, field, op, v)
     return RunFilter(field=field, op=op, values=values)
 
 
 def _check_value(expr: str, field: str, op: str, value: str) -> None:
-    if field in _TIME_FIELDS:
-        if _parse_when(value) is None:
+    if field in TIME_FIELDS:
+        if parse_when(value) is None:
             raise ConfigError(
                 f"bad --filter {expr!r}: {value!r} is not a date (YYYY-MM-DD[THH:MM])"
             )
@@ -103,7 +97,7 @@ def _check_value(expr: str, field: str, op: str, value: str) -> None:
         raise ConfigError(f"bad --filter {expr!r}: {value!r} is not a number")
 
 
-def _parse_when(value: str) -> datetime | None:
+def parse_when(value: str) -> datetime | None:
     text = value.strip().replace("Z", "+00:00")
     try:
         dt = datetime.fromisoformat(text)
@@ -123,39 +117,6 @@ def _as_number(value: Any) -> float | None:
         except ValueError:
             return None
     return None
-
-
-def to_swanlab(f: RunFilter) -> dict[str, Any] | None:
-    """The ``runs/shows`` filter item for ``f`` (spec 3.4), or None if the server cannot
-    express it (the filter is then applied only client-side)."""
-    op = _SERVER_OPS.get(f.op)
-    if op is None:
-        return None
-    values = list(f.values)
-    if f.field.startswith("config."):
-        kind, key = "CONFIG", f.field.split(".", 1)[1]
-    elif f.field.startswith("metric."):
-        if op == "CONTAIN":
-            return None
-        kind, key = "SCALAR", f.field.split(".", 1)[1]
-    else:
-        _, stable = _FIELDS[f.field]
-        if stable is None:
-            return None
-        kind, key = "STABLE", stable
-        if f.field == "label":
-            # Array field: the 0.7 SDK sent tags as "labels IN"; ordering ops make no sense.
-            if op in ("GTE", "LTE"):
-                return None
-            op = {"EQ": "IN", "NEQ": "NOT IN"}.get(op, op)
-        if f.field in _TIME_FIELDS:
-            if op not in ("GTE", "LTE"):
-                return None
-            when = _parse_when(values[0])
-            if when is None:
-                return None
-            values = [when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"]
-    return {"key": key, "type": kind, "op": op, "value": values, "active": True}
 
 
 def _lookup_config(config: Mapping[str, Any], dotted: str) -> tuple[bool, Any]:
@@ -209,15 +170,14 @@ def _compare(actual: Any, op: str, values: tuple[str, ...]) -> bool:
 def matches(
     run: RunRecord, f: RunFilter, metrics: Mapping[str, float | None] | None = None
 ) -> bool:
-    """Whether ``run`` passes ``f``. Config values come from the unwrapped config. When the
-    data needed is unknown here (a list item without config, no ``metrics`` given), the run is
-    kept: the server already applied what it could."""
+    """Whether ``run`` passes ``f``. When the data needed is unknown here (a list item without
+    config, no ``metrics`` given), the run is kept: a source that cannot push a ``config.*``
+    filter down lists its runs with their config, and ``metric.*`` filters are applied once the
+    summaries are known."""
     if f.field.startswith("config."):
         if run["config"] is None:
             return True
-        from swansync.transform import unwrap_config  # lazily: keeps polars out of sources
-
-        found, actual = _lookup_config(unwrap_config(run["config"]), f.field.split(".", 1)[1])
+        found, actual = _lookup_config(run["config"], f.field.split(".", 1)[1])
         if not found or actual is None:
             return f.op in ("!=", "not in")
         return _compare(actual, f.op, f.values)
@@ -228,7 +188,7 @@ def matches(
         if value is None:
             return f.op in ("!=", "not in")
         return _compare(value, f.op, f.values)
-    attr, _ = _FIELDS[f.field]
+    attr = _FIELDS[f.field]
     if f.field == "label":
         labels = run["labels"]
         if f.op in ("=", "in"):
@@ -239,14 +199,14 @@ def matches(
             return any(v.lower() in lab.lower() for v in f.values for lab in labels)
         return False
     actual = run[attr]  # type: ignore[literal-required]
-    if f.field in _TIME_FIELDS:
+    if f.field in TIME_FIELDS:
         if actual is None:
             return f.op in ("!=", "not in")
-        when = _parse_when(f.values[0])
+        when = parse_when(f.values[0])
         if when is None:
             return False
         if f.op in ("=", "in", "!=", "not in"):
-            same = any(_parse_when(v) == actual or actual.date().isoformat() == v for v in f.values)
+            same = any(parse_when(v) == actual or actual.date().isoformat() == v for v in f.values)
             return same if f.op in ("=", "in") else not same
         return _order(actual.timestamp(), f.op, str(when.timestamp()))
     if actual is None:
@@ -257,17 +217,14 @@ def matches(
 def select(
     runs: Sequence[RunRecord],
     filters: Sequence[RunFilter],
-    summaries: Callable[[Sequence[RunRecord]], Mapping[str, list[SummaryRecord]]],
+    summaries: Mapping[RunKey, list[SummaryRecord]] | None = None,
 ) -> list[RunRecord]:
-    """The runs passing every filter. ``metric.<key>`` filters compare the key's last value,
-    read through ``summaries(runs)`` (one call, only when such a filter is present); a run the
-    summaries do not cover is kept, as :func:`matches` keeps it."""
-    latest: Mapping[str, list[SummaryRecord]] = {}
-    if runs and any(f.field.startswith("metric.") for f in filters):
-        latest = summaries(runs)
+    """The runs passing every filter. ``metric.<key>`` filters compare the key's last value
+    from ``summaries``; without them (or for a run they do not cover) the run is kept, as
+    :func:`matches` keeps it."""
     kept = []
     for run in runs:
-        rows = latest.get(run["run_id"])
+        rows = None if summaries is None else summaries.get((run["project"], run["run_id"]))
         metrics = None if rows is None else {s["key"]: s["last_value"] for s in rows}
         if all(matches(run, f, metrics) for f in filters):
             kept.append(run)

@@ -19,7 +19,7 @@ import polars as pl
 
 from swansync import bookmarks, transform
 from swansync.concurrency import concurrently
-from swansync.config import Settings
+from swansync.options import PullOptions
 from swansync.project_sync import Listing
 from swansync.report import Failure, ProgressFn, PullSummary, reason
 from swansync.sources.base import (
@@ -27,10 +27,10 @@ from swansync.sources.base import (
     CsvPoints,
     MetricKeyRecord,
     ProjectRecord,
+    RunKey,
     RunRecord,
     Source,
     SummaryRecord,
-    is_system_key,
 )
 from swansync.warehouse import Warehouse
 
@@ -54,35 +54,37 @@ class Fetched:
 
 
 def plan(
-    settings: Settings,
+    options: PullOptions,
     run: RunRecord,
     run_states: Mapping[str, bookmarks.RunState],
     series: Mapping[str, Mapping[str, bookmarks.SeriesState]],
-    sums: Mapping[str, list[SummaryRecord]],
+    sums: Mapping[RunKey, list[SummaryRecord]],
 ) -> RunWork | None:
     """Which keys of ``run`` to fetch, or None when nothing can have changed."""
     rid = run["run_id"]
+    run_key = (run["project"], rid)
     st = run_states.get(rid)
     stored = series.get(rid, {})
     listed_state = run["state"]
-    if settings.full or st is None or st.metrics_state is None:
+    if options.full or st is None or st.metrics_state is None:
         return RunWork(run, None, listed_state)
     if st.metrics_state != listed_state:
         # The run changed state since its metrics were mirrored (it finished, crashed or was
         # resumed): look at every key once more.
         return RunWork(run, None, listed_state)
-    if rid not in sums:
+    if run_key not in sums:
         # No summary to compare with: a run still going may have grown; a finished one not.
         return None if listed_state in TERMINAL_STATES else RunWork(run, None, listed_state)
     changed = {
         s["key"]
-        for s in sums[rid]
-        if s["key"] not in stored
-        or not stored[s["key"]].complete
-        or (s["last_step"] is not None and stored[s["key"]].last_step != s["last_step"])
+        for s in sums[run_key]
+        if (options.system or s["klass"] != "SYSTEM")
+        and (
+            s["key"] not in stored
+            or not stored[s["key"]].complete
+            or (s["last_step"] is not None and stored[s["key"]].last_step != s["last_step"])
+        )
     }
-    if not settings.system:
-        changed = {k for k in changed if not is_system_key(k)}
     return RunWork(run, changed, listed_state) if changed else None
 
 
@@ -91,18 +93,18 @@ def fetch(
     project: ProjectRecord,
     work: RunWork,
     series: Mapping[str, Mapping[str, bookmarks.SeriesState]],
-    settings: Settings,
+    options: PullOptions,
 ) -> Fetched:
     run = work.run
     stored = series.get(run["run_id"], {})
     keys = source.metric_keys(project, run)
-    if not settings.system:
+    if not options.system:
         keys = [k for k in keys if k["klass"] != "SYSTEM"]
     scalar = [k["key"] for k in keys if k["kind"] == "SCALAR"]
     wanted = scalar if work.keys is None else [k for k in scalar if k in work.keys]
     after = (
         {}
-        if settings.full
+        if options.full
         else {
             k: s.last_step
             for k, s in stored.items()
@@ -160,7 +162,7 @@ def write_batch(
     src: str,
     batch: Sequence[Fetched],
     series: Mapping[str, Mapping[str, bookmarks.SeriesState]],
-    settings: Settings,
+    full: bool,
     now: datetime,
 ) -> int:
     """Write the points, series bookmarks and run bookmarks of ``batch`` in one transaction."""
@@ -171,8 +173,8 @@ def write_batch(
     with wh.transaction():
         for fetched in batch:
             proj, rid = fetched.run["project"], fetched.run["run_id"]
-            stored = {} if settings.full else series.get(rid, {})
-            if settings.full:
+            stored = {} if full else series.get(rid, {})
+            if full:
                 bookmarks.forget_run_metrics(wh, src, proj, rid)
             for key in fetched.sampled:
                 if key in stored:
@@ -188,7 +190,7 @@ def write_batch(
                 )
             )
         written = wh.append("metrics", pl.concat(new_frames)) if new_frames else 0
-        wh.upsert("metric_keys", pl.concat(key_frames), ["source", "project", "run_id", "key"])
+        wh.upsert(bookmarks.SERIES, pl.concat(key_frames), ["source", "project", "run_id", "key"])
         bookmarks.save_metrics_states(
             wh, src, [(f.run["project"], f.run["run_id"], f.listed_state) for f in batch], now
         )
@@ -197,10 +199,10 @@ def write_batch(
 
 def pull_metrics(
     wh: Warehouse,
-    settings: Settings,
+    options: PullOptions,
     source: Source,
     listing: Listing,
-    sums: Mapping[str, list[SummaryRecord]],
+    sums: Mapping[RunKey, list[SummaryRecord]],
     summary: PullSummary,
     progress: ProgressFn,
     stop: threading.Event,
@@ -211,14 +213,14 @@ def pull_metrics(
     project, runs = listing.project, listing.runs
     src, proj = source.name, project["project"]
     series = bookmarks.load_series(wh, src, proj)
-    work = [w for w in (plan(settings, r, listing.run_states, series, sums) for r in runs) if w]
+    work = [w for w in (plan(options, r, listing.run_states, series, sums) for r in runs) if w]
     progress("project", project=proj, runs=len(runs), runs_to_fetch=len(work))
     batch: list[Fetched] = []
     batch_rows = 0
 
     def flush() -> None:
         nonlocal batch, batch_rows
-        summary.rows["metrics"] += write_batch(wh, src, batch, series, settings, now)
+        summary.rows["metrics"] += write_batch(wh, src, batch, series, options.full, now)
         for got in batch:
             summary.rows["metric_keys"] += len(got.keys)
             summary.runs_fetched += 1
@@ -228,7 +230,7 @@ def pull_metrics(
         batch, batch_rows = [], 0
 
     for item, got in concurrently(
-        settings.workers, work, lambda w: fetch(source, project, w, series, settings), stop
+        options.workers, work, lambda w: fetch(source, project, w, series, options), stop
     ):
         if isinstance(got, BaseException):
             log.warning("run %s of %s failed: %s", item.run["run_id"], proj, reason(got))

@@ -13,13 +13,14 @@ from datetime import datetime
 
 from swansync import bookmarks, transform
 from swansync.concurrency import concurrently
-from swansync.config import Settings
 from swansync.errors import ApiError, DataError
+from swansync.filters import select
+from swansync.options import PullOptions
 from swansync.report import Failure, PullSummary, reason
 from swansync.sources.base import (
     ProjectRecord,
     Rejected,
-    RunFilter,
+    RunKey,
     RunRecord,
     Source,
     SummaryRecord,
@@ -44,15 +45,17 @@ class Listing:
 
 def list_project(
     wh: Warehouse,
-    settings: Settings,
+    options: PullOptions,
     source: Source,
     project: ProjectRecord,
-    filters: Sequence[RunFilter],
     summary: PullSummary,
     stop: threading.Event,
 ) -> Listing:
-    """List the runs and re-read the detail of those that are new or changed (all with --full)."""
+    """List the runs and re-read the detail of those that are new or changed (all with --full),
+    then keep the runs that pass the filters (``metric.*`` filters wait for the summaries)."""
     proj = project["project"]
+    filters = options.filters
+    by_config = any(f.field.startswith("config.") for f in filters)
     listing = Listing(project)
     listed: list[RunRecord] = []
     for item in source.list_runs(project, filters):
@@ -78,33 +81,25 @@ def list_project(
     def needs_detail(run: RunRecord) -> bool:
         if run["has_profile"]:
             return False
+        if by_config and run["config"] is None:
+            return True  # a config filter needs the config the list item lacks
         st = listing.run_states.get(run["run_id"])
-        return settings.full or st is None or st.detail_marker != run["change_marker"]
+        return options.full or st is None or st.detail_marker != run["change_marker"]
 
     to_detail = [r for r in listed if needs_detail(r)]
     detailed: dict[str, RunRecord] = {}
     for run, result in concurrently(
-        settings.workers, to_detail, lambda r: source.run_detail(project, r), stop
+        options.workers, to_detail, lambda r: source.run_detail(project, r), stop
     ):
         if isinstance(result, BaseException):
             summary.failures.append(Failure(proj, run["run_id"], reason(result)))
         else:
             detailed[run["run_id"]] = result
-    listing.runs = [detailed.get(r["run_id"], r) for r in listed]
+    listing.runs = select([detailed.get(r["run_id"], r) for r in listed], filters)
     return listing
 
 
 Pair = tuple[ProjectRecord, RunRecord]
-
-
-def _ask(source: Source, pairs: Sequence[Pair]) -> dict[str, list[SummaryRecord]]:
-    many = getattr(source, "summaries_many", None)
-    if many is not None:  # one request (per chunk) across projects
-        return dict(many(_grouped(pairs)))
-    out: dict[str, list[SummaryRecord]] = {}
-    for project, runs in _grouped(pairs):
-        out.update(source.summaries(project, runs))
-    return out
 
 
 def _grouped(pairs: Sequence[Pair]) -> list[tuple[ProjectRecord, list[RunRecord]]]:
@@ -115,15 +110,16 @@ def _grouped(pairs: Sequence[Pair]) -> list[tuple[ProjectRecord, list[RunRecord]
 
 
 def fetch_summaries(
-    source: Source, listings: Sequence[Listing], summary: PullSummary
-) -> dict[str, list[SummaryRecord]]:
-    """Summaries of every listed run, in one batched request where the source can. When a batch
-    fails (one broken run can fail it) it is split in halves until the broken runs are isolated:
-    a bad run costs its own summary and a few requests, not everyone's."""
+    source: Source, listings: Sequence[Listing], summary: PullSummary, *, system: bool = True
+) -> dict[RunKey, list[SummaryRecord]]:
+    """Summaries of every listed run, in one batched request where the source can (SYSTEM keys
+    dropped unless ``system``). When a batch fails (one broken run can fail it) it is split in
+    halves until the broken runs are isolated: a bad run costs its own summary and a few
+    requests, not everyone's."""
 
-    def ask(pairs: Sequence[Pair]) -> dict[str, list[SummaryRecord]]:
+    def ask(pairs: Sequence[Pair]) -> dict[RunKey, list[SummaryRecord]]:
         try:
-            return _ask(source, pairs)
+            return dict(source.summaries(_grouped(pairs)))
         except (ApiError, DataError) as e:
             if len(pairs) == 1:
                 project, run = pairs[0]
@@ -136,14 +132,17 @@ def fetch_summaries(
         return ask(pairs[:half]) | ask(pairs[half:])
 
     pairs = [(listing.project, run) for listing in listings for run in listing.runs]
-    return ask(pairs) if pairs else {}
+    got = ask(pairs) if pairs else {}
+    if not system:
+        got = {k: [s for s in v if s["klass"] != "SYSTEM"] for k, v in got.items()}
+    return got
 
 
 def store_metadata(
     wh: Warehouse,
     source: Source,
     listing: Listing,
-    sums: Mapping[str, list[SummaryRecord]],
+    sums: Mapping[RunKey, list[SummaryRecord]],
     summary: PullSummary,
     now: datetime,
 ) -> None:
@@ -170,9 +169,9 @@ def store_metadata(
         summary.rows["run_config"] += wh.append(
             "run_config", transform.run_config_frame(src, with_profile)
         )
-        with_sums = [r["run_id"] for r in runs if r["run_id"] in sums]
+        with_sums = [r["run_id"] for r in runs if (proj, r["run_id"]) in sums]
         wh.delete_in("summaries", where, "run_id", with_sums)
-        records = [s for rid in with_sums for s in sums[rid]]
+        records = [s for rid in with_sums for s in sums[(proj, rid)]]
         summary.rows["summaries"] += wh.append(
             "summaries", transform.summaries_frame(src, records, now)
         )

@@ -184,10 +184,8 @@ def _cron_trigger(expr: str, timezone: tzinfo | None, jitter: int | None) -> Any
 
 
 def _redact(text: str, settings: Settings) -> str:
-    if settings.api_key:
-        secret = settings.api_key.reveal()
-        if secret:
-            text = text.replace(secret, "***")
+    for secret in settings.secrets():
+        text = text.replace(secret, "***")
     return text
 
 
@@ -211,7 +209,7 @@ def run_job(
     started = datetime.now(UTC)
     t0 = time.monotonic()
     job_settings = merged_targets(settings, job)
-    log.debug("job %s: pulling %s", job.name, ", ".join(describe_targets(job_settings)))
+    log.debug("job %s: pulling %s", job.name, ", ".join(describe_targets(job_settings.sources)))
     sync_id: int | None = None
     summary: dict[str, Any] = {}
     error: str | None = None

@@ -6,11 +6,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+from swansync.bookmarks import SYNC_LOG
 from swansync.warehouse import Warehouse
 
-_RECENT = """
+_RECENT = f"""
 SELECT id, started_at, finished_at, status, targets, requests, bytes, rows, failures, error
-FROM sync_log ORDER BY id DESC LIMIT ?
+FROM {SYNC_LOG} ORDER BY id DESC LIMIT ?
 """
 
 _PROJECTS = """
@@ -30,9 +31,11 @@ ORDER BY p.source, p.project
 def warehouse_status(db: Path, *, recent: int = 5) -> dict[str, Any]:
     """A JSON-ready description of the warehouse at ``db``."""
     with Warehouse(db, read_only=True) as wh:
+        wh.check_ours()
         version = wh.schema_version()
         if version == 0:
             return {"db": str(db), "schema_version": 0, "tables": {}, "projects": [], "pulls": []}
+        wh.require_current()
         tables = wh.table_counts(
             ["projects", "runs", "run_config", "metric_keys", "metrics", "summaries"]
         )

@@ -1,5 +1,5 @@
-"""Pull orchestration: build the sources, then per source list every project, fetch summaries
-for all runs in one batched request, and per project commit metadata
+"""Pull orchestration: build the sources, then per source resolve its targets, list every
+project, fetch summaries for all runs in one batched request, and per project commit metadata
 (:mod:`swansync.project_sync`) and metric work (:mod:`swansync.metric_sync`). State is read from
 the warehouse and written in the same transactions as the rows it describes, so a crash at any
 point loses nothing: the next pull fetches again what was in flight.
@@ -12,15 +12,17 @@ import threading
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
-from pathlib import Path
 
 from swansync import transform
+from swansync.bookmarks import SYNC_LOG
 from swansync.config import Settings, describe_targets
-from swansync.errors import ApiError, DataError, SwansyncError
+from swansync.errors import ApiError, ConfigError, DataError, NotFoundError, SwansyncError
+from swansync.filters import parse_filter, select
 from swansync.metric_sync import pull_metrics
+from swansync.options import PullOptions
 from swansync.project_sync import Listing, fetch_summaries, list_project, store_metadata
 from swansync.report import TABLES, Failure, ProgressFn, PullSummary, noop, reason
-from swansync.sources.base import RunFilter, Source
+from swansync.sources.base import ProjectRecord, Source
 from swansync.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
@@ -32,43 +34,9 @@ __all__ = ["TABLES", "Failure", "PullSummary", "build_sources", "pull"]
 
 
 def build_sources(settings: Settings) -> list[Source]:
-    """The sources the settings name (SwanLab OpenAPI for projects/workspaces; local ones)."""
-    sources: list[Source] = []
-    if settings.projects or settings.workspaces:
-        from swansync.sources.swanlab.cloud.credentials import resolve_credentials
-        from swansync.sources.swanlab.cloud.source import SwanLabSource
-
-        creds = resolve_credentials(
-            settings.api_key.reveal() if settings.api_key else None,
-            settings.host,
-            env=settings.env,
-            cwd=Path.cwd(),
-            home=Path.home(),
-            config_host=settings.config_host,
-        )
-        sources.append(
-            SwanLabSource(
-                creds.api_host,
-                creds.api_key,
-                web_host=creds.web_host,
-                name=settings.source_name,
-                include_system=settings.system,
-                timeout=settings.timeout,
-                retries=settings.retries,
-                backoff=settings.backoff,
-            )
-        )
-    if settings.logdirs:
-        from swansync.sources.swanlab.logdir import LogDirSource
-
-        for path in settings.logdirs:
-            sources.append(LogDirSource(path, project_name=settings.project_name))
-    if settings.dashboards:
-        from swansync.sources.swanlab.dashboard import DashboardSource
-
-        for url in settings.dashboards:
-            sources.append(DashboardSource(url, timeout=settings.timeout, retries=settings.retries))
-    return sources
+    """One source per configured source (each holding its own targets)."""
+    options = settings.source_options()
+    return [config.build(options) for config in settings.sources]
 
 
 # -- the pull -----------------------------------------------------------------------------
@@ -88,11 +56,18 @@ def pull(
     """
     progress = progress or noop
     stop = stop or threading.Event()
-    filters: list[RunFilter] = []
-    if settings.filters:
-        from swansync.filters import parse_filter
-
-        filters = [parse_filter(f) for f in settings.filters]
+    # Usage errors first: nothing is opened or written for a pull that cannot start.
+    options = PullOptions(
+        full=settings.full,
+        system=settings.system,
+        workers=settings.workers,
+        filters=tuple(parse_filter(f) for f in settings.filters),
+    )
+    if sources is None and not settings.sources:
+        raise ConfigError(
+            "nothing to pull: give --project, --workspace, --logdir or --dashboard, "
+            "or list targets under [sources.swanlab] in swansync.toml"
+        )
     with Warehouse(settings.db) as wh:
         wh.migrate()
         summary = _start_log(wh, settings)
@@ -101,15 +76,14 @@ def pull(
         try:
             active = list(sources) if sources is not None else build_sources(settings)
             summary.sources = [s.name for s in active]
-            if not active:
-                raise SwansyncError(
-                    "nothing to pull: give --project, --workspace, --logdir or --dashboard, "
-                    "or list targets in swansync.toml"
-                )
+            missing: list[NotFoundError] = []
             for source in active:
-                _pull_source(wh, settings, source, filters, summary, progress, stop)
+                _pull_source(wh, options, source, summary, progress, stop, missing)
                 if stop.is_set():
                     break
+            if missing and len(missing) == sum(len(s.targets) for s in active):
+                # Not one target exists: a typo, not a partial pull (exit 2, not 1).
+                raise missing[0]
             summary.status = (
                 "interrupted" if stop.is_set() else ("partial" if summary.failures else "ok")
             )
@@ -128,7 +102,7 @@ def pull(
                 _publish(wh, settings)
             except SwansyncError as e:
                 wh.execute(
-                    "UPDATE sync_log SET error = ? WHERE id = ?",
+                    f"UPDATE {SYNC_LOG} SET error = ? WHERE id = ?",
                     [f"data landed, but publishing views/serving copy failed: {e}", summary.id],
                 )
                 raise
@@ -150,17 +124,18 @@ def _start_log(wh: Warehouse, settings: Settings) -> PullSummary:
     now = datetime.now(UTC)
     # Only one process can hold the warehouse for writing, so a row still "running" is stale:
     # its process died before it could say how it ended.
-    wh.execute("UPDATE sync_log SET status = 'aborted' WHERE status = 'running'")
-    row = wh.rows("SELECT coalesce(max(id), 0) + 1 FROM sync_log")
+    wh.execute(f"UPDATE {SYNC_LOG} SET status = 'aborted' WHERE status = 'running'")
+    row = wh.rows(f"SELECT coalesce(max(id), 0) + 1 FROM {SYNC_LOG}")
     summary = PullSummary(
         id=int(row[0][0]),
         status="running",
         started_at=now,
-        targets=describe_targets(settings),
+        targets=describe_targets(settings.sources),
         full=settings.full,
     )
     wh.execute(
-        "INSERT INTO sync_log (id, started_at, status, targets, full_pull) VALUES (?, ?, ?, ?, ?)",
+        f"INSERT INTO {SYNC_LOG} (id, started_at, status, targets, full_pull) "
+        "VALUES (?, ?, ?, ?, ?)",
         [summary.id, now, "running", summary.targets, settings.full],
     )
     return summary
@@ -171,8 +146,8 @@ def _finish_log(wh: Warehouse, summary: PullSummary, sources: Sequence[Source]) 
     summary.requests = sum(s.counters.requests for s in sources)
     summary.bytes = sum(s.counters.bytes for s in sources)
     wh.execute(
-        "UPDATE sync_log SET finished_at = ?, status = ?, sources = ?, requests = ?, bytes = ?, "
-        "rows = ?, failures = ?, error = ? WHERE id = ?",
+        f"UPDATE {SYNC_LOG} SET finished_at = ?, status = ?, sources = ?, requests = ?, "
+        "bytes = ?, rows = ?, failures = ?, error = ? WHERE id = ?",
         [
             summary.finished_at,
             summary.status,
@@ -187,16 +162,35 @@ def _finish_log(wh: Warehouse, summary: PullSummary, sources: Sequence[Source]) 
     )
 
 
+def _resolve(
+    source: Source, summary: PullSummary, missing: list[NotFoundError]
+) -> list[ProjectRecord]:
+    """Every project the source's targets name, once each; an unknown target is that target's
+    failure (the others are pulled)."""
+    found: dict[str, ProjectRecord] = {}
+    for target in source.targets:
+        try:
+            projects = source.resolve(target)
+        except NotFoundError as e:
+            log.warning("target %s failed: %s", target, e)
+            summary.failures.append(Failure(target, None, str(e)))
+            missing.append(e)
+            continue
+        for project in projects:
+            found.setdefault(project["project"], project)
+    return list(found.values())
+
+
 def _pull_source(
     wh: Warehouse,
-    settings: Settings,
+    options: PullOptions,
     source: Source,
-    filters: Sequence[RunFilter],
     summary: PullSummary,
     progress: ProgressFn,
     stop: threading.Event,
+    missing: list[NotFoundError],
 ) -> None:
-    projects = source.resolve_targets(settings.projects, settings.workspaces)
+    projects = _resolve(source, summary, missing)
     progress("targets", projects=len(projects), source=source.name)
     # 1. List every project (cheap), so summaries for all runs go in one batched request.
     listings: list[Listing] = []
@@ -204,13 +198,16 @@ def _pull_source(
         if stop.is_set():
             return
         try:
-            listings.append(list_project(wh, settings, source, project, filters, summary, stop))
+            listings.append(list_project(wh, options, source, project, summary, stop))
         except (ApiError, DataError) as e:
             log.warning("project %s failed: %s", project["project"], e)
             summary.failures.append(Failure(project["project"], None, str(e)))
             summary.projects += 1
             progress("project_done", project=project["project"])
-    sums = fetch_summaries(source, listings, summary)
+    sums = fetch_summaries(source, listings, summary, system=options.system)
+    if any(f.field.startswith("metric.") for f in options.filters):
+        for listing in listings:  # metric.* filters compare the summaries just fetched
+            listing.runs = select(listing.runs, options.filters, sums)
     # 2. Per project: metadata in one transaction, then metric work in batches.
     for listing in listings:
         if stop.is_set():
@@ -219,13 +216,10 @@ def _pull_source(
         now = datetime.now(UTC)
         try:
             store_metadata(wh, source, listing, sums, summary, now)
-            pull_metrics(wh, settings, source, listing, sums, summary, progress, stop, now)
+            pull_metrics(wh, options, source, listing, sums, summary, progress, stop, now)
         except (ApiError, DataError) as e:
             log.warning("project %s failed: %s", proj, e)
             summary.failures.append(Failure(proj, None, str(e)))
         summary.projects += 1
         progress("project_done", project=proj)
-    # Series a source could not read at all, for a reason retrying will not fix (e.g. the
-    # offline dashboard's 500 on NaN values): reported, not failed.
-    for run_id, key, why in getattr(source, "unreadable", []):
-        summary.warnings.append(f"{source.name} run {run_id} key {key!r}: {why}")
+    summary.warnings += source.warnings()

@@ -1,4 +1,5 @@
--- Warehouse contract, version 1. Public: BI users build on these tables (see README).
+-- Warehouse contract, version 1. (Migration 002 moves the bookkeeping below -- sync_log,
+-- sync_run_state, the series bookmarks in metric_keys -- to the internal schema `_swansync`.)
 -- Every table carries `source` (the instance a row came from: "host[:port]" of a SwanLab API,
 -- "logdir:<path>" or "dashboard:<host:port>" for local sources). Timestamps are UTC TIMESTAMPTZ.
 

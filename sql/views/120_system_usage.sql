@@ -1,18 +1,17 @@
--- Per run and system metric (`__swanlab__.*`: CPU, memory, GPU, disk, network): points, mean, min, max, last value.
+-- Per run and system metric (CPU, memory, GPU, disk, network): points, mean, min, max, last value.
 -- Answers: how hard did each run use its hardware?
 -- Reads: metrics, metric_keys (class SYSTEM), runs.
 -- Deleted runs: EXCLUDED.
--- A key is a system key when its name starts with `__swanlab__` or metric_keys classes it SYSTEM;
--- metric is the key without the `__swanlab__.` prefix. mean/min/max ignore NaN.
+-- A system metric is a key that metric_keys classes SYSTEM (each tracker's source decides which
+-- keys are its hardware monitors); metric is the key without its namespace, the text up to the
+-- first "." (SwanLab's `__swanlab__.cpu.usage` -> `cpu.usage`). mean/min/max ignore NaN.
 CREATE OR REPLACE VIEW system_usage AS
-WITH system_keys AS (
-    SELECT source, project, run_id, key FROM metric_keys WHERE class = 'SYSTEM'
-),
-points AS (
+WITH points AS (
     SELECT m.*
     FROM metrics AS m
-    WHERE starts_with(m.key, '__swanlab__')
-       OR (m.source, m.project, m.run_id, m.key) IN (SELECT * FROM system_keys)
+    SEMI JOIN metric_keys AS k
+        ON k.source = m.source AND k.project = m.project AND k.run_id = m.run_id
+       AND k.key = m.key AND k.class = 'SYSTEM'
 )
 SELECT
     p.source,
@@ -20,7 +19,7 @@ SELECT
     p.run_id,
     r.name AS run_name,
     p.key,
-    regexp_replace(p.key, '^__swanlab__\.?', '') AS metric,
+    CASE WHEN contains(p.key, '.') THEN substr(p.key, strpos(p.key, '.') + 1) ELSE p.key END AS metric,
     count(*) AS points,
     avg(p.value) FILTER (WHERE NOT isnan(p.value)) AS mean,
     min(p.value) FILTER (WHERE NOT isnan(p.value)) AS min,

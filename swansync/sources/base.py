@@ -1,11 +1,17 @@
-"""What every source hands to the sync layer.
+"""The contract between the sources and the sync layer.
 
-A source (SwanLab OpenAPI, a local log folder, an offline dashboard, ...) talks to its upstream and
-yields *records*: plain typed dicts whose keys are the warehouse columns (minus ``source`` and
-``synced_at``, which the sync layer adds). Sources never touch DuckDB and never import polars;
-metric points travel as column lists or as raw CSV bytes that :mod:`swansync.transform` parses.
+A source (the SwanLab OpenAPI, a local log folder, an offline dashboard, W&B, ...) talks to its
+upstream and yields *records*: plain typed dicts whose keys are the warehouse columns (minus
+``source`` and ``synced_at``, which the sync layer adds). Sources never touch DuckDB and never
+import polars; metric points travel as column lists or as raw CSV bytes that
+:mod:`swansync.transform` parses. Records say what shared code needs to know (a metric's class,
+a config already in plain values), so nothing outside a tracker's package parses its conventions.
 
 Datetimes in records are timezone-aware (UTC) ``datetime`` objects or ``None``.
+
+A tracker plugs in through :mod:`swansync.sources.registry`: its package exports a
+:class:`SourcePlugin` that turns its config section into :class:`SourceConfig` objects, each of
+which builds one :class:`Source` holding its own targets.
 """
 
 from __future__ import annotations
@@ -14,15 +20,13 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Literal, Protocol, TypedDict
 
 RunState = Literal["RUNNING", "FINISHED", "CRASHED", "ABORTED", "OFFLINE"]
 TERMINAL_STATES: frozenset[str] = frozenset({"FINISHED", "CRASHED", "ABORTED"})
-SYSTEM_PREFIX = "__swanlab__"  # SwanLab's own hardware-monitor series: class SYSTEM
-
-
-def is_system_key(key: str) -> bool:
-    return key.startswith(SYSTEM_PREFIX)
+MetricClass = Literal["CUSTOM", "SYSTEM"]  # SYSTEM: the tracker's own hardware-monitor series
+RunKey = tuple[str, str]  # (project, run_id): run ids are unique within a project only
 
 
 class ProjectRecord(TypedDict):
@@ -54,8 +58,8 @@ class RunRecord(TypedDict):
     created_at: datetime | None
     finished_at: datetime | None
     url: str | None
-    # ``config`` is the profile config *as the source sent it* (SwanLab wraps each top-level value
-    # as {value, desc, sort}); transform.unwrap_config() turns it into plain values.
+    # ``config`` holds plain values: a tracker's wrappers (SwanLab's and W&B's {value, desc, ...})
+    # are removed by its source; ``raw`` keeps what the upstream sent.
     config: dict[str, Any] | None
     metadata: dict[str, Any] | None
     requirements: str | None
@@ -78,15 +82,15 @@ class MetricKeyRecord(TypedDict):
     run_id: str
     key: str
     kind: Literal["SCALAR", "MEDIA"]
-    # "class" is a keyword, hence the functional TypedDict below would be needed to name it
-    # directly; sources fill ``klass`` and the transform renames it to the column ``class``.
-    klass: Literal["CUSTOM", "SYSTEM"]
+    # "class" is a keyword, so sources fill ``klass`` and the transform names the column ``class``.
+    klass: MetricClass
 
 
 class SummaryRecord(TypedDict):
     project: str
     run_id: str
     key: str
+    klass: MetricClass
     last_step: int | None
     last_value: float | None
     min_value: float | None
@@ -124,10 +128,12 @@ class SeriesPoints:
 
 @dataclass(frozen=True)
 class CsvPoints:
-    """A wide CSV export of several keys of one run, as SwanLab's export endpoint writes it.
+    """Several keys of one run as one wide CSV, parsed by :mod:`swansync.transform`.
 
-    Column 0 is the step; then one (value, timestamp-ms) pair per key in ``keys`` order. The
-    header row is present and ignored (the layout is positional).
+    The layout is positional: column 0 is the step, then one (value, timestamp in Unix
+    milliseconds) pair per key in ``keys`` order; one header row, which names nothing the
+    parser relies on. A source whose upstream writes such a file hands its bytes over as they
+    came, so the hot path parses each byte once.
     """
 
     project: str
@@ -158,28 +164,44 @@ class Counters:
 
 
 class Source(Protocol):
-    """The contract between a source and :mod:`swansync.sync`.
+    """What the sync asks of a source, in this order within one pull:
 
-    ``name`` is the warehouse ``source`` value. Methods raise ``swansync.errors`` exceptions:
-    ``AuthError``/``ConfigError`` are fatal for the whole pull, ``NotFoundError`` for a target,
-    ``ApiError``/``DataError`` for the object being read (the sync records it and goes on).
+    1. :meth:`resolve` each of :attr:`targets` to projects;
+    2. :meth:`list_runs` of every project, then :meth:`run_detail` of the runs that need it;
+    3. :meth:`summaries` once, for every listed run of every project;
+    4. per run with new metrics, :meth:`metric_keys` then :meth:`scalar_points`;
+    5. :meth:`warnings`, then :meth:`close`.
+
+    A source may keep what it read in an earlier step for a later one *of the same pull* (the
+    offline dashboard answers summaries and points from one read per series). Every method may
+    be called from several worker threads at once.
+
+    ``name`` is the warehouse ``source`` value. Methods raise :mod:`swansync.errors`:
+    ``AuthError``/``ConfigError`` stop the whole pull, ``NotFoundError`` fails one target,
+    ``ApiError``/``DataError`` fail the object being read (the sync records it and goes on).
     """
 
     name: str
     counters: Counters
 
-    def resolve_targets(
-        self, projects: Sequence[str], workspaces: Sequence[str]
-    ) -> list[ProjectRecord]:
-        """The projects to mirror: each ``ws/proj`` in ``projects`` plus every project of each
-        workspace in ``workspaces`` (all pages). Unknown project/workspace -> NotFoundError."""
+    @property
+    def targets(self) -> Sequence[str]:
+        """The targets this source was built with, as the user named them (``team/proj``,
+        ``workspace:team``, a folder, a URL); the sync resolves them one by one."""
+        ...
+
+    def resolve(self, target: str) -> list[ProjectRecord]:
+        """The projects one target names (a workspace names several; all pages).
+        Unknown project/workspace/folder -> NotFoundError (only that target fails)."""
         ...
 
     def list_runs(
         self, project: ProjectRecord, filters: Sequence[RunFilter] = ()
     ) -> Iterator[RunRecord | Rejected]:
         """Every run of the project (all pages), cheap: may lack the profile (has_profile False).
-        An item that cannot be parsed is yielded as :class:`Rejected` instead."""
+        ``filters`` may be pushed down to the upstream where it can express them; the sync
+        applies every filter again itself, so a source may ignore them. An item that cannot be
+        parsed is yielded as :class:`Rejected` instead."""
         ...
 
     def run_detail(self, project: ProjectRecord, run: RunRecord) -> RunRecord:
@@ -187,10 +209,12 @@ class Source(Protocol):
         ...
 
     def summaries(
-        self, project: ProjectRecord, runs: Sequence[RunRecord]
-    ) -> Mapping[str, list[SummaryRecord]]:
-        """Per run_id, the per-key summary (last step/value, min, max) in as few requests as
-        possible. Runs without scalars map to an empty list."""
+        self, groups: Sequence[tuple[ProjectRecord, Sequence[RunRecord]]]
+    ) -> Mapping[RunKey, list[SummaryRecord]]:
+        """Per (project, run_id), the per-key summary (last step/value, min, max) of the runs
+        of every group, in as few requests as the upstream allows (SwanLab: one per 500 runs
+        across projects). Runs without scalars map to an empty list; a run missing from the
+        answer has no known summary."""
         ...
 
     def metric_keys(self, project: ProjectRecord, run: RunRecord) -> list[MetricKeyRecord]:
@@ -209,7 +233,39 @@ class Source(Protocol):
         points may, but the transform drops steps <= after_step[key] anyway."""
         ...
 
+    def warnings(self) -> list[str]:
+        """What this pull could not read for a reason retrying will not fix (e.g. the offline
+        dashboard's 500 on NaN values): reported, not failed."""
+        ...
+
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class SourceOptions:
+    """What every source is built with besides its own config: HTTP policy and where to look
+    for a tracker's own login files (``env``, ``cwd`` and ``home`` are injectable for tests)."""
+
+    timeout: float = 60.0
+    retries: int = 5
+    backoff: float = 0.5
+    env: Mapping[str, str] = field(default_factory=dict)
+    cwd: Path = field(default_factory=Path.cwd)
+    home: Path = field(default_factory=Path.home)
+
+
+class SourceConfig(Protocol):
+    """One configured source (frozen, comparable): a SwanLab host with its projects, one log
+    folder, ... Made by a :class:`SourcePlugin` from its config section."""
+
+    @property
+    def targets(self) -> Sequence[str]:
+        """Human-readable targets, as recorded in ``sync_log`` (``team/proj``, ``logdir:/x``)."""
+        ...
+
+    def build(self, options: SourceOptions) -> Source:
+        """The source, holding its targets (credentials are resolved here, not earlier)."""
+        ...
 
 
 @dataclass(frozen=True)

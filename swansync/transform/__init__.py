@@ -142,24 +142,6 @@ def to_json(value: Any) -> str | None:
 
 # -- config -------------------------------------------------------------------------------
 
-_WRAPPER_KEYS = frozenset({"value", "desc", "sort"})
-
-
-def unwrap_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
-    """SwanLab stores each top-level config value as ``{"value": v, "desc": "", "sort": n}``.
-
-    Unwrap those to ``v``; keys that are not wrapped (older SDKs, local sources) pass unchanged.
-    """
-    if not config:
-        return {}
-    out: dict[str, Any] = {}
-    for key, item in config.items():
-        if isinstance(item, dict) and "value" in item and set(item) <= _WRAPPER_KEYS:
-            out[str(key)] = item["value"]
-        else:
-            out[str(key)] = item
-    return out
-
 
 def flatten_config(config: Mapping[str, Any]) -> list[tuple[str, Any]]:
     """One ``(key, value)`` per leaf: nested keys joined with ``.``, list items as ``[i]``.
@@ -198,10 +180,10 @@ def _typed(value: Any) -> tuple[float | None, str | None, bool | None]:
 
 
 def run_config_frame(source: str, runs: Iterable[RunRecord]) -> pl.DataFrame:
-    """Config leaves of every run (config unwrapped first)."""
+    """Config leaves of every run."""
     rows: dict[str, list[Any]] = {c: [] for c in RUN_CONFIG_SCHEMA}
     for run in runs:
-        for key, value in flatten_config(unwrap_config(run["config"])):
+        for key, value in flatten_config(run["config"] or {}):
             d, t, b = _typed(value)
             rows["source"].append(source)
             rows["project"].append(run["project"])
@@ -259,7 +241,7 @@ def runs_frame(source: str, runs: Iterable[RunRecord], synced_at: datetime) -> p
             "created_at": r["created_at"],
             "finished_at": r["finished_at"],
             "url": r["url"],
-            "config": to_json(unwrap_config(r["config"])) if r["config"] is not None else None,
+            "config": to_json(r["config"]),
             "metadata": to_json(r["metadata"]),
             "requirements": r["requirements"],
             "conda": r["conda"],
@@ -338,5 +320,4 @@ __all__ = [
     "series_stats",
     "summaries_frame",
     "to_json",
-    "unwrap_config",
 ]

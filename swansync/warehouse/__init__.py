@@ -1,6 +1,13 @@
 """The DuckDB warehouse: opening, migrations, transactions, upserts and queries.
 
-Knows nothing about SwanLab: it stores polars frames into the tables of ``sql/schema``.
+Knows nothing about any tracker: it stores polars frames into the tables of ``sql/schema``.
+Public contract tables live in the ``main`` schema; swansync's own bookkeeping (the pull log,
+bookmarks, the migration ledger) in ``_swansync``. Table names may be qualified
+(``_swansync.sync_log``); unqualified names mean ``main``.
+
+A DuckDB file is a swansync warehouse when it holds ``_swansync.migrations`` (or, written by
+0.1, ``main.schema_migrations``), or when it is empty; swansync refuses to write into another
+application's database.
 """
 
 from __future__ import annotations
@@ -23,6 +30,9 @@ from swansync.errors import ConfigError, WarehouseError
 log = logging.getLogger(__name__)
 
 _MIGRATION_NAME = re.compile(r"^(\d+)_[\w-]+\.sql$")
+INTERNAL = "_swansync"  # the schema of swansync's own bookkeeping
+_LEDGER = f"{INTERNAL}.migrations"
+_LEGACY_LEDGER = "main.schema_migrations"  # where 0.1 kept it (migration 002 moves it)
 
 
 def sql_dir() -> Path:
@@ -56,10 +66,10 @@ class Warehouse:
     describes it commit together.
     """
 
-    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
+    def __init__(self, path: Path | str, *, read_only: bool = False, create: bool = True) -> None:
         self.path = Path(path)
         self.read_only = read_only
-        if read_only and not self.path.exists():
+        if (read_only or not create) and not self.path.exists():
             raise ConfigError(
                 f"warehouse {str(self.path)!r} does not exist yet: run `swansync pull` first"
             )
@@ -101,17 +111,54 @@ class Warehouse:
 
     # -- schema ----------------------------------------------------------------------------
 
+    def _exists(self, qualified: str) -> bool:
+        schema, name = _split(qualified)
+        row = self.con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = ? AND table_name = ?",
+            [schema, name],
+        ).fetchone()
+        return bool(row and row[0])
+
+    def _ledger(self) -> str | None:
+        """Where the migration ledger is, or None for a database swansync never wrote."""
+        for ledger in (_LEDGER, _LEGACY_LEDGER):
+            if self._exists(ledger):
+                return ledger
+        return None
+
+    def check_ours(self) -> None:
+        """Refuse another application's database: a swansync warehouse has its ledger, or is
+        empty (a new warehouse)."""
+        if self._ledger() is not None:
+            return
+        rows = self.con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+            "UNION ALL SELECT view_name FROM duckdb_views() "
+            "WHERE database_name = current_database() AND NOT internal ORDER BY 1"
+        ).fetchall()
+        if rows:
+            names = ", ".join(str(r[0]) for r in rows[:5]) + (", ..." if len(rows) > 5 else "")
+            raise ConfigError(
+                f"{str(self.path)!r} is not a swansync warehouse (it holds {names} of another "
+                "application): give --db a new file or an existing swansync warehouse"
+            )
+
     def migrate(self, directory: Path | None = None) -> list[str]:
-        """Apply the schema migrations not applied yet, in order; returns their names."""
+        """Apply the schema migrations not applied yet, in order; returns their names.
+
+        Refuses a database that is not a swansync warehouse (:meth:`check_ours`) before writing.
+        """
         directory = directory or sql_dir() / "schema"
+        self.check_ours()
         self._columns_cache.clear()
-        self.con.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations ("
-            "version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
-        )
-        applied = {
-            int(r[0]) for r in self.con.execute("SELECT version FROM schema_migrations").fetchall()
-        }
+        if self._ledger() is None:  # a new warehouse starts where 0.1 did; 002 moves the ledger
+            self.con.execute(
+                f"CREATE TABLE {_LEGACY_LEDGER} (version INTEGER PRIMARY KEY, "
+                "name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
+            )
+        ledger = self._ledger() or _LEGACY_LEDGER
+        applied = {int(r[0]) for r in self.con.execute(f"SELECT version FROM {ledger}").fetchall()}
         done: list[str] = []
         for version, name, path in _migrations(directory):
             if version in applied:
@@ -119,18 +166,28 @@ class Warehouse:
             with self.transaction():
                 self.con.execute(path.read_text(encoding="utf-8"))
                 self.con.execute(
-                    "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                    f"INSERT INTO {self._ledger() or _LEGACY_LEDGER} VALUES (?, ?, ?)",
                     [version, name, datetime.now(UTC)],
                 )
             log.info("applied migration %s", name)
             done.append(name)
         return done
 
+    def require_current(self, directory: Path | None = None) -> None:
+        """Refuse to read a warehouse whose schema is older than this release's (a read-only
+        connection cannot upgrade it; the next pull does)."""
+        latest = max((v for v, _, _ in _migrations(directory or sql_dir() / "schema")), default=0)
+        if self.schema_version() < latest:
+            raise ConfigError(
+                f"warehouse {str(self.path)!r} was written by an older swansync: run "
+                "`swansync pull` (or `swansync views apply`) once to upgrade it in place"
+            )
+
     def schema_version(self) -> int:
-        try:
-            row = self.con.execute("SELECT max(version) FROM schema_migrations").fetchone()
-        except duckdb.CatalogException:
+        ledger = self._ledger()
+        if ledger is None:
             return 0
+        row = self.con.execute(f"SELECT max(version) FROM {ledger}").fetchone()
         return int(row[0]) if row and row[0] is not None else 0
 
     # -- transactions ----------------------------------------------------------------------
@@ -158,10 +215,11 @@ class Warehouse:
         cached = self._columns_cache.get(table)
         if cached is not None:
             return cached
+        schema, name = _split(table)
         rows = self.con.execute(
-            "SELECT column_name FROM information_schema.columns "
-            "WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position",
-            [table],
+            "SELECT column_name FROM information_schema.columns WHERE table_catalog = "
+            "current_database() AND table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+            [schema, name],
         ).fetchall()
         if not rows:
             raise WarehouseError(f"table {table!r} does not exist in the warehouse")
@@ -183,7 +241,7 @@ class Warehouse:
         cols, select = self._insert_select(table, frame)
         self.con.register("_swansync_frame", frame)
         try:
-            self.con.execute(f"INSERT INTO {_q(table)} ({cols}) {select}")
+            self.con.execute(f"INSERT INTO {_qt(table)} ({cols}) {select}")
         finally:
             self.con.unregister("_swansync_frame")
         return frame.height
@@ -203,7 +261,7 @@ class Warehouse:
         self.con.register("_swansync_frame", frame)
         try:
             self.con.execute(
-                f"INSERT INTO {_q(table)} ({cols}) {select} ON CONFLICT ({conflict}) {action}"
+                f"INSERT INTO {_qt(table)} ({cols}) {select} ON CONFLICT ({conflict}) {action}"
             )
         finally:
             self.con.unregister("_swansync_frame")
@@ -214,7 +272,7 @@ class Warehouse:
         if not where:
             raise WarehouseError("refusing to delete without a condition")
         cond = " AND ".join(f"{_q(k)} = ?" for k in where)
-        self.con.execute(f"DELETE FROM {_q(table)} WHERE {cond}", list(where.values()))
+        self.con.execute(f"DELETE FROM {_qt(table)} WHERE {cond}", list(where.values()))
 
     def delete_in(
         self, table: str, where: Mapping[str, Any], column: str, values: Sequence[Any]
@@ -223,7 +281,7 @@ class Warehouse:
         if not values:
             return
         cond = " AND ".join([*(f"{_q(k)} = ?" for k in where), f"list_contains(?, {_q(column)})"])
-        self.con.execute(f"DELETE FROM {_q(table)} WHERE {cond}", [*where.values(), list(values)])
+        self.con.execute(f"DELETE FROM {_qt(table)} WHERE {cond}", [*where.values(), list(values)])
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
         self.con.execute(sql, params or [])
@@ -250,7 +308,7 @@ class Warehouse:
     def table_counts(self, tables: Sequence[str]) -> dict[str, int]:
         out: dict[str, int] = {}
         for t in tables:
-            row = self.con.execute(f"SELECT count(*) FROM {_q(t)}").fetchone()
+            row = self.con.execute(f"SELECT count(*) FROM {_qt(t)}").fetchone()
             out[t] = int(row[0]) if row else 0
         return out
 
@@ -260,4 +318,16 @@ def _q(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-__all__ = ["Warehouse", "sql_dir"]
+def _split(table: str) -> tuple[str, str]:
+    """``"_swansync.sync_log"`` -> ``("_swansync", "sync_log")``; bare names are in ``main``."""
+    schema, dot, name = table.partition(".")
+    return (schema, name) if dot else ("main", table)
+
+
+def _qt(table: str) -> str:
+    """A possibly schema-qualified table name, quoted."""
+    schema, name = _split(table)
+    return f"{_q(schema)}.{_q(name)}"
+
+
+__all__ = ["INTERNAL", "Warehouse", "sql_dir"]

@@ -61,7 +61,7 @@ def _remove_quietly(*paths: Path) -> None:
 
 def _latest_sync_id(con: duckdb.DuckDBPyConnection, catalog: str) -> int | None:
     try:
-        row = con.execute(f"SELECT max(id) FROM {_q(catalog)}.main.sync_log").fetchone()
+        row = con.execute(f"SELECT max(id) FROM {_q(catalog)}._swansync.sync_log").fetchone()
     except duckdb.CatalogException:
         return None
     return int(row[0]) if row and row[0] is not None else None

@@ -64,6 +64,45 @@ def _without_runs(cols: dict[str, list[Any]], runs: set[str]) -> dict[str, list[
     return {c: [v[i] for i in keep] for c, v in cols.items()}
 
 
+# The columns compared per table (the rest -- url, raw, synced_at -- the truth does not hold).
+COMPARED: dict[str, list[str]] = {
+    "projects": [
+        "project_id",
+        "workspace",
+        "name",
+        "description",
+        "visibility",
+        "labels",
+        "run_count",
+        "created_at",
+        "updated_at",
+    ],
+    "runs": [
+        "slug",
+        "name",
+        "description",
+        "state",
+        "cluster",
+        "job",
+        "labels",
+        "username",
+        "created_at",
+        "finished_at",
+        "config",
+        "metadata",
+        "requirements",
+        "conda",
+        "pinned",
+        "root_project_id",
+        "root_run_id",
+        "deleted",
+    ],
+    "run_config": ["value", "value_double", "value_text", "value_bool"],
+    "metric_keys": ["kind", "class"],
+    "summaries": ["last_step", "last_value", "min_value", "min_step", "max_value", "max_step"],
+}
+
+
 def compare(db: Path, truth: dict[str, dict[str, list[Any]]], source: str) -> list[str]:
     """Every difference between the warehouse (rows of ``source``) and the truth; [] if equal.
 
@@ -86,17 +125,7 @@ def compare(db: Path, truth: dict[str, dict[str, list[Any]]], source: str) -> li
 
     with Warehouse(db, read_only=True) as wh:
         got = _query(wh, "SELECT * FROM projects WHERE source = ?", source)
-        cols = [
-            "project_id",
-            "workspace",
-            "name",
-            "description",
-            "visibility",
-            "labels",
-            "run_count",
-            "created_at",
-            "updated_at",
-        ]
+        cols = COMPARED["projects"]
         problems += _diff(
             "projects", _rows(truth["projects"], ("project",)), _rows(got, ("project",)), cols
         )
@@ -107,26 +136,7 @@ def compare(db: Path, truth: dict[str, dict[str, list[Any]]], source: str) -> li
         got["config"] = [_norm_json(c) for c in got["config"]]
         got["metadata"] = [_norm_json(c) for c in got["metadata"]]
         want_runs = dict(truth["runs"])
-        cols = [
-            "slug",
-            "name",
-            "description",
-            "state",
-            "cluster",
-            "job",
-            "labels",
-            "username",
-            "created_at",
-            "finished_at",
-            "config",
-            "metadata",
-            "requirements",
-            "conda",
-            "pinned",
-            "root_project_id",
-            "root_run_id",
-            "deleted",
-        ]
+        cols = COMPARED["runs"]
         problems += _diff(
             "runs", _rows(want_runs, ("project", "run_id")), _rows(got, ("project", "run_id")), cols
         )
@@ -139,7 +149,7 @@ def compare(db: Path, truth: dict[str, dict[str, list[Any]]], source: str) -> li
             "run_config",
             _rows(want, ("run_id", "key")),
             _rows(got, ("run_id", "key")),
-            ["value", "value_double", "value_text", "value_bool"],
+            COMPARED["run_config"],
         )
 
         got = got_all(wh, "SELECT * FROM metric_keys WHERE source = ?", source)
@@ -147,7 +157,7 @@ def compare(db: Path, truth: dict[str, dict[str, list[Any]]], source: str) -> li
             "metric_keys",
             _rows(truth["metric_keys"], ("run_id", "key")),
             _rows(got, ("run_id", "key")),
-            ["kind", "class"],
+            COMPARED["metric_keys"],
         )
 
         got = got_all(wh, "SELECT * FROM summaries WHERE source = ?", source)
@@ -155,7 +165,7 @@ def compare(db: Path, truth: dict[str, dict[str, list[Any]]], source: str) -> li
             "summaries",
             _rows(truth["summaries"], ("run_id", "key")),
             _rows(got, ("run_id", "key")),
-            ["last_step", "last_value", "min_value", "min_step", "max_value", "max_step"],
+            COMPARED["summaries"],
         )
 
         if "metrics" in truth:

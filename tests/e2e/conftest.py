@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from swansync.config import Secret, Settings
+from swansync.config import Settings
+from tests.support.settings import sim_settings
 from trackersim.swanlab import SimServer, build_world
 
 
@@ -20,14 +21,4 @@ def sim_small() -> Iterator[Any]:
 
 
 def settings_for(sim: Any, db: Path, **kw: Any) -> Settings:
-    kw.setdefault("projects", tuple(sim.world.projects()))
-    return Settings(
-        db=db,
-        host=sim.url,
-        api_key=Secret(sim.api_key),
-        source_name="sim",
-        apply_views=False,
-        backoff=0.01,
-        env={},
-        **kw,
-    )
+    return sim_settings(sim, db, **kw)

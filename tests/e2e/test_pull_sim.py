@@ -8,6 +8,7 @@ import pytest
 
 from swansync.errors import AuthError
 from swansync.sync import pull
+from tests.support.settings import cloud
 from trackersim.swanlab import Faults
 
 from .compare import compare
@@ -62,7 +63,7 @@ def test_wrong_key_is_an_auth_error_without_the_key(sim_small, tmp_path):
     from swansync.config import Secret
 
     s = settings_for(sim_small, tmp_path / "w.duckdb")
-    bad = s.with_overrides(api_key=Secret("x" * 21))
+    bad = s.with_overrides(sources=(cloud(sim_small, api_key=Secret("x" * 21)),))
     with pytest.raises(AuthError) as e:
         pull(bad)
     assert "x" * 21 not in str(e.value)

@@ -2,7 +2,7 @@
 
 The cases real log folders do not reach: irregular steps (the export's merged path), grids that
 start elsewhere, a repeated step, a non-numeric point, points handed over as a wide CSV, a media
-key, missing user/cluster/job, wrapped and unwrapped configs."""
+key, missing user/cluster/job, flat and nested configs."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 
 import swansync
-from swansync.config import Secret
 from swansync.errors import DataError
 from swansync.sources.base import (
     Counters,
@@ -24,11 +23,13 @@ from swansync.sources.base import (
     Points,
     ProjectRecord,
     RunFilter,
+    RunKey,
     RunRecord,
     SeriesPoints,
     SummaryRecord,
 )
 from tests.support.from_records import world_from_source
+from tests.support.settings import sim_settings
 from trackersim.swanlab import SimServer
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
@@ -90,9 +91,11 @@ class HandMade:
             "raw": {},
         }
 
-    def resolve_targets(
-        self, projects: Sequence[str], workspaces: Sequence[str]
-    ) -> list[ProjectRecord]:
+    @property
+    def targets(self) -> tuple[str, ...]:
+        return ("anywhere/demo",)
+
+    def resolve(self, target: str) -> list[ProjectRecord]:
         return [self.project]
 
     def _run(self, run_id: str, i: int) -> RunRecord:
@@ -127,15 +130,18 @@ class HandMade:
         yield from (self._run(r, i) for i, r in enumerate(SERIES))
 
     def run_detail(self, project: ProjectRecord, run: RunRecord) -> RunRecord:
-        wrapped = {"lr": {"value": 0.1, "desc": "learning rate", "sort": 0}}
-        plain = {"model": {"depth": 50, "act": None}, "tags": []}
-        config = wrapped if run["run_id"] == "r1" else plain
+        flat = {"lr": 0.1}
+        nested = {"model": {"depth": 50, "act": None}, "tags": []}
+        config = flat if run["run_id"] == "r1" else nested
         return {**run, "config": config, "metadata": {"m": 1}, "has_profile": True}
 
     def summaries(
-        self, project: ProjectRecord, runs: Sequence[RunRecord]
-    ) -> Mapping[str, list[SummaryRecord]]:
-        return {r["run_id"]: [] for r in runs}
+        self, groups: Sequence[tuple[ProjectRecord, Sequence[RunRecord]]]
+    ) -> Mapping[RunKey, list[SummaryRecord]]:
+        return {(p["project"], r["run_id"]): [] for p, runs in groups for r in runs}
+
+    def warnings(self) -> list[str]:
+        return []
 
     def metric_keys(self, project: ProjectRecord, run: RunRecord) -> list[MetricKeyRecord]:
         rid = run["run_id"]
@@ -206,13 +212,10 @@ def test_world_holds_the_records_and_the_cloud_path_serves_them(tmp_path: Path) 
     db = tmp_path / "w.duckdb"
     with SimServer(world, port=0) as sim:
         summary = swansync.pull(
-            swansync.Settings(
-                db=db,
-                host=sim.url,
-                api_key=Secret(sim.api_key),
+            sim_settings(
+                sim,
+                db,
                 projects=("local/demo",),
-                source_name="sim",
-                backoff=0.01,
                 apply_views=False,
                 env={},
             )

@@ -13,6 +13,7 @@ import pytest
 from swansync.sources.base import SeriesPoints
 from swansync.sources.swanlab.logdir import LogDirSource
 from tests.local.realenv import RealData
+from tests.support.sources import resolve_all, summaries_of
 
 pytestmark = pytest.mark.integration
 
@@ -43,7 +44,7 @@ def test_tolerates_a_folder_being_written(
     run_man = next(r for r in man["runs"] if r["kind"] == "finished")
     run_dir = folder / run_man["run_dir"]
     src = LogDirSource(folder)
-    [proj] = src.resolve_targets([], [])
+    [proj] = resolve_all(src)
     run = next(r for r in src.list_runs(proj) if r["run_id"] == run_man["run_dir"])
     loss = next(
         k["key"] for k in src.metric_keys(proj, run) if k["key"] == "train/loss"
@@ -61,7 +62,7 @@ def test_tolerates_a_folder_being_written(
     _add_experiment(folder, "run-20990101_000001-nofolder", 102)
 
     src = LogDirSource(folder)
-    [proj] = src.resolve_targets([], [])
+    [proj] = resolve_all(src)
     runs = {r["run_id"]: r for r in src.list_runs(proj)}
     assert {"run-20990101_000000-nofiles1", "run-20990101_000001-nofolder"} <= set(runs)
     for rid in ("run-20990101_000000-nofiles1", "run-20990101_000001-nofolder"):
@@ -69,7 +70,7 @@ def test_tolerates_a_folder_being_written(
         assert detail["config"] == {} and detail["metadata"] == {}
         assert detail["state"] == "RUNNING" and detail["finished_at"] is None
         assert src.metric_keys(proj, runs[rid]) == []
-    sums = src.summaries(proj, list(runs.values()))
+    sums = summaries_of(src, proj, list(runs.values()))
     assert sums["run-20990101_000000-nofiles1"] == []
 
     run = runs[run_man["run_dir"]]

@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 
 import swansync
-from swansync.filters import parse_filter
 from swansync.sources.base import Points, SeriesPoints
 from swansync.sources.swanlab.logdir import LogDirSource
 from tests.local.expect import STATES, config_leaves, folder_digest, load_json, number, same
 from tests.local.realenv import LiveRun, RealData
+from tests.support.settings import local_settings
+from tests.support.sources import resolve_all
 
 pytestmark = pytest.mark.integration
 
@@ -23,7 +24,7 @@ PROJECTS = ("cifar10-resnet", "llm-sft", "rl-cartpole")
 
 
 def _settings(db: Path, *logdirs: Path, **kw: Any) -> swansync.Settings:
-    return swansync.Settings(db=db, logdirs=tuple(logdirs), apply_views=False, **kw)
+    return local_settings(db, logdirs, **kw)
 
 
 def check_against_manifest(
@@ -139,14 +140,14 @@ def test_logdir_pull_matches_manifest_and_leaves_folders_untouched(
 def test_project_name_and_source_name(real_new: RealData, tmp_path: Path) -> None:
     folder = real_new.project_dir("rl-cartpole")
     src = LogDirSource(folder, project_name="team/cartpole", name="mine")
-    [proj] = src.resolve_targets([], [])
+    [proj] = resolve_all(src)
     assert (src.name, proj["project"], proj["workspace"], proj["name"]) == (
         "mine",
         "team/cartpole",
         "team",
         "cartpole",
     )
-    [bare] = LogDirSource(folder, project_name="cp").resolve_targets([], [])
+    [bare] = resolve_all(LogDirSource(folder, project_name="cp"), [], [])
     assert bare["project"] == "local/cp"
     runs = list(src.list_runs(proj))
     names = sorted(r["name"] or "" for r in runs)
@@ -154,8 +155,8 @@ def test_project_name_and_source_name(real_new: RealData, tmp_path: Path) -> Non
     assert all(r["run_id"].startswith("run-") and (folder / r["run_id"]).is_dir() for r in runs)
 
 
-def test_filters_are_applied_to_a_log_folder(real_new: RealData) -> None:
-    """No server filters local runs: state, config and metric filters all apply here."""
+def test_filters_are_applied_to_a_log_folder(real_new: RealData, tmp_path: Path) -> None:
+    """No server filters local runs: the sync applies state, config and metric filters."""
     p = real_new.project("cifar10-resnet")
     runs = p["runs"]
     last = {r["run_dir"]: number(r["metrics"]["train/loss"]["last"]) for r in runs}
@@ -167,12 +168,14 @@ def test_filters_are_applied_to_a_log_folder(real_new: RealData) -> None:
         },
         f"metric.train/loss<{cut!r}": {d for d, v in last.items() if v < cut},
     }
-    src = LogDirSource(real_new.project_dir("cifar10-resnet"))
-    [proj] = src.resolve_targets([], [])
-    for expr, want in cases.items():
+    folder = real_new.project_dir("cifar10-resnet")
+    for i, (expr, want) in enumerate(cases.items()):
         assert 0 < len(want) < len(runs), expr  # each filter really drops some runs
-        assert {r["run_id"] for r in src.list_runs(proj, [parse_filter(expr)])} == want, expr
-    src.close()
+        db = tmp_path / f"f{i}.duckdb"
+        summary = swansync.pull(_settings(db, folder, filters=(expr,)))
+        assert summary.status == "ok", (expr, summary.failures)
+        with swansync.Warehouse(db, read_only=True) as wh:
+            assert {r[0] for r in wh.rows("SELECT run_id FROM runs")} == want, expr
 
 
 def _formula(step: int, key: str) -> float:
@@ -189,7 +192,7 @@ def test_live_run_grows_and_only_new_points_arrive(
     try:
         run_id = live.wait_phase1()
         src = LogDirSource(folder)
-        [proj] = src.resolve_targets([], [])
+        [proj] = resolve_all(src)
         run = next(r for r in src.list_runs(proj) if r["run_id"] == run_id)
         assert run["state"] == "RUNNING" and run["finished_at"] is None
         got = _series(src.scalar_points(proj, run, ["train/loss", "grow/every5"]))
@@ -207,7 +210,7 @@ def test_live_run_grows_and_only_new_points_arrive(
         live.stop()
 
     src = LogDirSource(folder)
-    [proj] = src.resolve_targets([], [])
+    [proj] = resolve_all(src)
     run = next(r for r in src.list_runs(proj) if r["run_id"] == run_id)
     assert run["state"] == "FINISHED"
     after = {"train/loss": first - 1, "grow/every5": first - 5}

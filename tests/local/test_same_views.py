@@ -53,12 +53,12 @@ import duckdb
 import pytest
 
 import swansync
-from swansync.config import Secret
 from swansync.sources.base import Points, ProjectRecord, RunRecord, SeriesPoints
 from swansync.sources.swanlab.logdir import LogDirSource
 from swansync.warehouse.views import list_views
 from tests.local.realenv import RealData
 from tests.support.from_records import add_source, world_from_source
+from tests.support.settings import local_settings, sim_settings
 from trackersim.swanlab import SimServer
 
 pytestmark = pytest.mark.integration
@@ -207,7 +207,7 @@ MACRO_CALLS: dict[str, list[Call]] = {
 
 
 def _pull_logdir(dirs: list[Path], db: Path) -> Path:
-    summary = swansync.pull(swansync.Settings(db=db, logdirs=tuple(dirs), env={}))
+    summary = swansync.pull(local_settings(db, dirs, apply_views=True))
     assert summary.status == "ok", summary.failures
     return db
 
@@ -219,15 +219,7 @@ def _pull_cloud(sources: list[LogDirSource], db: Path) -> Path:
         add_source(world, source)
     assert sorted(world.projects()) == sorted(f"local/{p}" for p in PROJECTS)
     with SimServer(world, port=0) as sim:
-        settings = swansync.Settings(
-            db=db,
-            host=sim.url,
-            api_key=Secret(sim.api_key),
-            projects=tuple(world.projects()),
-            source_name="sim",
-            backoff=0.01,
-            env={},
-        )
+        settings = sim_settings(sim, db, apply_views=True)
         summary = swansync.pull(settings)
     assert summary.status == "ok", summary.failures
     return db

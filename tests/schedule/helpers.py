@@ -13,12 +13,13 @@ from typing import Any
 
 from apscheduler.triggers.interval import IntervalTrigger
 
-from swansync.config import JobConfig, Settings
+from swansync.config import JobConfig, Settings, describe_targets
 from swansync.errors import ApiError
 from swansync.schedule import JobOutcome, PullFn, TriggerFactory, run_schedule
+from swansync.sources.swanlab.plugin import SwanLabCloud
 from swansync.sync import PullSummary, pull
 from swansync.warehouse import Warehouse
-from tests.sync.fake_source import FakeRun, FakeSource
+from tests.support.fake_source import FakeRun, FakeSource
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -33,7 +34,7 @@ def wait_for(cond: Callable[[], bool], timeout: float = 20.0, what: str = "condi
 
 
 def job(name: str, every: int = 60, **kw: Any) -> JobConfig:
-    kw.setdefault("projects", (f"ws/{name}",))
+    kw.setdefault("sources", (SwanLabCloud(projects=(f"ws/{name}",)),))
     return JobConfig(name=name, every=every, **kw)
 
 
@@ -70,7 +71,7 @@ class FakePull:
         with self._lock:
             self.active += 1
             self.max_active = max(self.max_active, self.active)
-            self.calls.append(s.projects)
+            self.calls.append(tuple(describe_targets(s.sources)))
             self.stops.append(stop)
             n = len(self.calls)
         self.started.set()
@@ -193,12 +194,12 @@ def add_step(wh: Warehouse, i: int, rows: int = 1000) -> None:
             [f"r{i}", rows],
         )
         wh.execute(
-            "INSERT INTO metric_keys VALUES ('src', 'ws/p', ?, 'loss', 'SCALAR', 'CUSTOM', TRUE, "
-            "?, ?, now())",
+            "INSERT INTO _swansync.series VALUES "
+            "('src', 'ws/p', ?, 'loss', 'SCALAR', 'CUSTOM', TRUE, ?, ?, now())",
             [f"r{i}", rows - 1, rows],
         )
         wh.execute(
-            "INSERT INTO sync_log (id, started_at, finished_at, status) "
+            "INSERT INTO _swansync.sync_log (id, started_at, finished_at, status) "
             "VALUES (?, now(), now(), 'ok')",
             [i],
         )

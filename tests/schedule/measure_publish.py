@@ -31,7 +31,7 @@ def build(path: Path, points: int) -> None:
             f"FROM range({runs}) a(r), range({keys}) b(k), range({steps}) c(s)"
         )
         wh.execute(
-            "INSERT INTO metric_keys SELECT 'sim', 'team/proj', 'run' || r, 'key' || k, "
+            "INSERT INTO _swansync.series SELECT 'sim', 'team/proj', 'run' || r, 'key' || k, "
             f"'SCALAR', 'CUSTOM', TRUE, {steps - 1}, {steps}, now() "
             f"FROM range({runs}) a(r), range({keys}) b(k)"
         )

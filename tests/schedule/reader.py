@@ -19,7 +19,9 @@ def observe(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     rows = con.execute("SELECT count(*) FROM metrics").fetchone()
     points = con.execute("SELECT coalesce(sum(points), 0) FROM metric_keys").fetchone()
     view = con.execute("SELECT coalesce(sum(n), 0) FROM v_points").fetchone()
-    last = con.execute("SELECT max(id) FROM sync_log WHERE status IN ('ok', 'partial')").fetchone()
+    last = con.execute(
+        "SELECT max(id) FROM _swansync.sync_log WHERE status IN ('ok', 'partial')"
+    ).fetchone()
     if not (sync_id and rows and points and view and last):
         raise RuntimeError("empty answer")
     if not rows[0] == points[0] == view[0]:

@@ -25,7 +25,7 @@ QUERY = sa.text("SELECT (SELECT sync_id FROM _swansync_snapshot), (SELECT sum(n)
 def scheduled(tmp_path):
     """A serving copy, with scheduled pulls replacing it in the background."""
     serving = tmp_path / "serving.duckdb"
-    s = settings(tmp_path, job("proj", projects=("ws/proj",)), serving=serving)
+    s = settings(tmp_path, job("proj"), serving=serving)
     make_ledger(s.db)
     pulls = GrowingPull()
     assert pulls(s).status == "ok"

@@ -9,7 +9,7 @@ import pytest
 
 from swansync.sync import pull
 from swansync.warehouse import Warehouse
-from tests.sync.fake_source import FakeRun, FakeSource
+from tests.support.fake_source import FakeRun, FakeSource
 
 from .helpers import REPO, make_ledger, settings
 
@@ -21,7 +21,7 @@ QUERIES = [
     "FROM runs ORDER BY run_id",
     "SELECT run_id, key, value_double, CAST(value AS VARCHAR) FROM run_config ORDER BY ALL",
     "SELECT count(*), max(step) FROM points_of('a')",
-    "SELECT id, status, CAST(rows AS VARCHAR) FROM sync_log ORDER BY id",
+    "SELECT id, status, CAST(rows AS VARCHAR) FROM _swansync.sync_log ORDER BY id",
 ]
 
 

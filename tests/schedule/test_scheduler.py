@@ -17,8 +17,11 @@ from swansync.schedule import (
     run_job,
     run_schedule,
 )
+from swansync.sources.swanlab.plugin import SwanLabCloud
 
 from .helpers import Daemon, FakePull, fast, job, settings, wait_for
+
+SOURCES = (SwanLabCloud(projects=("w/p",)),)
 
 NOW = datetime(2026, 3, 1, 12, 3, 30, tzinfo=UTC)
 
@@ -28,12 +31,12 @@ NOW = datetime(2026, 3, 1, 12, 3, 30, tzinfo=UTC)
 
 def test_interval_trigger_fires_every_n_seconds_with_bounded_jitter():
     before = datetime.now(UTC)
-    trig = build_trigger(JobConfig(name="a", projects=("w/p",), every=900))
+    trig = build_trigger(JobConfig(name="a", sources=SOURCES, every=900))
     # The first fire is one interval after the trigger was made (start-up pulls are separate).
     first = trig.get_next_fire_time(None, before)
     assert before + timedelta(seconds=900) <= first <= datetime.now(UTC) + timedelta(seconds=930)
     # Without jitter the next fire is exactly one interval after the previous one.
-    exact = build_trigger(JobConfig(name="a", projects=("w/p",), every=900), jitter=0)
+    exact = build_trigger(JobConfig(name="a", sources=SOURCES, every=900), jitter=0)
     prev = exact.get_next_fire_time(None, NOW)
     assert exact.get_next_fire_time(prev, prev) - prev == timedelta(seconds=900)
     # Jitter is spread, never more than the cap (5 % of 900 s = 45 s, capped at 30 s).
@@ -46,14 +49,14 @@ def test_interval_trigger_fires_every_n_seconds_with_bounded_jitter():
 
 def test_cron_trigger_follows_the_expression():
     trig = build_trigger(
-        JobConfig(name="c", projects=("w/p",), cron="*/10 * * * *"), jitter=0, timezone=UTC
+        JobConfig(name="c", sources=SOURCES, cron="*/10 * * * *"), jitter=0, timezone=UTC
     )
     t1 = trig.get_next_fire_time(None, NOW)
     assert t1 == datetime(2026, 3, 1, 12, 10, tzinfo=UTC)
     t2 = trig.get_next_fire_time(t1, t1 + timedelta(seconds=1))
     assert t2 == datetime(2026, 3, 1, 12, 20, tzinfo=UTC)
     nightly = build_trigger(
-        JobConfig(name="n", projects=("w/p",), cron="30 2 * * 1-5"), jitter=0, timezone=UTC
+        JobConfig(name="n", sources=SOURCES, cron="30 2 * * 1-5"), jitter=0, timezone=UTC
     )
     # 2026-03-01 is a Sunday: the next weekday 02:30 is Monday 2 March.
     assert nightly.get_next_fire_time(None, NOW) == datetime(2026, 3, 2, 2, 30, tzinfo=UTC)
@@ -61,7 +64,7 @@ def test_cron_trigger_follows_the_expression():
 
 def test_bad_cron_is_a_config_error():
     with pytest.raises(ConfigError, match="cron"):
-        build_trigger(JobConfig(name="c", projects=("w/p",), cron="every tuesday"))
+        build_trigger(JobConfig(name="c", sources=SOURCES, cron="every tuesday"))
 
 
 def test_no_jobs_is_a_config_error(tmp_path):
@@ -74,10 +77,11 @@ def test_no_jobs_is_a_config_error(tmp_path):
 
 def test_once_runs_every_job_once_in_order(tmp_path):
     pull = FakePull()
-    s = settings(tmp_path, job("a"), job("b", workspaces=("team",), projects=()), job("c"))
+    team = (SwanLabCloud(workspaces=("team",)),)
+    s = settings(tmp_path, job("a"), job("b", sources=team), job("c"))
     assert run_schedule(s, once=True, pull_fn=pull, install_signals=False) == 0
     # Each pull got its own job's targets, not the top-level ones.
-    assert pull.calls == [("ws/a",), (), ("ws/c",)]
+    assert pull.calls == [("ws/a",), ("workspace:team",), ("ws/c",)]
 
 
 def test_once_exit_code_is_1_when_a_pull_fails_and_later_jobs_still_run(tmp_path):
@@ -179,9 +183,10 @@ def test_unexpected_exception_is_logged_without_the_api_key(tmp_path, caplog):
     key = "sk-verysecretkey-1234567890"
 
     def leaky(s, *, stop=None):
-        raise RuntimeError(f"connection to https://host?key={s.api_key.reveal()} failed")
+        raise RuntimeError(f"connection to https://host?key={s.secrets()[0]} failed")
 
-    s = settings(tmp_path, job("a"), api_key=Secret(key))
+    keyed = (SwanLabCloud(projects=("w/p",), api_key=Secret(key)),)
+    s = settings(tmp_path, job("a", sources=keyed))
     with caplog.at_level(logging.DEBUG, logger="swansync"):
         outcome = run_job(s, s.jobs[0], pull_fn=leaky)
     assert outcome.status == "error"
@@ -245,4 +250,4 @@ def test_crontab_weekdays_mean_what_cron_means(field, expected):
 @pytest.mark.parametrize("field", ["8", "5-2", "x-y/", "1-"])
 def test_bad_weekday_fields_are_rejected(field):
     with pytest.raises(ConfigError):
-        build_trigger(JobConfig(name="c", projects=("w/p",), cron=f"0 0 * * {field}"))
+        build_trigger(JobConfig(name="c", sources=SOURCES, cron=f"0 0 * * {field}"))

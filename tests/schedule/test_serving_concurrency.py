@@ -28,7 +28,7 @@ PULLS = 20
 @pytest.mark.slow
 def test_reader_process_sees_only_complete_pulls_during_20_scheduled_pulls(tmp_path):
     serving = tmp_path / "serving.duckdb"
-    s = settings(tmp_path, job("proj", projects=("ws/proj",)), serving=serving)
+    s = settings(tmp_path, job("proj"), serving=serving)
     make_ledger(s.db)  # schema plus a view and a macro the copy must carry
     pulls = GrowingPull()
     first = pulls(s)

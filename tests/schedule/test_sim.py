@@ -16,10 +16,11 @@ from typing import Any
 
 import pytest
 
-from swansync.config import Secret, load_settings
+from swansync.config import load_settings
 from swansync.schedule import JobOutcome
 from swansync.warehouse import Warehouse
 from swansync.warehouse.snapshot import snapshot_info
+from tests.support.settings import cloud
 from trackersim.swanlab import SimServer, build_world
 
 from .helpers import Daemon, assert_ok_until_stopped, fast, job, settings, wait_for
@@ -44,7 +45,7 @@ def stored_counts(db: Path) -> tuple[Counter[tuple[str, str]], int, list[tuple[A
             "SELECT count(*) FROM (SELECT source, project, run_id, key, step FROM metrics "
             "GROUP BY ALL HAVING count(*) > 1)"
         )[0][0]
-        log = wh.rows("SELECT id, status FROM sync_log ORDER BY id")
+        log = wh.rows("SELECT id, status FROM _swansync.sync_log ORDER BY id")
     return counts, int(dupes), log
 
 
@@ -71,9 +72,7 @@ def test_schedule_runs_a_few_cycles_against_the_simulator(tmp_path):
     with SimServer(world) as sim:
         s = settings(
             tmp_path,
-            job("detr", projects=(project,)),
-            host=sim.url,
-            api_key=Secret(sim.api_key),
+            job("detr", sources=(cloud(sim, projects=(project,)),)),
             serving=serving,
             workers=2,
         )

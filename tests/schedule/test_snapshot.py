@@ -26,9 +26,11 @@ def objects(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
     assert row is not None
     db = row[0]
     tables = {
-        r[0]
+        f"{r[0]}.{r[1]}"
         for r in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = ? AND NOT internal", [db]
+            "SELECT schema_name, table_name FROM duckdb_tables() "
+            "WHERE database_name = ? AND NOT internal",
+            [db],
         ).fetchall()
     }
     views = {
@@ -55,11 +57,12 @@ def test_copy_holds_every_table_view_and_macro(tmp_path, wh):
     assert "points_of" in src["macros"]
     with duckdb.connect(str(dest), read_only=True) as con:
         got = objects(con)
-        assert got["tables"] == src["tables"] | {SNAPSHOT_TABLE}
+        assert got["tables"] == src["tables"] | {f"main.{SNAPSHOT_TABLE}"}
+        assert "_swansync.series" in got["tables"]  # the public metric_keys view reads it
         assert got["views"] == src["views"]
         assert got["macros"] == src["macros"]
         for table in src["tables"]:
-            q = f'SELECT count(*) FROM "{table}"'
+            q = f"SELECT count(*) FROM {table}"
             assert con.execute(q).fetchone() == wh.con.execute(q).fetchone(), table
         view_q = "SELECT run_id, n, total FROM v_points ORDER BY run_id"
         assert con.execute(view_q).fetchall() == wh.con.execute(view_q).fetchall()
@@ -74,7 +77,7 @@ def test_snapshot_info_names_the_sync_and_storage_version(tmp_path, wh):
     assert info["sync_id"] == 2
     assert info["storage_version"] == "v1.0.0"
     assert info["tables"] == len(objects(wh.con)["tables"])
-    assert info["views"] == 1
+    assert info["views"] == len(objects(wh.con)["views"]) == 2  # v_points and metric_keys
     assert info["published_at"].tzinfo is not None
     explicit = publish_snapshot(wh.con, dest, sync_id=7)
     assert snapshot_info(explicit)["sync_id"] == 7

@@ -40,7 +40,6 @@ from swansync.sources.base import (
     SeriesPoints,
     Source,
 )
-from swansync.transform import unwrap_config
 from trackersim.swanlab.model import Project, Run, Workspace, api_key, cuid
 from trackersim.swanlab.series import CHUNK, MediaSeries, Series, Stats
 from trackersim.swanlab.world import World
@@ -155,7 +154,8 @@ def add_source(world: World, source: Source, *, workspace: str = "local") -> lis
         Workspace(workspace, workspace, "TEAM")
     )
     added: list[str] = []
-    for record in source.resolve_targets((), ()):
+    records = {p["project"]: p for t in source.targets for p in source.resolve(t)}
+    for record in records.values():
         path = f"{workspace}/{record['name']}"
         if path in world.project_map:
             raise DataError(f"project {path!r} is already in the world")
@@ -227,7 +227,7 @@ def _run(project: Project, source: Source, proj: ProjectRecord, rec: RunRecord) 
         user_name=rec["username"] or "",
         finished_ms=finished,
         updated_ms=finished if finished is not None else created,
-        config=unwrap_config(rec["config"]),  # the renderer wraps it again
+        config=dict(rec["config"] or {}),  # plain values; the renderer wraps them
         metadata=dict(rec["metadata"] or {}),
         requirements=rec["requirements"],
         conda=rec["conda"],

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from swansync.errors import ApiError, ConfigError, DataError
-from swansync.filters import matches, parse_filter, to_swanlab
+from swansync.filters import matches, parse_filter
 from swansync.sources.base import RunFilter, RunRecord
+from swansync.sources.swanlab.cloud.filters import to_swanlab
 from swansync.sources.swanlab.cloud.paging import iter_cursor, iter_pages
 
 
@@ -171,12 +172,7 @@ def run(**kw: Any) -> RunRecord:
         created_at=datetime(2026, 2, 1, tzinfo=UTC),
         finished_at=None,
         url=None,
-        config={
-            "lr": {"value": 0.1, "desc": "", "sort": 0},
-            "optimizer": {"value": "adam", "desc": "", "sort": 1},
-            "model": {"value": {"depth": 50}, "desc": "", "sort": 2},
-            "flag": {"value": True, "desc": "", "sort": 3},
-        },
+        config={"lr": 0.1, "optimizer": "adam", "model": {"depth": 50}, "flag": True},
         metadata=None,
         requirements=None,
         conda=None,

@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 
 from swansync.errors import ApiError, NotFoundError
-from swansync.filters import parse_filter
+from swansync.filters import parse_filter, select
 from swansync.sources.base import CsvPoints, Rejected
 from swansync.sources.swanlab.cloud.source import SwanLabSource
+from tests.support.sources import resolve_all, summaries_of
 
 from .conftest import KEY, SID, Reply, Req, authed, login_ok
 
@@ -164,7 +165,7 @@ def app_source(serve: Any):
 
 def test_projects_runs_detail(app_source: Any) -> None:
     _app, src, server = app_source()
-    projects = src.resolve_targets(["/alice/mnist"], ["alice"])
+    projects = resolve_all(src, ["/alice/mnist"], ["alice"])
     assert [p["project"] for p in projects] == ["alice/mnist"]
     p = projects[0]
     assert (p["project_id"], p["labels"], p["run_count"]) == ("projcuid1", ["cv"], 3)
@@ -172,7 +173,8 @@ def test_projects_runs_detail(app_source: Any) -> None:
     runs = list(src.list_runs(p))
     assert [r["run_id"] for r in runs] == ["run1", "run2", "run3"]
     assert not any(r["has_profile"] for r in runs)
-    assert runs[0]["config"] == {"lr": {"value": 0.1, "desc": "", "sort": 0}}
+    assert runs[0]["config"] == {"lr": 0.1}  # unwrapped by the source
+    assert runs[0]["raw"].get("profile") is None  # raw is the run object without its profile
     assert runs[0]["labels"] == ["baseline"] and runs[2]["root_run_id"] == "rootrun"
     d = src.run_detail(p, runs[0])
     assert (
@@ -184,15 +186,15 @@ def test_projects_runs_detail(app_source: Any) -> None:
 def test_unknown_project_is_not_found(app_source: Any) -> None:
     _, src, _ = app_source()
     with pytest.raises(NotFoundError, match="'alice/nope'"):
-        src.resolve_targets(["alice/nope"], [])
+        resolve_all(src, ["alice/nope"], [])
 
 
 @pytest.mark.parametrize("shape", ["legacy", "modern"])
 def test_summaries_both_shapes(app_source: Any, shape: str) -> None:
     _, src, server = app_source(summary_shape=shape)
-    p = src.resolve_targets(["alice/mnist"], [])[0]
+    p = resolve_all(src, ["alice/mnist"], [])[0]
     runs = list(src.list_runs(p))
-    sums = src.summaries(p, runs)
+    sums = summaries_of(src, p, runs)
     assert set(sums) == {"run1", "run2", "run3"}
     assert sums["run2"] == []
     (s,) = sums["run1"]
@@ -221,10 +223,10 @@ def test_summaries_both_shapes(app_source: Any, shape: str) -> None:
 
 def test_summaries_chunked(app_source: Any) -> None:
     _, src, server = app_source()
-    p = src.resolve_targets(["alice/mnist"], [])[0]
+    p = resolve_all(src, ["alice/mnist"], [])[0]
     base = next(iter(src.list_runs(p)))
     many = [{**base, "run_id": f"x{i}"} for i in range(1201)]
-    sums = src.summaries(p, many)
+    sums = summaries_of(src, p, many)
     assert len(sums) == 1201
     sizes = [
         len(r.json()["experiments"]) for r in server.hits("POST", "/api/house/metrics/summaries")
@@ -234,7 +236,7 @@ def test_summaries_chunked(app_source: Any) -> None:
 
 def test_keys_cursor_system_media_and_clone(app_source: Any) -> None:
     _, src, server = app_source()
-    p = src.resolve_targets(["alice/mnist"], [])[0]
+    p = resolve_all(src, ["alice/mnist"], [])[0]
     runs = {r["run_id"]: r for r in src.list_runs(p)}
     keys = src.metric_keys(p, runs["run1"])
     assert [(k["key"], k["kind"], k["klass"]) for k in keys] == [
@@ -248,8 +250,6 @@ def test_keys_cursor_system_media_and_clone(app_source: Any) -> None:
     assert [k["key"] for k in clone] == ["loss"]
     last = server.hits("POST", "/api/house/metrics/scalar/keys")[-1].json()["experiments"][0]
     assert (last["projectId"], last["experimentId"]) == ("rootproj", "rootrun")
-    nosys = SwanLabSource(server.url, KEY, include_system=False)
-    assert "__swanlab__.cpu" not in [k["key"] for k in nosys.metric_keys(p, runs["run1"])]
 
 
 def parse_points(pts: CsvPoints) -> dict[str, list[tuple[int, float, int]]]:
@@ -264,7 +264,7 @@ def parse_points(pts: CsvPoints) -> dict[str, list[tuple[int, float, int]]]:
 
 def test_scalar_points_export_batches_no_cookie(app_source: Any) -> None:
     _app, src, server = app_source()
-    p = src.resolve_targets(["alice/mnist"], [])[0]
+    p = resolve_all(src, ["alice/mnist"], [])[0]
     run = next(iter(src.list_runs(p)))
     keys = [f"k{i}" for i in range(40)]
     batches = list(src.scalar_points(p, run, keys))
@@ -284,7 +284,7 @@ def test_scalar_points_export_batches_no_cookie(app_source: Any) -> None:
 
 def test_scalar_points_clone_sends_root_ids(app_source: Any) -> None:
     app, src, _ = app_source()
-    p = src.resolve_targets(["alice/mnist"], [])[0]
+    p = resolve_all(src, ["alice/mnist"], [])[0]
     clone = next(r for r in src.list_runs(p) if r["run_id"] == "run3")
     list(src.scalar_points(p, clone, ["loss"]))
     col = app.last_export["columns"][0]
@@ -298,7 +298,7 @@ def test_scalar_points_clone_sends_root_ids(app_source: Any) -> None:
 
 def test_scalar_points_legacy_fallback(app_source: Any) -> None:
     _, src, server = app_source(export=False)
-    p = src.resolve_targets(["alice/mnist"], [])[0]
+    p = resolve_all(src, ["alice/mnist"], [])[0]
     run = next(iter(src.list_runs(p)))
     pts = list(src.scalar_points(p, run, ["loss", "acc"]))
     assert [list(x.keys) for x in pts] == [["loss"], ["acc"]]
@@ -310,19 +310,20 @@ def test_scalar_points_legacy_fallback(app_source: Any) -> None:
 def test_download_failure_is_api_error(app_source: Any) -> None:
     app, src, _ = app_source()
     app.storage_url = app.storage_url + "/missing"
-    p = src.resolve_targets(["alice/mnist"], [])[0]
+    p = resolve_all(src, ["alice/mnist"], [])[0]
     run = next(iter(src.list_runs(p)))
     with pytest.raises(ApiError):
         list(src.scalar_points(p, run, ["loss"]))
 
 
-def test_filters_shows_flattened_and_client_side(app_source: Any) -> None:
+def test_filters_pushed_down_and_applied_by_the_sync(app_source: Any) -> None:
     app, src, _ = app_source()
-    p = src.resolve_targets(["alice/mnist"], [])[0]
+    p = resolve_all(src, ["alice/mnist"], [])[0]
     f = [parse_filter("state=FINISHED"), parse_filter("username=alice")]
-    got = [r["run_id"] for r in src.list_runs(p, f)]
-    # The fake ignores filters (as a pinned run would come back): the client drops run2.
-    assert got == ["run1", "run3"]
+    listed = [r for r in src.list_runs(p, f) if not isinstance(r, Rejected)]
+    # The fake ignores filters (as a pinned run would come back): the sync's select drops run2.
+    assert sorted(r["run_id"] for r in listed) == ["run1", "run2", "run3"]
+    assert [r["run_id"] for r in select(listed, f)] == ["run1", "run3"]
     assert app.shows_body == {
         "filters": [
             {"key": "state", "type": "STABLE", "op": "EQ", "value": ["FINISHED"], "active": True}
@@ -330,14 +331,17 @@ def test_filters_shows_flattened_and_client_side(app_source: Any) -> None:
         "groups": [],
         "sorts": [],
     }
-    got = [r["run_id"] for r in src.list_runs(p, [parse_filter("config.lr>=0.15")])]
-    assert sorted(got) == ["run2", "run3"]
+    f = [parse_filter("config.lr>=0.15")]
+    got = select([r for r in src.list_runs(p, f) if not isinstance(r, Rejected)], f)
+    assert sorted(r["run_id"] for r in got) == ["run2", "run3"]
 
 
 def test_metric_filter_uses_summaries(app_source: Any) -> None:
     _, src, _ = app_source(summary_shape="modern")
-    p = src.resolve_targets(["alice/mnist"], [])[0]
-    got = [r["run_id"] for r in src.list_runs(p, [parse_filter("metric.loss<=0.5")])]
+    p = resolve_all(src, ["alice/mnist"], [])[0]
+    f = [parse_filter("metric.loss<=0.5")]
+    runs = [r for r in src.list_runs(p, f) if not isinstance(r, Rejected)]
+    got = [r["run_id"] for r in select(runs, f, src.summaries([(p, runs)]))]
     assert got == ["run1", "run3"]  # run2 has no scalars
 
 
@@ -352,7 +356,7 @@ def test_malformed_run_is_rejected_alone_naming_it(serve: Any) -> None:
 
     s = serve(app)
     src = SwanLabSource(s.url, KEY)
-    p = src.resolve_targets(["alice/mnist"], [])[0]
+    p = resolve_all(src, ["alice/mnist"], [])[0]
     items = list(src.list_runs(p))
     bad = [i for i in items if isinstance(i, Rejected)]
     assert [b.run_id for b in bad] == ["bad1"]
@@ -373,7 +377,7 @@ def test_secrets_absent_from_errors_and_logs(serve: Any, caplog: pytest.LogCaptu
     s = serve(app)
     src = SwanLabSource(s.url, KEY)
     with pytest.raises(ApiError) as e:
-        src.resolve_targets(["alice/mnist"], [])
+        resolve_all(src, ["alice/mnist"], [])
     assert KEY not in str(e.value) and SID not in str(e.value)
     text = "\n".join(r.getMessage() for r in caplog.records) + json.dumps(src.counters.by_route)
     assert KEY not in text and SID not in text

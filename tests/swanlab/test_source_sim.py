@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 
 from swansync.errors import AuthError, NotFoundError, RetriableApiError
-from swansync.filters import parse_filter
+from swansync.filters import parse_filter, select
 from swansync.sources.base import CsvPoints, ProjectRecord, Rejected, RunRecord
 from swansync.sources.swanlab.cloud.source import SwanLabSource
+from tests.support.sources import resolve_all, summaries_of
 from trackersim.swanlab import build_world
 from trackersim.swanlab.faults import Faults
 from trackersim.swanlab.server import SimServer
@@ -52,7 +53,7 @@ def read_csv_points(pts: CsvPoints) -> Iterator[tuple[str, int, float, datetime]
 
 
 def mirror(src: SwanLabSource, workspaces: list[str]) -> dict[str, Any]:
-    projects = src.resolve_targets([], workspaces)
+    projects = resolve_all(src, [], workspaces)
     out: dict[str, Any] = {
         "projects": projects,
         "runs": [],
@@ -72,7 +73,7 @@ def mirror(src: SwanLabSource, workspaces: list[str]) -> dict[str, Any]:
     jobs = []
     for p in projects:
         runs = runs_of(src, p)
-        out["sums"].update(src.summaries(p, runs))
+        out["sums"].update(summaries_of(src, p, runs))
         jobs += [(p, r) for r in runs]
     with ThreadPoolExecutor(4) as pool:  # the source must be thread-safe
         for d, keys, pts in pool.map(per_run, jobs):
@@ -107,12 +108,6 @@ def served(request: pytest.FixtureRequest) -> Iterator[Any]:
     world.options.update(OPTION_SETS[request.param])
     with SimServer(world, port=0) as s:
         yield s
-
-
-def unwrap(config: dict[str, Any] | None) -> dict[str, Any]:
-    from swansync.transform import unwrap_config
-
-    return unwrap_config(config)
 
 
 def test_small_world_equals_truth(served: Any) -> None:
@@ -166,7 +161,7 @@ def test_small_world_equals_truth(served: Any) -> None:
             "root_run_id",
         ):
             assert r[col] == t[col], (rid, col)
-        assert unwrap(r["config"]) == t["config"], rid
+        assert r["config"] == t["config"], rid  # unwrapped by the source
 
     # metric keys
     t_keys = {(k["run_id"], k["key"], k["kind"], k["class"]) for k in rows(truth["metric_keys"])}
@@ -201,14 +196,15 @@ def test_filters_against_sim() -> None:
     with SimServer(world, port=0) as s:
         src = SwanLabSource(s.url, s.api_key, backoff=0.01)
         truth_runs = [r for r in rows(world.truth(metrics=False)["runs"]) if not r["deleted"]]
-        for p in src.resolve_targets([], list(world.workspaces)):
+        for p in resolve_all(src, [], list(world.workspaces)):
             want = {
                 r["run_id"]
                 for r in truth_runs
                 if r["project"] == p["project"] and r["state"] == "FINISHED"
             }
-            got = {r["run_id"] for r in runs_of(src, p, [parse_filter("state=FINISHED")])}
-            assert got == want, p["project"]
+            f = [parse_filter("state=FINISHED")]
+            listed = runs_of(src, p, f)  # pushed down: pinned runs come back regardless
+            assert {r["run_id"] for r in select(listed, f)} == want, p["project"]
 
 
 def test_unknown_targets_and_bad_key() -> None:
@@ -216,12 +212,12 @@ def test_unknown_targets_and_bad_key() -> None:
     with SimServer(world, port=0) as s:
         src = SwanLabSource(s.url, s.api_key, backoff=0.01)
         with pytest.raises(NotFoundError, match="nope/none"):
-            src.resolve_targets(["nope/none"], [])
+            resolve_all(src, ["nope/none"], [])
         with pytest.raises(NotFoundError, match="no-such-team"):
-            src.resolve_targets([], ["no-such-team"])
+            resolve_all(src, [], ["no-such-team"])
         bad = SwanLabSource(s.url, "WrongKey0000000000000", backoff=0.01)
         with pytest.raises(AuthError) as e:
-            bad.resolve_targets(["alice/mnist-sweep"], [])
+            resolve_all(bad, ["alice/mnist-sweep"], [])
         assert "WrongKey0000000000000" not in str(e.value)
 
 
@@ -241,7 +237,7 @@ def test_faults_are_absorbed() -> None:
     faults = CountingFaults(rate_429=0.1, rate_5xx=0.1, rate_reset=0.05, seed=3)
     with SimServer(world, port=0, faults=faults) as s:
         src = SwanLabSource(s.url, s.api_key, backoff=0.001, retries=8)
-        p = src.resolve_targets(["alice/mnist-sweep"], [])[0]
+        p = resolve_all(src, ["alice/mnist-sweep"], [])[0]
         runs = runs_of(src, p)
         want = {r for r in world.runs("alice/mnist-sweep")}
         assert {r["run_id"] for r in runs} == want
@@ -258,7 +254,7 @@ def test_run_failing_for_good_is_an_error() -> None:
     world = build_world("small", seed=0)
     with SimServer(world, port=0) as s:
         src = SwanLabSource(s.url, s.api_key, backoff=0.001, retries=2)
-        p = src.resolve_targets(["alice/mnist-sweep"], [])[0]
+        p = resolve_all(src, ["alice/mnist-sweep"], [])[0]
         run = runs_of(src, p)[0]
         s.faults = Faults(fail_runs={run["run_id"]: 500})
         with pytest.raises(RetriableApiError) as e:

@@ -7,8 +7,7 @@ import pytest
 from swansync.config import Settings
 from swansync.sync import pull
 from swansync.warehouse import Warehouse
-
-from .fake_source import FakeRun, FakeSource
+from tests.support.fake_source import FakeRun, FakeSource
 
 
 def settings(tmp_path, **kw):
@@ -27,14 +26,8 @@ def points(db):
 
 
 @pytest.fixture
-def source():
-    return FakeSource(
-        [
-            FakeRun("a", ["loss", "acc"], 50),
-            FakeRun("b", ["loss"], 30, state="RUNNING"),
-            FakeRun("c", [], 0),
-        ]
-    )
+def source(fake_source):
+    return fake_source
 
 
 def test_full_then_noop(tmp_path, source):
@@ -118,7 +111,7 @@ def test_crash_mid_pull_then_resume_is_exact(tmp_path, source, crash_at):
     pull(s, sources=[source])
     assert points(s.db) == source.truth_points()
     with Warehouse(s.db, read_only=True) as wh:
-        statuses = [r[0] for r in wh.rows("SELECT status FROM sync_log ORDER BY id")]
+        statuses = [r[0] for r in wh.rows("SELECT status FROM _swansync.sync_log ORDER BY id")]
     assert statuses == ["ok", "failed", "ok"]
 
 
@@ -130,3 +123,16 @@ def test_full_reconciles(tmp_path, source):
     assert (("a", "loss", 3, -1.0)) not in points(s.db)
     pull(settings(tmp_path, full=True), sources=[source])
     assert points(s.db) == source.truth_points()
+
+
+def test_no_system_skips_system_series_keys_and_summaries(tmp_path):
+    """SYSTEM is the records' class (the source decides); the sync alone filters on it."""
+    src = FakeSource([FakeRun("a", ["loss", "__swanlab__.cpu"], 20)])
+    summary = pull(settings(tmp_path, system=False), sources=[src])
+    assert summary.status == "ok"
+    with Warehouse(tmp_path / "w.duckdb", read_only=True) as wh:
+        for table in ("metrics", "metric_keys", "summaries"):
+            keys = {r[0] for r in wh.rows(f"SELECT DISTINCT key FROM {table}")}
+            assert keys == {"loss"}, table
+    summary = pull(settings(tmp_path), sources=[src])  # now with them: only cpu is new
+    assert summary.rows["metrics"] == 20

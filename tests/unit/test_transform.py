@@ -1,4 +1,4 @@
-"""Pure transforms: config unwrapping/flattening, CSV parsing, bookmark filtering."""
+"""Pure transforms: config flattening, CSV parsing, bookmark filtering."""
 
 from __future__ import annotations
 
@@ -11,23 +11,6 @@ import pytest
 from swansync import transform
 from swansync.errors import DataError
 from swansync.sources.base import CsvPoints, SeriesPoints
-
-
-def test_unwrap_config_only_unwraps_swanlab_wrappers():
-    raw = {
-        "lr": {"value": 0.1, "desc": "", "sort": 0},
-        "plain": 3,
-        "looks_like": {"value": 1, "other": 2},
-        "nested": {"value": {"a": {"value": 5}}, "sort": 1},
-    }
-    out = transform.unwrap_config(raw)
-    assert out == {
-        "lr": 0.1,
-        "plain": 3,
-        "looks_like": {"value": 1, "other": 2},
-        "nested": {"a": {"value": 5}},
-    }
-    assert transform.unwrap_config(None) == {}
 
 
 def test_flatten_config_leaves():
@@ -56,8 +39,7 @@ def test_flatten_config_leaves():
 
 
 def test_run_config_frame_types_and_json():
-    run = _run({"a": {"value": True}, "b": {"value": 2}, "c": {"value": "x"}, "d": {"value": None}})
-    run["config"]["e"] = {"value": float("nan")}
+    run = _run({"a": True, "b": 2, "c": "x", "d": None, "e": float("nan")})
     frame = transform.run_config_frame("src", [run]).sort("key")
     rows = {r["key"]: r for r in frame.iter_rows(named=True)}
     assert rows["a"]["value_bool"] is True and rows["a"]["value_double"] is None

@@ -19,6 +19,7 @@ import polars as pl
 import pytest
 
 from swansync import transform
+from swansync.bookmarks import SERIES
 from swansync.warehouse import Warehouse
 from swansync.warehouse.views import apply_views
 from trackersim.swanlab import World, build_world
@@ -129,30 +130,23 @@ def load_truth(db: Path, mirror: Mirror) -> None:
                 frame = frame.with_columns(
                     pl.lit(SOURCE).alias("source"), pl.lit(now).alias("synced_at")
                 )
-                wh.append(table, _cast(frame, {c: d for c, d in schema.items()}))
+                # metric_keys is a view of the series table (internal schema)
+                target = SERIES if table == "metric_keys" else table
+                wh.append(target, _cast(frame, {c: d for c, d in schema.items()}))
         apply_views(wh.con)
 
 
 def build_warehouse(tmp_path: Path) -> tuple[Path, Mirror]:
     """Pull the views-lab world from the simulator into ``tmp_path``; returns the warehouse path
     and the truth it must equal (deleted run's rows from before its deletion)."""
-    from swansync.config import Secret, Settings
     from swansync.sync import pull
+    from tests.support.settings import sim_settings
     from trackersim.swanlab import SimServer
 
     db = tmp_path / "views.duckdb"
     world, doomed = lab_world()
     with SimServer(world, port=0) as sim:
-        settings = Settings(
-            db=db,
-            host=sim.url,
-            api_key=Secret(sim.api_key),
-            source_name=SOURCE,
-            projects=tuple(world.projects()),
-            apply_views=True,
-            backoff=0.01,
-            env={},
-        )
+        settings = sim_settings(sim, db, source_name=SOURCE, apply_views=True)
         first = pull(settings)
         before = _frames(world.truth())
         world.delete_run(doomed)

@@ -45,7 +45,7 @@ def test_sampled_series_are_flagged(tmp_path, mirror):
     db = tmp_path / "w.duckdb"
     load_truth(db, mirror)
     with Warehouse(db) as wh:
-        wh.execute("UPDATE metric_keys SET complete = FALSE WHERE key = 'val/acc'")
+        wh.execute("UPDATE _swansync.series SET complete = FALSE WHERE key = 'val/acc'")
         apply_views(wh.con)
         got = wh.query("SELECT key, complete FROM metric_summary")
         over = wh.query("SELECT run_id, complete FROM run_overview WHERE NOT complete")

@@ -1,4 +1,5 @@
-"""A simulated SwanLab cloud speaking the OpenAPI wire protocol (spec swanlab-openapi.md).
+"""A simulated SwanLab cloud speaking the OpenAPI wire protocol. "spec 3.4" and "U9" below cite
+the sections and open uncertainties of ``docs/protocols/swanlab-openapi.md``.
 
 Use in-process::
 

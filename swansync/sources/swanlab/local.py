@@ -7,13 +7,12 @@ codes, the time format, the spellings of non-finite values and the project namin
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from swansync.filters import select
-from swansync.sources.base import ProjectRecord, RunFilter, RunRecord, Source, SummaryRecord
+from swansync.sources.base import ProjectRecord, RunRecord, SummaryRecord
+from swansync.sources.swanlab.conventions import metric_class
 
 LOCAL_WORKSPACE = "local"
 
@@ -53,6 +52,7 @@ class Summary:
             "project": project["project"],
             "run_id": run["run_id"],
             "key": key,
+            "klass": metric_class(key),
             "last_step": self.last_step,
             "last_value": self.last_value,
             "min_value": self.min_value,
@@ -184,18 +184,3 @@ def run_record(
         "has_profile": False,
         "change_marker": marker,
     }
-
-
-def matching_runs(
-    source: Source,
-    project: ProjectRecord,
-    runs: Iterable[RunRecord],
-    filters: Sequence[RunFilter],
-) -> Iterator[RunRecord]:
-    """``runs`` that pass ``filters``. No server filtered them, so each run is re-read with its
-    profile (``config.*`` filters) and ``metric.*`` filters read the source's own summaries."""
-    if not filters:
-        yield from runs
-        return
-    detailed = [source.run_detail(project, run) for run in runs]
-    yield from select(detailed, filters, lambda rs: source.summaries(project, rs))

@@ -13,6 +13,7 @@ from typing import Any
 
 from swansync.errors import DataError
 from swansync.sources.base import ProjectRecord, RunRecord, SummaryRecord
+from swansync.sources.swanlab.conventions import metric_class, unwrap_config
 
 _ISO = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?"
@@ -194,7 +195,7 @@ def run_record(obj: Any, project: ProjectRecord, web_host: str, *, detail: bool)
         created_at=created,
         finished_at=finished,
         url=f"{web_host}/@{ws}/{pname}/runs/{slug or cuid}/chart",
-        config=config,
+        config=None if config is None else unwrap_config(config),
         metadata=metadata,
         requirements=requirements,
         conda=conda,
@@ -322,6 +323,7 @@ def summary_records(project: str, run_id: str, per_key: Any) -> list[SummaryReco
                 project=project,
                 run_id=run_id,
                 key=str(key),
+                klass=metric_class(str(key)),
                 last_step=step(last_step, f"{kwhat}.step"),
                 last_value=number(value, f"{kwhat}.value"),
                 min_value=mn,

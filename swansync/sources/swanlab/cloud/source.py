@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 import requests
 
 from swansync.errors import ConfigError, DataError, FatalApiError, NotFoundError
-from swansync.filters import select, to_swanlab
 from swansync.sources.base import (
     Counters,
     MetricKeyRecord,
@@ -18,9 +17,9 @@ from swansync.sources.base import (
     ProjectRecord,
     Rejected,
     RunFilter,
+    RunKey,
     RunRecord,
     SummaryRecord,
-    is_system_key,
 )
 from swansync.sources.swanlab.cloud import parse
 from swansync.sources.swanlab.cloud.client import SwanLabClient
@@ -32,13 +31,16 @@ from swansync.sources.swanlab.cloud.export import (
     legacy_points,
     seg,
 )
+from swansync.sources.swanlab.cloud.filters import to_swanlab
 from swansync.sources.swanlab.cloud.paging import iter_cursor, iter_pages
+from swansync.sources.swanlab.conventions import metric_class
 
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 100  # in the SDK's whitelist; the documented server maximum
 SUMMARY_CHUNK = 500
 KEY_PAGE = 2000
+_WORKSPACE = "workspace:"  # a target naming every project of a workspace
 
 
 class SwanLabSource:
@@ -54,7 +56,8 @@ class SwanLabSource:
         *,
         web_host: str | None = None,
         name: str | None = None,
-        include_system: bool = True,
+        projects: Sequence[str] = (),
+        workspaces: Sequence[str] = (),
         timeout: float = 60,
         retries: int = 5,
         backoff: float = 0.5,
@@ -63,7 +66,8 @@ class SwanLabSource:
         self.api_host = normalize_host(api_host)
         self.web_host = normalize_host(web_host) if web_host else web_host_for(self.api_host)
         self.name = name or urlsplit(self.api_host).netloc
-        self.include_system = include_system
+        self._projects = tuple(projects)
+        self._workspaces = tuple(workspaces)
         self.counters = Counters()
         self.client = SwanLabClient(
             self.api_host,
@@ -138,17 +142,14 @@ class SwanLabSource:
             out.setdefault(rec["project"], rec)
         return list(out.values())
 
-    def resolve_targets(
-        self, projects: Sequence[str], workspaces: Sequence[str]
-    ) -> list[ProjectRecord]:
-        out: dict[str, ProjectRecord] = {}
-        for path in projects:
-            rec = self.project(path)
-            out.setdefault(rec["project"], rec)
-        for ws in workspaces:
-            for rec in self.workspace_projects(ws):
-                out.setdefault(rec["project"], rec)
-        return list(out.values())
+    @property
+    def targets(self) -> tuple[str, ...]:
+        return (*self._projects, *(f"{_WORKSPACE}{w}" for w in self._workspaces))
+
+    def resolve(self, target: str) -> list[ProjectRecord]:
+        if target.startswith(_WORKSPACE):
+            return self.workspace_projects(target.removeprefix(_WORKSPACE))
+        return [self.project(target)]
 
     # -- runs ------------------------------------------------------------------------------
 
@@ -176,8 +177,6 @@ class SwanLabSource:
             if rec["run_id"] not in seen:
                 seen.add(rec["run_id"])
                 runs.append(rec)
-        if filters:
-            runs = select(runs, filters, lambda rs: self.summaries(project, rs))
         yield from runs
         yield from rejected
 
@@ -247,16 +246,11 @@ class SwanLabSource:
     # -- summaries -------------------------------------------------------------------------
 
     def summaries(
-        self, project: ProjectRecord, runs: Sequence[RunRecord]
-    ) -> Mapping[str, list[SummaryRecord]]:
-        return self.summaries_many([(project, runs)])
-
-    def summaries_many(
         self, groups: Sequence[tuple[ProjectRecord, Sequence[RunRecord]]]
-    ) -> Mapping[str, list[SummaryRecord]]:
+    ) -> Mapping[RunKey, list[SummaryRecord]]:
         """Summaries of runs of several projects in one request per chunk: each experiment ref
         names its own project, and run cuids are unique across projects."""
-        out: dict[str, list[SummaryRecord]] = {}
+        out: dict[RunKey, list[SummaryRecord]] = {}
         usable: list[tuple[ProjectRecord, RunRecord, dict[str, Any]]] = []
         for project, runs in groups:
             for run in runs:
@@ -283,12 +277,9 @@ class SwanLabSource:
                     f"got {type(body).__name__}"
                 )
             for project, run, _ in chunk:
-                recs = parse.summary_records(
+                out[(project["project"], run["run_id"])] = parse.summary_records(
                     project["project"], run["run_id"], body.get(run["run_id"])
                 )
-                if not self.include_system:
-                    recs = [r for r in recs if not is_system_key(r["key"])]
-                out[run["run_id"]] = recs
         return out
 
     # -- keys ------------------------------------------------------------------------------
@@ -318,16 +309,9 @@ class SwanLabSource:
         proj, rid = project["project"], run["run_id"]
         out: list[MetricKeyRecord] = []
         for key in self._keys(project, run, "scalar"):
-            system = is_system_key(key)
-            if system and not self.include_system:
-                continue
             out.append(
                 MetricKeyRecord(
-                    project=proj,
-                    run_id=rid,
-                    key=key,
-                    kind="SCALAR",
-                    klass="SYSTEM" if system else "CUSTOM",
+                    project=proj, run_id=rid, key=key, kind="SCALAR", klass=metric_class(key)
                 )
             )
         try:
@@ -366,6 +350,9 @@ class SwanLabSource:
                 )
                 self._legacy_export = True
         yield from legacy_points(self.client, project, run, keys)
+
+    def warnings(self) -> list[str]:
+        return []
 
     def close(self) -> None:
         self.client.close()

@@ -4,7 +4,7 @@ Only the dashboard's read endpoints are ever requested -- the same server has da
 one of them a GET (``/experiment/<id>/stop``) -- so every path goes through :func:`guard_path`,
 an allow-list that refuses anything else before a request is made.
 
-What the dashboard can and cannot give (``../shared/spec/swanlab-offline-dashboard.md``):
+What the dashboard can and cannot give (``docs/protocols/swanlab-offline-dashboard.md``):
 
 * ``/experiment/<id>/tag/<key>`` samples series above 1,500 points down to 1,499 with no paging;
   such series are yielded as ``SeriesPoints(complete=False)`` and the sync stores them as sampled.
@@ -16,7 +16,7 @@ What the dashboard can and cannot give (``../shared/spec/swanlab-offline-dashboa
   each scalar series once; answers are kept (bounded) for the ``scalar_points`` of the same pull.
 * On 0.10.x a series holding NaN/inf cannot be read at all (500 "Out of range float values"):
   that key gets no summary and an empty ``complete=False`` series, is logged, and is listed in
-  :attr:`DashboardSource.unreadable`; the other keys go on.
+  the pull's warnings (:meth:`DashboardSource.warnings`); the other keys go on.
 * Errors come as ``{"code": 3555, "message": ...}`` with HTTP 500 even for "not found", so
   errors are told apart by code and message; swanboard's 500s are deterministic and not retried.
 """
@@ -40,19 +40,14 @@ from swansync.sources.base import (
     Points,
     ProjectRecord,
     RunFilter,
+    RunKey,
     RunRecord,
     SeriesPoints,
     SummaryRecord,
-    is_system_key,
 )
+from swansync.sources.swanlab.conventions import metric_class, unwrap_config
 from swansync.sources.swanlab.dashboard.api import API, Tag, guard_path
-from swansync.sources.swanlab.local import (
-    matching_runs,
-    project_record,
-    run_record,
-    time_ms,
-    to_float,
-)
+from swansync.sources.swanlab.local import project_record, run_record, time_ms, to_float
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +86,8 @@ class DashboardSource:
         self.name = name or f"dashboard:{parts.netloc}"
         self.project_name = project_name
         self.counters = Counters()
-        self.unreadable: list[tuple[str, str, str]] = []  # (run_id, key, reason)
+        self._url = url
+        self._unreadable_series: list[tuple[str, str, str]] = []  # (run_id, key, reason)
         self._accounting = Accounting(self.counters)
         self._session = make_session(
             timeout=timeout,
@@ -148,10 +144,12 @@ class DashboardSource:
             raise DataError(f"dashboard {self.name}: /project is not a project object")
         return data
 
-    def resolve_targets(
-        self, projects: Sequence[str], workspaces: Sequence[str]
-    ) -> list[ProjectRecord]:
-        """The dashboard's one project (``projects``/``workspaces`` name cloud targets)."""
+    @property
+    def targets(self) -> tuple[str, ...]:
+        return (self._url,)
+
+    def resolve(self, target: str) -> list[ProjectRecord]:
+        """The dashboard's one project."""
         data = self._project()
         with self._lock:
             self._project_data = data
@@ -164,7 +162,7 @@ class DashboardSource:
             data, self._project_data = self._project_data, None
         if data is None:
             data = self._project()
-        yield from matching_runs(self, project, self._runs(project, data), filters)
+        yield from self._runs(project, data)
 
     def _runs(self, project: ProjectRecord, data: dict[str, Any]) -> Iterator[RunRecord]:
         for exp in data.get("experiments") or []:
@@ -212,7 +210,7 @@ class DashboardSource:
         config = data.get("config")
         system = data.get("system")
         out: RunRecord = {**run}
-        out["config"] = config if isinstance(config, dict) else {}
+        out["config"] = unwrap_config(config) if isinstance(config, dict) else {}
         out["metadata"] = system if isinstance(system, dict) else {}
         out["has_profile"] = True
         return out
@@ -243,7 +241,7 @@ class DashboardSource:
                         "run_id": run["run_id"],
                         "key": key,
                         "kind": "SCALAR" if chart.get("type") == "line" else "MEDIA",
-                        "klass": "SYSTEM" if is_system_key(key) else "CUSTOM",
+                        "klass": metric_class(key),
                     }
         return list(out.values())
 
@@ -289,14 +287,21 @@ class DashboardSource:
             "run %s: series %r cannot be read from the dashboard: %s", run["run_id"], key, e
         )
         with self._lock:
-            if (run["run_id"], key, str(e)) not in self.unreadable:
-                self.unreadable.append((run["run_id"], key, str(e)))
+            if (run["run_id"], key, str(e)) not in self._unreadable_series:
+                self._unreadable_series.append((run["run_id"], key, str(e)))
+
+    def warnings(self) -> list[str]:
+        with self._lock:
+            return [
+                f"{self.name} run {run_id} key {key!r}: {why}"
+                for run_id, key, why in self._unreadable_series
+            ]
 
     def summaries(
-        self, project: ProjectRecord, runs: Sequence[RunRecord]
-    ) -> Mapping[str, list[SummaryRecord]]:
-        out: dict[str, list[SummaryRecord]] = {}
-        for run in runs:
+        self, groups: Sequence[tuple[ProjectRecord, Sequence[RunRecord]]]
+    ) -> Mapping[RunKey, list[SummaryRecord]]:
+        out: dict[RunKey, list[SummaryRecord]] = {}
+        for project, run in ((p, r) for p, runs in groups for r in runs):
             records: list[SummaryRecord] = []
             keys = self._chart_keys(project, run)
             with self._lock:
@@ -313,7 +318,7 @@ class DashboardSource:
                 summary = tag.summary()
                 if summary is not None:
                     records.append(summary.record(project, run, k["key"]))
-            out[run["run_id"]] = records
+            out[(project["project"], run["run_id"])] = records
         return out
 
     def scalar_points(

@@ -15,16 +15,13 @@ from swansync.sources.base import (
     Points,
     ProjectRecord,
     RunFilter,
+    RunKey,
     RunRecord,
     SeriesPoints,
     SummaryRecord,
-    is_system_key,
 )
-from swansync.sources.swanlab.local import (
-    matching_runs,
-    project_record,
-    run_record,
-)
+from swansync.sources.swanlab.conventions import metric_class, unwrap_config
+from swansync.sources.swanlab.local import project_record, run_record
 from swansync.sources.swanlab.logdir import files
 from swansync.sources.swanlab.logdir.db import Snapshot, read_snapshot
 
@@ -85,19 +82,24 @@ class LogDirSource:
 
     # -- Source ----------------------------------------------------------------------------
 
-    def resolve_targets(
-        self, projects: Sequence[str], workspaces: Sequence[str]
-    ) -> list[ProjectRecord]:
-        """The folder's one project (``projects``/``workspaces`` name cloud targets, not ours)."""
+    @property
+    def targets(self) -> tuple[str, ...]:
+        return (str(self.path),)
+
+    def resolve(self, target: str) -> list[ProjectRecord]:
+        """The folder's one project."""
         snap = self._refresh()
         return [project_record(snap.project, self.project_name, {"logdir": str(self.path)})]
 
     def list_runs(
         self, project: ProjectRecord, filters: Sequence[RunFilter] = ()
     ) -> Iterator[RunRecord]:
+        """Every run of the folder (filters are left to the sync: nothing to push them to)."""
         snap = self._refresh()
-        runs = (self._run_record(project, row) for row in snap.experiments)
-        yield from matching_runs(self, project, (r for r in runs if r is not None), filters)
+        for row in snap.experiments:
+            run = self._run_record(project, row)
+            if run is not None:
+                yield run
 
     def _run_record(self, project: ProjectRecord, row: dict[str, Any]) -> RunRecord | None:
         run_id = row.get("run_id")
@@ -130,7 +132,7 @@ class LogDirSource:
         run_dir = self.path / run["run_id"]
         self.counters.record("run files")
         out: RunRecord = {**run}
-        out["config"] = files.read_config(run_dir)
+        out["config"] = unwrap_config(files.read_config(run_dir))
         out["metadata"] = files.read_metadata(run_dir)
         out["requirements"] = files.read_text(run_dir / "files" / "requirements.txt")
         out["conda"] = files.read_text(run_dir / "files" / "conda.yaml")
@@ -158,7 +160,7 @@ class LogDirSource:
         out: dict[str, _Key] = {}
         for tag in self._snapshot().tags.get(exp_id, []):
             kind = "SCALAR" if tag.type == "line" else "MEDIA"
-            klass = "SYSTEM" if is_system_key(tag.name) else "CUSTOM"
+            klass = metric_class(tag.name)
             out.setdefault(tag.name, _Key(run_dir / "logs" / tag.folder, kind, klass))
         registered = {k.folder.name for k in out.values()}
         try:
@@ -189,20 +191,20 @@ class LogDirSource:
         ]
 
     def summaries(
-        self, project: ProjectRecord, runs: Sequence[RunRecord]
-    ) -> Mapping[str, list[SummaryRecord]]:
-        out: dict[str, list[SummaryRecord]] = {}
-        for run in runs:
-            records: list[SummaryRecord] = []
-            for key, k in self._keys(run).items():
-                if k.kind != "SCALAR":
-                    continue
-                s = files.read_summary(k.folder)
-                self.counters.record("summary")
-                if s is None:
-                    continue
-                records.append(s.record(project, run, key))
-            out[run["run_id"]] = records
+        self, groups: Sequence[tuple[ProjectRecord, Sequence[RunRecord]]]
+    ) -> Mapping[RunKey, list[SummaryRecord]]:
+        out: dict[RunKey, list[SummaryRecord]] = {}
+        for project, runs in groups:
+            for run in runs:
+                records: list[SummaryRecord] = []
+                for key, k in self._keys(run).items():
+                    if k.kind != "SCALAR":
+                        continue
+                    s = files.read_summary(k.folder)
+                    self.counters.record("summary")
+                    if s is not None:
+                        records.append(s.record(project, run, key))
+                out[(project["project"], run["run_id"])] = records
         return out
 
     def scalar_points(
@@ -229,6 +231,9 @@ class LogDirSource:
                 series.ts_ms,
                 complete=True,
             )
+
+    def warnings(self) -> list[str]:
+        return []
 
     def close(self) -> None:
         with self._lock:

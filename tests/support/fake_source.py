@@ -15,6 +15,7 @@ from swansync.sources.base import (
     Points,
     ProjectRecord,
     RunFilter,
+    RunKey,
     RunRecord,
     SeriesPoints,
     SummaryRecord,
@@ -27,7 +28,7 @@ class FakeRun:
     def __init__(self, run_id: str, keys: Sequence[str], steps: int, state: str = "FINISHED"):
         self.run_id = run_id
         self.state = state
-        self.config: dict[str, Any] = {"lr": {"value": 0.1, "desc": "", "sort": 0}}
+        self.config: dict[str, Any] = {"lr": 0.1}
         self.series: dict[str, list[tuple[int, float]]] = {
             k: [(s, float(s) * (i + 1)) for s in range(steps)] for i, k in enumerate(keys)
         }
@@ -69,9 +70,11 @@ class FakeSource:
             self.counters.requests += 1
             return self.calls[what]
 
-    def resolve_targets(
-        self, projects: Sequence[str], workspaces: Sequence[str]
-    ) -> list[ProjectRecord]:
+    @property
+    def targets(self) -> tuple[str, ...]:
+        return ("ws/proj",)
+
+    def resolve(self, target: str) -> list[ProjectRecord]:
         self._count("project")
         return [self.project]
 
@@ -115,17 +118,18 @@ class FakeSource:
         return self._record(self.runs[run["run_id"]])
 
     def summaries(
-        self, project: ProjectRecord, runs: Sequence[RunRecord]
-    ) -> Mapping[str, list[SummaryRecord]]:
+        self, groups: Sequence[tuple[ProjectRecord, Sequence[RunRecord]]]
+    ) -> Mapping[RunKey, list[SummaryRecord]]:
         self._count("summaries")
-        out: dict[str, list[SummaryRecord]] = {}
-        for rec in runs:
+        out: dict[RunKey, list[SummaryRecord]] = {}
+        for rec in (run for _, runs in groups for run in runs):
             r = self.runs[rec["run_id"]]
-            out[r.run_id] = [
+            out[("ws/proj", r.run_id)] = [
                 {
                     "project": "ws/proj",
                     "run_id": r.run_id,
                     "key": k,
+                    "klass": "SYSTEM" if k.startswith("__swanlab__") else "CUSTOM",
                     "last_step": pts[-1][0],
                     "last_value": pts[-1][1],
                     "min_value": min(v for _, v in pts),
@@ -175,6 +179,9 @@ class FakeSource:
                 [v for _, v in pts],
                 [1767225600000 + s for s, _ in pts],
             )
+
+    def warnings(self) -> list[str]:
+        return []
 
     def close(self) -> None:
         pass
