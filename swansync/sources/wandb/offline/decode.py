@@ -18,15 +18,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar
 
-from swansync.sources.wandb.offline import proto
+from swansync.sources.wandb.offline import decode_meta, proto
 from swansync.sources.wandb.offline.records import (
     ConfigRecord,
-    EnvironmentRecord,
     ExitRecord,
-    HeaderRecord,
     HistoryRecord,
     Item,
-    MetricRecord,
     OtherRecord,
     OutputRecord,
     Path,
@@ -34,7 +31,6 @@ from swansync.sources.wandb.offline.records import (
     RunRecord,
     StatsRecord,
     SummaryRecord,
-    TelemetryRecord,
 )
 from swansync.sources.wandb.offline.values import (
     BadValueError,
@@ -102,7 +98,11 @@ def _path(payload: bytes) -> tuple[Path, str | None]:
                 pos += 1
             else:
                 return _path_slow(payload)
-            length, pos = proto.read_varint(payload, pos)
+            length = payload[pos] if pos < end else 0x80
+            if length < 0x80:
+                pos += 1
+            else:
+                length, pos = proto.read_varint(payload, pos)
             if length > end - pos:
                 raise RecordError(f"item field claims {length} bytes, {end - pos} left")
             text = payload[pos : pos + length].decode()
@@ -132,29 +132,32 @@ def _path_slow(payload: bytes) -> tuple[Path, str | None]:
     return (tuple(nested) if nested else (key,)), value_json
 
 
-def _item(payload: bytes) -> Item:
+def _pair(payload: bytes) -> tuple[Path, JsonValue]:
     path, value_json = _path(payload)
-    name = ".".join(path)
     if value_json is None:
-        raise RecordError(f"item {name!r} has no value_json")
+        raise RecordError(f"item {'.'.join(path)!r} has no value_json")
     try:
-        return Item(path, parse_value(value_json))
+        return path, parse_value(value_json)
     except BadValueError as exc:
-        raise RecordError(f"item {name!r}: {exc}") from None
+        raise RecordError(f"item {'.'.join(path)!r}: {exc}") from None
+
+
+def _item(payload: bytes) -> Item:
+    return Item(*_pair(payload))
 
 
 def _history(num: int, payload: bytes) -> HistoryRecord:
-    items: list[Item] = []
+    items: list[tuple[Path, JsonValue]] = []
     step_field: int | None = None
     for number, wire, value in proto.iter_fields(payload):
         if number == 1:
-            items.append(_item(proto.as_bytes(number, wire, value)))
+            items.append(_pair(proto.as_bytes(number, wire, value)))
         elif number == 2:
             step_field = 0
             for n, w, v in proto.iter_fields(proto.as_bytes(number, wire, value)):
                 if n == 1:
                     step_field = proto.as_int64(n, w, v)
-    values = flatten(build_tree((i.path, i.value) for i in items))
+    values = flatten(build_tree(items))
     logged = values.get("_step")
     step = logged if type(logged) is int else step_field
     return HistoryRecord(num, step, values)
@@ -177,16 +180,6 @@ def _summary(num: int, payload: bytes) -> SummaryRecord:
 
 def _config(num: int, payload: bytes) -> ConfigRecord:
     return _update(ConfigRecord, num, payload)
-
-
-def _git(payload: bytes) -> tuple[str, str]:
-    remote = commit = ""
-    for n, w, v in proto.iter_fields(payload):
-        if n == 1:
-            remote = proto.as_str(n, w, v)
-        elif n == 2:
-            commit = proto.as_str(n, w, v)
-    return remote, commit
 
 
 def _run(num: int, payload: bytes) -> RunRecord:
@@ -216,7 +209,7 @@ def _run(num: int, payload: bytes) -> RunRecord:
         elif n == 20:
             runtime = proto.as_int32(n, w, v)
         elif n == 21:
-            git = _git(proto.as_bytes(n, w, v))
+            git = decode_meta.git(proto.as_bytes(n, w, v))
     return RunRecord(
         num=num,
         run_id=s.get(1, ""),
@@ -279,147 +272,19 @@ def _output(raw: bool) -> Callable[[int, bytes], OutputRecord]:
     return decode
 
 
-# EnvironmentRecord: field number → (name, reader). Repeated/message fields are handled below.
-_ENV_STR = {
-    1: "os",
-    2: "python",
-    4: "docker",
-    6: "program",
-    7: "code_path",
-    8: "code_path_local",
-    11: "root",
-    12: "host",
-    13: "username",
-    14: "executable",
-    15: "colab",
-    18: "gpu_type",
-    25: "cuda_version",
-    199: "writer_id",
-}
-_ENV_UINT = {16: "cpu_count", 17: "cpu_count_logical", 19: "gpu_count"}
-
-
-def _environment(num: int, payload: bytes) -> EnvironmentRecord:
-    """The environment fields swansync keeps (``email`` and the per-GPU details are not)."""
-    out: dict[str, JsonValue] = {}
-    for n, w, v in proto.iter_fields(payload):
-        if n in _ENV_STR:
-            out[_ENV_STR[n]] = proto.as_str(n, w, v)
-        elif n in _ENV_UINT:
-            out[_ENV_UINT[n]] = proto.as_uint(n, w, v)
-        elif n == 3:
-            out["started_at"] = proto.as_timestamp(n, w, v).isoformat()
-        elif n == 5:
-            out.setdefault("args", []).append(proto.as_str(n, w, v))
-        elif n == 9:
-            remote, commit = _git(proto.as_bytes(n, w, v))
-            out["git"] = {"remote_url": remote, "commit": commit}
-        elif n == 20:
-            key, total, used = _disk(proto.as_bytes(n, w, v))
-            out.setdefault("disk", {})[key] = {"total": total, "used": used}
-        elif n == 21:
-            out["memory"] = {"total": _uint_field(proto.as_bytes(n, w, v), 1)}
-        elif n == 22:
-            out["cpu"] = _cpu(proto.as_bytes(n, w, v))
-    return EnvironmentRecord(num, out)
-
-
-def _uint_field(payload: bytes, wanted: int) -> int:
-    result = 0
-    for n, w, v in proto.iter_fields(payload):
-        if n == wanted:
-            result = proto.as_uint(n, w, v)
-    return result
-
-
-def _disk(payload: bytes) -> tuple[str, int, int]:
-    key = ""
-    total = used = 0
-    for n, w, v in proto.iter_fields(payload):
-        if n == 1:
-            key = proto.as_str(n, w, v)
-        elif n == 2:
-            info = proto.as_bytes(n, w, v)
-            total, used = _uint_field(info, 1), _uint_field(info, 2)
-    return key, total, used
-
-
-def _cpu(payload: bytes) -> dict[str, JsonValue]:
-    out: dict[str, JsonValue] = {}
-    for n, w, v in proto.iter_fields(payload):
-        if n == 1:
-            out["count"] = proto.as_uint(n, w, v)
-        elif n == 2:
-            out["count_logical"] = proto.as_uint(n, w, v)
-        elif n == 3:
-            out["model"] = proto.as_str(n, w, v)
-    return out
-
-
-_SUMMARY_FLAGS = {
-    1: "min",
-    2: "max",
-    3: "mean",
-    4: "best",
-    5: "last",
-    6: "none",
-    7: "copy",
-    8: "first",
-}
-
-
-def _metric(num: int, payload: bytes) -> MetricRecord:
-    s: dict[int, str] = {}
-    hidden = False
-    flags: list[str] = []
-    goal = 0
-    for n, w, v in proto.iter_fields(payload):
-        if n in (1, 2, 4):
-            s[n] = proto.as_str(n, w, v)
-        elif n == 6:
-            for on, ow, ov in proto.iter_fields(proto.as_bytes(n, w, v)):
-                if on == 2:
-                    hidden = proto.as_bool(on, ow, ov)
-        elif n == 7:
-            for sn, sw, sv in proto.iter_fields(proto.as_bytes(n, w, v)):
-                if sn in _SUMMARY_FLAGS and proto.as_bool(sn, sw, sv):
-                    flags.append(_SUMMARY_FLAGS[sn])
-        elif n == 8:
-            goal = proto.as_int32(n, w, v)
-    return MetricRecord(num, s.get(1, ""), s.get(2, ""), s.get(4, ""), hidden, tuple(flags), goal)
-
-
-def _telemetry(num: int, payload: bytes) -> TelemetryRecord:
-    s: dict[int, str] = {}
-    for n, w, v in proto.iter_fields(payload):
-        if n in (4, 5, 12, 13):
-            s[n] = proto.as_str(n, w, v)
-    return TelemetryRecord(num, s.get(4, ""), s.get(5, ""), s.get(12, ""), s.get(13, ""))
-
-
-def _header(num: int, payload: bytes) -> HeaderRecord:
-    s: dict[int, str] = {}
-    for n, w, v in proto.iter_fields(payload):
-        if n == 1:
-            for vn, vw, vv in proto.iter_fields(proto.as_bytes(n, w, v)):
-                if vn in (1, 2):
-                    s[vn] = proto.as_str(vn, vw, vv)
-    return HeaderRecord(num, s.get(1, ""), s.get(2, ""))
-
-
 _KINDS: dict[int, Callable[[int, bytes], Record]] = {
     2: _history,
     3: _summary,
     4: _output(raw=False),
     5: _config,
     7: _stats,
-    11: _telemetry,
-    12: _metric,
+    11: decode_meta.telemetry,
+    12: decode_meta.metric,
     13: _output(raw=True),
     17: _run,
     18: _exit,
-    21: _header,
-    26: _environment,
+    21: decode_meta.header,
+    26: decode_meta.environment,
 }
 _OTHER_KINDS = {
     6: "files",

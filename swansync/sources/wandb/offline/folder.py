@@ -9,8 +9,9 @@ see ``reader.py``), ``run-<id>.wandb.synced`` once ``wandb sync`` uploaded it,
 ``wandb/latest-run`` is a symlink to the newest run: symlinks are never followed, so each run
 is found once.
 
-:func:`find_runs` takes a run folder, a ``wandb/`` folder, or any folder above (it looks at
-most ``MAX_DEPTH`` levels down, skipping hidden folders and virtualenv/package trees).
+:func:`find_runs` takes a run folder, a ``wandb/`` folder, or any folder above (run folders at
+most ``MAX_DEPTH`` levels below it are found; hidden folders and virtualenv/package trees are
+skipped).
 
 **Run state.** A log ends with an exit record when the run finished (``exit_code`` 0) or
 failed (non-zero; W&B calls it "failed"). A log without one is either still being written
@@ -31,7 +32,7 @@ from pathlib import Path
 
 from swansync.errors import DataError
 
-MAX_DEPTH = 5
+MAX_DEPTH = 6
 RUN_DIR = re.compile(r"^(?P<kind>offline-run|run)-(?P<stamp>\d{8}_\d{6})-(?P<id>[^/\\]+)$")
 _SKIP_DIRS = frozenset({"node_modules", "__pycache__", "site-packages", "venv"})
 
@@ -87,6 +88,8 @@ def find_runs(path: str | os.PathLike[str]) -> Found:
 
 
 def _walk(folder: Path, depth: int, runs: list[RunFolder], warnings: list[str]) -> bool:
+    """Runs among the entries of ``folder`` (which is ``depth`` levels below the root) and
+    below them; True if a ``wandb`` folder was looked into."""
     saw_wandb_dir = False
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
@@ -99,10 +102,8 @@ def _walk(folder: Path, depth: int, runs: list[RunFolder], warnings: list[str]) 
         match = RUN_DIR.match(entry.name)
         if match:
             _add_run(Path(entry.path), match, runs, warnings)
-            continue
-        if entry.name == "wandb":
-            saw_wandb_dir = True
-        if depth + 1 < MAX_DEPTH and not _skipped(entry.name):
+        elif depth + 1 < MAX_DEPTH and not _skipped(entry.name):
+            saw_wandb_dir |= entry.name == "wandb"
             saw_wandb_dir |= _walk(Path(entry.path), depth + 1, runs, warnings)
     return saw_wandb_dir
 

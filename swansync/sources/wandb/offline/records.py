@@ -9,16 +9,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from swansync.sources.wandb.offline.values import JsonValue
 
 Path = tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Item:
-    """One ``key``/``nested_key`` + ``value_json`` item, its value parsed."""
+class Item(NamedTuple):
+    """One ``key``/``nested_key`` + ``value_json`` item, its value parsed. (A named tuple, not
+    a dataclass: a log holds hundreds of thousands of them and this is the cheapest immutable
+    record Python has.)"""
 
     path: Path
     value: JsonValue

@@ -19,7 +19,8 @@ a sign on zero) and integral numbers as ``int``: the float-ness of ``1.0`` is no
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+import json.scanner
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 JsonValue = Any
@@ -38,14 +39,19 @@ def _parse_int(text: str) -> int | float:
 
 
 _DECODER = json.JSONDecoder(parse_int=_parse_int)
+# The C scanner behind raw_decode, minus a layer of Python (typeshed types its argument as the
+# scanner class itself; any decoder-like object is what it takes).
+_SCAN: Callable[[str, int], tuple[JsonValue, int]] = json.scanner.make_scanner(
+    _DECODER  # type: ignore[arg-type]
+)
 
 
 def parse_value(text: str) -> JsonValue:
     """One ``value_json``: strict JSON plus NaN/Infinity/-Infinity; ``-0`` is -0.0."""
     try:
         try:
-            value, end = _DECODER.raw_decode(text)  # the fast path: no surrounding blanks
-        except ValueError:
+            value, end = _SCAN(text, 0)  # the fast path: no surrounding blanks
+        except StopIteration:
             end = -1
         if end != len(text):
             value = _DECODER.decode(text)  # blanks around the value, or the error message
