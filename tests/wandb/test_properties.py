@@ -16,7 +16,7 @@ import math
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -67,15 +67,17 @@ def original(which: int) -> list[str]:
 
 # ------------------------------------------------------------------ strategies
 
+NO_SURROGATES: list[Literal["Cs"]] = ["Cs"]  # lone surrogates cannot be UTF-8 encoded
+
 segments = st.text(
-    alphabet=st.characters(exclude_categories=("Cs",), exclude_characters="."), max_size=12
+    alphabet=st.characters(exclude_categories=NO_SURROGATES, exclude_characters="."), max_size=12
 )
 leaves = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(min_value=-(2**63), max_value=2**63 - 1),
     st.floats(allow_nan=True, allow_infinity=True),
-    st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=30),
+    st.text(alphabet=st.characters(exclude_categories=NO_SURROGATES), max_size=30),
     st.lists(st.floats(allow_nan=True) | st.integers(-5, 5), max_size=4),
     st.fixed_dictionaries(
         {"_type": st.sampled_from(["image-file", "table-file", "histogram"]), "n": st.integers()}
