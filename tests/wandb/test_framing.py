@@ -194,3 +194,18 @@ def test_reading_never_writes(tmp_path):
     result = read_log(path)
     assert result.file_mtime_ns == 2_000_000_000 and result.file_size == len(data) - 5
     assert (sorted(os.listdir(tmp_path)), path.read_bytes(), path.stat().st_mtime_ns) == before
+
+
+def test_a_log_read_can_be_streamed_and_iterated_again(tmp_path):
+    from swansync.sources.wandb.offline import LogRead
+
+    data, ends = w.frame([_history(0), _history(1)])
+    path = _write(tmp_path, data + b"\x01\x02")
+    read = LogRead(path)
+    with pytest.raises(RuntimeError):
+        read.result()
+    first = [r.num for r in read]
+    second = [r.num for r in read]
+    assert first == second == [1, 2]
+    result = read.result()
+    assert result.end == "incomplete" and result.end_offset == ends[-1] and result.warnings == ()

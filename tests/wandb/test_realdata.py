@@ -12,9 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from swansync.sources.wandb.offline import find_runs, read_log, read_metadata, read_requirements
+from swansync.sources.wandb.offline import (
+    StatsRecord,
+    find_runs,
+    read_log,
+    read_metadata,
+    read_requirements,
+)
 from swansync.sources.wandb.offline.framing import Scan
-from tests.wandb.manifest import DATA, Fixture, fixtures
+from tests.wandb.manifest import DATA, Fixture, fixtures, read_fixture
 from tests.wandb.realchecks import check_full, check_growing, check_killed
 
 FIXTURES = fixtures()
@@ -44,6 +50,14 @@ def test_a_finished_run_reads_exactly_as_logged(fx):
     assert check_full(fx) == []
 
 
+@pytest.mark.parametrize("fx", _by("full"), ids=_id)
+def test_the_sdk_wrote_system_metrics_offline(fx):
+    """Both SDKs sample system metrics at start even offline (one stats record here)."""
+    result, _ = read_fixture(fx)
+    stats = [r for r in result.records if isinstance(r, StatsRecord)]
+    assert stats and all(r.values for r in stats)
+
+
 @pytest.mark.parametrize("fx", _by("killed"), ids=_id)
 def test_a_run_killed_mid_write_reads_to_its_last_complete_record(fx):
     assert check_killed(fx) == []
@@ -56,8 +70,6 @@ def test_a_run_read_while_it_grew_gives_the_same_records_as_one_read(fx, tmp_pat
 
 def test_the_0_31_summary_keeps_media_whole_and_the_internals_apart():
     (fx,) = [f for f in _by("full") if f.sdk == "0.31.0"]
-    from tests.wandb.manifest import read_fixture
-
     _, fold = read_fixture(fx)
     summary = fold.flat_summary()
     assert summary["media/hist"]["_type"] == "histogram"

@@ -79,6 +79,8 @@ class LogRead:
         self._mtime_ns = 0
 
     def __iter__(self) -> Iterator[Record]:
+        self._warnings = []
+        self._scan = None
         try:
             fp = self.path.open("rb")
         except OSError as exc:
