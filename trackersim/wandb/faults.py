@@ -15,8 +15,8 @@ html_200          ``200`` with an HTML error page instead of JSON (a captive por
 drip              the correct answer, written ``drip_bytes`` at a time every ``drip_ms``
 ================  ==========================================================================
 
-``operations`` limits faults to GraphQL operation names (``"Runs"``, ``"HistoryPage"``) or file
-routes (``"GET /_files/parquet"``); ``None`` means every operation except ``Viewer`` and every
+``operations`` limits faults to these GraphQL operation names (``"Runs"``, ``"HistoryPage"``)
+or the file route ``"GET /_files/parquet"`` (exact names); ``None`` means every operation except ``Viewer`` and every
 file. ``script`` is a list of actions consumed one per matching request before any rate applies
 (``["429", "429"]``: the next two matching requests are rate limited). ``fail_runs`` maps a run
 id to a status returned for every request whose variables name it (a permanent failure).
@@ -90,7 +90,7 @@ class Faults:
     def applies(self, operation: str) -> bool:
         if self.operations is None:
             return operation != "Viewer"
-        return any(operation == o or operation.startswith(o) for o in self.operations)
+        return operation in self.operations
 
     def decide(self, operation: str) -> tuple[str, int, float]:
         """(action, 5xx status, delay in seconds) for one request."""
