@@ -130,6 +130,7 @@ def make_run(
         ticks=ticks,
         step_base=step_base,
         tick_s=tick_s,
+        seed=seed,
         system=SystemSpec(seed=seed, every_s=max(15.0, tick_s * 10), gpus=1) if system else None,
     )
     run.updated_s = run.heartbeat_s

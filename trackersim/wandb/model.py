@@ -114,6 +114,7 @@ class Run:
     system: SystemSpec | None = None
     deleted: bool = False
     export_offset: int | None = None  # parquet export holds rows with offset < this
+    seed: int = 0  # for values that belong to the run itself (its _runtime jitter)
     updated_s: int = 0  # last change of any kind (served only with the run_updated_at option)
     uid: int = field(default_factory=lambda: next(_uids))
     version: int = 0  # bumped whenever existing rows could change (a key added)
@@ -128,7 +129,7 @@ class Run:
 
     # -- history --------------------------------------------------------------------------------
     def runtime(self, offset: int) -> float:
-        return round(offset * self.tick_s + 0.25 * unit(self.uid * 31 + 7, offset), 3)
+        return round(offset * self.tick_s + 0.25 * unit(self.seed * 31 + 7, offset), 3)
 
     def timestamp(self, offset: int) -> float:
         return round(self.created_s + 1.5 + self.runtime(offset), 3)
@@ -140,17 +141,24 @@ class Run:
         if rows is None:
             rows = []
             for off in range(c * CHUNK, hi):
-                row: dict[str, Any] = {}
-                for spec in self.keys:
-                    if spec.logged_at(off):
-                        row[spec.name] = spec.value(off)
-                if row:
-                    row["_step"] = self.step_base + off
-                    row["_runtime"] = self.runtime(off)
-                    row["_timestamp"] = self.timestamp(off)
+                row = self.row_at(off)
+                if row is not None:
                     rows.append(row)
             CACHE.put(key, rows)
         return rows
+
+    def row_at(self, off: int) -> dict[str, Any] | None:
+        """The history row at step offset ``off`` (None if no key was logged there)."""
+        row: dict[str, Any] = {}
+        for spec in self.keys:
+            if spec.logged_at(off):
+                row[spec.name] = spec.value(off)
+        if not row:
+            return None
+        row["_step"] = self.step_base + off
+        row["_runtime"] = self.runtime(off)
+        row["_timestamp"] = self.timestamp(off)
+        return row
 
     def rows(self, lo_step: int | None = None, hi_step: int | None = None) -> list[dict[str, Any]]:
         """History rows with ``lo_step <= _step < hi_step`` (bounds optional), ascending."""
@@ -167,7 +175,12 @@ class Run:
         return out
 
     def line_count(self) -> int:
-        return len(self.rows())
+        """Number of history rows: steps where at least one key was logged (no values made)."""
+        steps: set[int] = set()
+        for spec in self.keys:
+            end = self.ticks if spec.until is None else min(self.ticks, spec.until)
+            steps.update(range(spec.first, end, spec.every))
+        return len(steps)
 
     def last_offset(self, spec: KeySpec) -> int | None:
         end = self.ticks if spec.until is None else min(self.ticks, spec.until)
@@ -179,8 +192,7 @@ class Run:
         offs = [o for o in (self.last_offset(s) for s in self.keys) if o is not None]
         if not offs:
             return None
-        step = self.step_base + max(offs)
-        return self.rows(step, step + 1)[0]
+        return self.row_at(max(offs))
 
     def summary(self) -> dict[str, Any]:
         """What the server keeps as the run summary: every key's last logged value, the last
@@ -216,10 +228,11 @@ class Run:
         return out
 
     def system_metrics(self) -> dict[str, Any]:
-        events = self.events()
-        if not events:
+        """The latest system metrics (the last event's values)."""
+        spec = self.system
+        if spec is None or self.ticks == 0:
             return {}
-        return {k: v for k, v in events[-1].items() if not k.startswith("_")}
+        return system_row(spec, int(self.ticks * self.tick_s // spec.every_s))
 
 
 def unwrap_config(config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
