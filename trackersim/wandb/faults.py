@@ -18,8 +18,9 @@ drip              the correct answer, written ``drip_bytes`` at a time every ``d
 ``operations`` limits faults to these GraphQL operation names (``"Runs"``, ``"HistoryPage"``)
 or the file route ``"GET /_files/parquet"`` (exact names); ``None`` means every operation except
 ``Viewer`` and every file. ``script`` is a list of actions consumed one per matching request
-before any rate applies (``["429", "429"]``: the next two matching requests are rate limited). ``fail_runs`` maps a run
-id to a status returned for every request whose variables name it (a permanent failure).
+before any rate applies (``["429", "429"]``: the next two matching requests are rate limited).
+``fail_runs`` maps a run id to a status returned for every request whose variables name it (a
+permanent failure).
 ``expire_urls`` makes every signed parquet URL answer as expired. ``slow_ms`` delays a
 ``rate_slow`` share of requests.
 """
