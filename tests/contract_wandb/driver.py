@@ -61,6 +61,7 @@ def dump_run(run: Any, plan: dict[str, Any]) -> dict[str, Any]:
         "commit": run.commit,
         "config": run.config,
         "rawconfig": run.rawconfig,
+        "history_keys": run.history_keys,
         "summary": run.summary_metrics,
         "system_metrics": run.system_metrics,
         "history_line_count": run.history_line_count,
@@ -158,9 +159,9 @@ def main(argv: list[str] | None = None) -> int:
         args.out.write_text(json.dumps(encode(result)))
         return 0
     result["auth"] = "ok"
+    result["default_entity"] = api.default_entity  # GetDefaultEntity (before the viewer sets it)
     viewer = api.viewer
     result["viewer"] = {"username": viewer.username, "entity": viewer.entity, "teams": viewer.teams}
-    result["default_entity"] = api.default_entity
     if not plan.get("auth_only"):
         if plan.get("read_all"):
             read_all(api, plan, result)
