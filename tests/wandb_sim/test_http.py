@@ -90,6 +90,11 @@ def test_projects_page_through_every_project(small_world: World, gql: Gql) -> No
     }
 
 
+def test_server_features_are_all_off(gql: Gql) -> None:
+    q = "query ServerFeaturesQuery { serverInfo { features { name isEnabled } } }"
+    assert gql.data(q) == {"serverInfo": {"features": []}}
+
+
 def test_project_lookup(gql: Gql) -> None:
     q = (
         "query GetProject($name: String!, $entity: String!) {"

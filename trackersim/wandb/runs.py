@@ -23,7 +23,7 @@ from trackersim.wandb.encode import json_text, nonfinite
 from trackersim.wandb.gql import GqlError
 from trackersim.wandb.history import type_name
 from trackersim.wandb.model import Run
-from trackersim.wandb.resolvers import Ctx, ProjectNode, Simple, UserNode
+from trackersim.wandb.resolvers import Ctx, Simple, UserNode
 from trackersim.wandb.schema import Node
 from trackersim.wandb.truth import RESERVED
 
@@ -111,9 +111,6 @@ class RunNode(Node):
 
     def f_projectId(self, args: dict[str, Any]) -> str:
         return str(self.run.project.internal_id)
-
-    def f_project(self, args: dict[str, Any]) -> ProjectNode:
-        return ProjectNode(self.ctx, self.run.project)
 
     def f_user(self, args: dict[str, Any]) -> UserNode | None:
         user = self.ctx.user(self.run.user)
