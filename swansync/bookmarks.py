@@ -41,6 +41,7 @@ class SeriesState:
 class RunState:
     metrics_state: str | None
     detail_marker: str | None
+    cursor: str | None = None  # the source's resume token (see Source.resume)
 
 
 def load_series(wh: Warehouse, source: str, project: str) -> dict[str, dict[str, SeriesState]]:
@@ -59,9 +60,9 @@ def load_series(wh: Warehouse, source: str, project: str) -> dict[str, dict[str,
 
 def load_runs(wh: Warehouse, source: str, project: str) -> dict[str, RunState]:
     return {
-        run_id: RunState(metrics_state, marker)
-        for run_id, metrics_state, marker in wh.rows(
-            f"SELECT run_id, metrics_state, detail_marker FROM {RUN_STATE} "
+        run_id: RunState(metrics_state, marker, cursor)
+        for run_id, metrics_state, marker, cursor in wh.rows(
+            f"SELECT run_id, metrics_state, detail_marker, cursor FROM {RUN_STATE} "
             "WHERE source = ? AND project = ?",
             [source, project],
         )
@@ -105,20 +106,28 @@ def save_detail_markers(
         wh.con.unregister("_swansync_markers")
 
 
+_KEY = ["source", "project", "run_id"]
+
+
 def save_metrics_states(
-    wh: Warehouse, source: str, runs: Iterable[tuple[str, str, str | None]], at: datetime
+    wh: Warehouse,
+    source: str,
+    runs: Iterable[tuple[str, str, str | None, str | None]],
+    at: datetime,
 ) -> None:
-    """For each (project, run_id, state): its metrics are mirrored as of ``state``."""
+    """For each (project, run_id, state, cursor): its metrics are mirrored as of ``state``, and
+    the source had read up to ``cursor``."""
     rows = list(runs)
     if not rows:
         return
     frame = pl.DataFrame(
         {
             "source": [source] * len(rows),
-            "project": [p for p, _, _ in rows],
-            "run_id": [r for _, r, _ in rows],
-            "metrics_state": [s for _, _, s in rows],
+            "project": [r[0] for r in rows],
+            "run_id": [r[1] for r in rows],
+            "metrics_state": [r[2] for r in rows],
             "metrics_synced_at": [at] * len(rows),
+            "cursor": [r[3] for r in rows],
         },
         schema={
             "source": pl.String,
@@ -126,9 +135,33 @@ def save_metrics_states(
             "run_id": pl.String,
             "metrics_state": pl.String,
             "metrics_synced_at": pl.Datetime("us", "UTC"),
+            "cursor": pl.String,
         },
     )
-    wh.upsert(RUN_STATE, frame, ["source", "project", "run_id"])
+    wh.upsert(RUN_STATE, frame, _KEY)
+
+
+def save_cursors(wh: Warehouse, source: str, runs: Iterable[tuple[str, str, str]]) -> None:
+    """For each (project, run_id, cursor) of a run with nothing new to write: the source's
+    resume token moves on alone."""
+    rows = list(runs)
+    if not rows:
+        return
+    frame = pl.DataFrame(
+        {
+            "source": [source] * len(rows),
+            "project": [r[0] for r in rows],
+            "run_id": [r[1] for r in rows],
+            "cursor": [r[2] for r in rows],
+        },
+        schema={
+            "source": pl.String,
+            "project": pl.String,
+            "run_id": pl.String,
+            "cursor": pl.String,
+        },
+    )
+    wh.upsert(RUN_STATE, frame, _KEY)
 
 
 def mark_deleted(

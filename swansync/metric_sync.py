@@ -192,7 +192,13 @@ def write_batch(
         written = wh.append("metrics", pl.concat(new_frames)) if new_frames else 0
         wh.upsert(bookmarks.SERIES, pl.concat(key_frames), ["source", "project", "run_id", "key"])
         bookmarks.save_metrics_states(
-            wh, src, [(f.run["project"], f.run["run_id"], f.listed_state) for f in batch], now
+            wh,
+            src,
+            [
+                (f.run["project"], f.run["run_id"], f.listed_state, f.run.get("cursor"))
+                for f in batch
+            ],
+            now,
         )
     return written
 
@@ -213,7 +219,14 @@ def pull_metrics(
     project, runs = listing.project, listing.runs
     src, proj = source.name, project["project"]
     series = bookmarks.load_series(wh, src, proj)
-    work = [w for w in (plan(options, r, listing.run_states, series, sums) for r in runs) if w]
+    planned = [(r, plan(options, r, listing.run_states, series, sums)) for r in runs]
+    work = [w for _, w in planned if w is not None]
+    # Runs with nothing new: their source cursor (if any) moves on with no rows to carry it.
+    idle: list[tuple[str, str, str]] = []
+    for r, w in planned:
+        cursor, st = r.get("cursor"), listing.run_states.get(r["run_id"])
+        if w is None and cursor and (st is None or st.cursor != cursor):
+            idle.append((proj, r["run_id"], cursor))
     progress("project", project=proj, runs=len(runs), runs_to_fetch=len(work))
     batch: list[Fetched] = []
     batch_rows = 0
@@ -241,3 +254,6 @@ def pull_metrics(
         if len(batch) >= BATCH_RUNS or batch_rows >= BATCH_ROWS:
             flush()
     flush()
+    if idle and not stop.is_set():
+        with wh.transaction():
+            bookmarks.save_cursors(wh, src, idle)

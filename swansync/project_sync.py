@@ -57,6 +57,8 @@ def list_project(
     filters = options.filters
     by_config = any(f.field.startswith("config.") for f in filters)
     listing = Listing(project)
+    listing.run_states = bookmarks.load_runs(wh, source.name, proj)
+    source.resume(project, {rid: st.cursor for rid, st in listing.run_states.items() if st.cursor})
     listed: list[RunRecord] = []
     for item in source.list_runs(project, filters):
         if isinstance(item, Rejected):
@@ -76,7 +78,6 @@ def list_project(
                 for item in source.list_runs(project, filters)
             }
             listing.gone = candidates - again
-    listing.run_states = bookmarks.load_runs(wh, source.name, proj)
 
     def needs_detail(run: RunRecord) -> bool:
         if run["has_profile"]:

@@ -21,7 +21,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, Protocol, TypedDict
+from typing import Any, Literal, NotRequired, Protocol, TypedDict
 
 RunState = Literal["RUNNING", "FINISHED", "CRASHED", "ABORTED", "OFFLINE"]
 TERMINAL_STATES: frozenset[str] = frozenset({"FINISHED", "CRASHED", "ABORTED"})
@@ -75,6 +75,9 @@ class RunRecord(TypedDict):
     # Anything cheap from the run list that changes when the run changes (state, finishedAt,
     # updatedAt, ...). The sync re-reads the detail of a terminal run only when this changes.
     change_marker: str
+    # The source's resume token after reading this run (see Source.resume); absent for sources
+    # that re-read what they need.
+    cursor: NotRequired[str | None]
 
 
 class MetricKeyRecord(TypedDict):
@@ -167,7 +170,8 @@ class Source(Protocol):
     """What the sync asks of a source, in this order within one pull:
 
     1. :meth:`resolve` each of :attr:`targets` to projects;
-    2. :meth:`list_runs` of every project, then :meth:`run_detail` of the runs that need it;
+    2. per project, :meth:`resume` with the stored cursors, then :meth:`list_runs`, then
+       :meth:`run_detail` of the runs that need it;
     3. :meth:`summaries` once, for every listed run of every project;
     4. per run with new metrics, :meth:`metric_keys` then :meth:`scalar_points`;
     5. :meth:`warnings`, then :meth:`close`.
@@ -193,6 +197,13 @@ class Source(Protocol):
     def resolve(self, target: str) -> list[ProjectRecord]:
         """The projects one target names (a workspace names several; all pages).
         Unknown project/workspace/folder -> NotFoundError (only that target fails)."""
+        ...
+
+    def resume(self, project: ProjectRecord, cursors: Mapping[str, str]) -> None:
+        """Per run id of ``project``, the ``cursor`` its records carried when its rows last
+        committed. A source that can read only what was appended since (a growing file) starts
+        there and gives each run record its new ``cursor``; the sync commits that with the
+        run's rows, so a crash resumes from the last committed cursor. Others ignore it."""
         ...
 
     def list_runs(

@@ -126,6 +126,9 @@ class HandMade:
             "change_marker": "",
         }
 
+    def resume(self, project: ProjectRecord, cursors: Mapping[str, str]) -> None:
+        """Nothing to resume: every pull lists afresh."""
+
     def list_runs(self, project: ProjectRecord, filters: Sequence[RunFilter] = ()) -> Iterator[Any]:
         yield from (self._run(r, i) for i, r in enumerate(SERIES))
 

@@ -106,6 +106,9 @@ class FakeSource:
             "change_marker": r.state,
         }
 
+    def resume(self, project: ProjectRecord, cursors: Mapping[str, str]) -> None:
+        """Nothing to resume: every pull lists afresh."""
+
     def list_runs(
         self, project: ProjectRecord, filters: Sequence[RunFilter] = ()
     ) -> Iterator[RunRecord]:

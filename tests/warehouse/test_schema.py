@@ -79,7 +79,7 @@ def test_source_records_name_the_contract_columns(ddl):
     """What a record carries = the table's columns, minus what the sync adds, plus the few
     fields only the sync reads (named here, so a new one is a decision, not an accident)."""
     assert _keys(base.ProjectRecord) == _columns(ddl, "projects") - ADDED_BY_THE_SYNC
-    run_only = {"project_id", "has_profile", "change_marker"}
+    run_only = {"project_id", "has_profile", "change_marker", "cursor"}
     assert _keys(base.RunRecord) - run_only == _columns(ddl, "runs") - ADDED_BY_THE_SYNC - {
         "deleted_at"  # set by the sync when a run disappears
     }

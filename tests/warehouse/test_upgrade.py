@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from swansync.sync import pull
-from swansync.warehouse import Warehouse
+from swansync.warehouse import Warehouse, sql_dir
 from tests.e2e.compare import compare
 from tests.support.settings import sim_settings
 from trackersim.swanlab import SimServer, build_world
 
 RELEASE = Path(__file__).resolve().parents[1] / "data" / "swansync-0.1.0.tar.gz"
+LATEST = max(int(p.name.split("_", 1)[0]) for p in (sql_dir() / "schema").glob("*.sql"))
 
 
 def _old_release(tmp_path: Path) -> Path:
@@ -76,7 +77,7 @@ def test_a_0_1_warehouse_upgrades_in_place_and_stays_exact(tmp_path: Path) -> No
     problems = compare(db, truth, "sim")
     assert problems == [], "\n".join(problems)
     with Warehouse(db, read_only=True) as wh:
-        assert wh.schema_version() == 2
+        assert wh.schema_version() == LATEST
         tables = {(s, t) for s, t in wh.rows("SELECT schema_name, table_name FROM duckdb_tables()")}
         assert not {("main", "sync_log"), ("main", "sync_run_state")} & tables
         assert not {("main", "schema_migrations"), ("main", "metric_keys")} & tables

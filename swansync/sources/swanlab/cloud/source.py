@@ -156,6 +156,9 @@ class SwanLabSource:
     def _runs_path(self, project: ProjectRecord) -> str:
         return f"/project/{seg(project['workspace'])}/{seg(project['name'])}/runs"
 
+    def resume(self, project: ProjectRecord, cursors: Mapping[str, str]) -> None:
+        """Nothing to resume: every pull lists afresh."""
+
     def list_runs(
         self, project: ProjectRecord, filters: Sequence[RunFilter] = ()
     ) -> Iterator[RunRecord | Rejected]:

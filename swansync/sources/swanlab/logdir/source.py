@@ -91,6 +91,9 @@ class LogDirSource:
         snap = self._refresh()
         return [project_record(snap.project, self.project_name, {"logdir": str(self.path)})]
 
+    def resume(self, project: ProjectRecord, cursors: Mapping[str, str]) -> None:
+        """Nothing to resume: every pull lists afresh."""
+
     def list_runs(
         self, project: ProjectRecord, filters: Sequence[RunFilter] = ()
     ) -> Iterator[RunRecord]:
