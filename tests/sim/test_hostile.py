@@ -146,11 +146,8 @@ def test_header_quotes_a_bare_carriage_return() -> None:
 
 # -- JSON -----------------------------------------------------------------------------------------
 def same_json(hostile: Any, plain: Any) -> bool:
-    """Equal JSON data, floats bit for bit; a float the plain answer holds may come back as an
-    integer from the hostile one only if it is integral (never -0.0)."""
+    """Equal JSON data, floats bit for bit and still floats (``2.0`` never comes back as ``2``)."""
     if isinstance(plain, float):
-        if isinstance(hostile, int) and not isinstance(hostile, bool):
-            return plain.is_integer() and bits(plain) != bits(-0.0) and hostile == plain
         return isinstance(hostile, float) and bits(hostile) == bits(plain)
     if isinstance(plain, dict):
         return (

@@ -47,8 +47,8 @@ csv_number_spellings        False      value cells in every spelling of the same
                                        ``NaN`` ``nan``, ``Infinity`` ``inf`` ``INF`` ...)
 csv_float_timestamps        False      ms timestamps sometimes floats (``1735689601500.0``,
                                        ``1.7356896015E12``, ``1735689601.500e3``)
-json_number_spellings       False      JSON floats as ``1E5``, ``1e-5``, ``-0.0e+00``, ``2`` (for
-                                       2.0, as JavaScript servers write it)
+json_number_spellings       False      JSON floats as ``1E5``, ``1e-5``, ``-0.0e+00``, ``2E0``
+                                       (never as an integer: ``2`` would be other data)
 json_escapes                False      some JSON strings ``\\u``-escaped (emoji as surrogate
                                        pairs) and with ``\\/``
 ==========================  =========  ==========================================================

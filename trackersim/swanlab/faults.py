@@ -177,12 +177,14 @@ class Faults:
             if draw < edge:
                 action = kind
                 break
-        with self._lock:
-            if action != "ok":
-                self.injected[action] += 1
-            if shift:
-                self.injected["page_shift"] += 1
+        if action != "ok":
+            self.note(action)
         return Decision(action, status if action == "5xx" else 0, delay, shift)
+
+    def note(self, kind: str) -> None:
+        """Count one injected fault (page shifts are counted where they really happen)."""
+        with self._lock:
+            self.injected[kind] += 1
 
     def failing_run(self, haystack: str) -> int | None:
         for run_ref, status in self.fail_runs.items():

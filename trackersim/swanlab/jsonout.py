@@ -1,7 +1,7 @@
 """JSON answers, plain or hostile.
 
 A hostile answer is still valid JSON that means exactly the same thing, but floats come in every
-spelling a server may use (``1E5``, ``1e-5``, ``-0.0e+00``, ``2`` for ``2.0``) and some strings
+spelling a server may use (``1E5``, ``1e-5``, ``-0.0e+00``, ``2E0`` for ``2.0``) and some strings
 are escaped the way other JSON writers do it (``\\u00e9``, emoji as surrogate pairs
 ``\\ud83d\\ude80``, ``\\/``). Which float or string gets which form is a pure function of a salt
 (the world seed and the request) and the value's position, so answers are reproducible.

@@ -44,7 +44,7 @@ class WorldOptions:
     csv_bom: bool = False  # CSV starts with a UTF-8 byte order mark
     csv_number_spellings: bool = False  # value cells in every spelling (1E5, -0, nan, Infinity)
     csv_float_timestamps: bool = False  # ms timestamps sometimes written as floats
-    json_number_spellings: bool = False  # JSON floats as 1E5, -0.0e+00, 2 (for 2.0), ...
+    json_number_spellings: bool = False  # JSON floats as 1E5, 1e-5, -0.0e+00, 2E0 (for 2.0), ...
     json_escapes: bool = False  # JSON strings sometimes \u-escaped (surrogate pairs) and \/
 
     def update(self, values: dict[str, Any]) -> None:

@@ -293,6 +293,7 @@ def _shift_page(sim: SimServer, params: dict[str, str]) -> None:
     with sim.world.lock:
         if path in sim.world.project_map:
             sim.world.add_run(path, name=f"created-while-paging-{len(sim.world.run_map)}")
+            sim.faults.note("page_shift")
 
 
 def _expire(sim: SimServer, req: Request) -> bool:

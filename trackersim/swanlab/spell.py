@@ -6,9 +6,11 @@ back to the *same* IEEE double (``1e-05``/``1E-5``/``0.000010000000000000001``, 
 of a hash, so one export mixes them and the same world always writes the same bytes.
 
 The guarantee every spelling keeps: ``float(text)`` (and every sane float parser) returns the
-original value bit for bit, the sign of zero included. JSON spellings also keep the JSON type:
-a float is never written in a form that JSON parsers read as an integer unless it is integral
-and not ``-0.0`` (JavaScript servers write ``2.0`` as ``2``).
+original value bit for bit, the sign of zero included. JSON spellings also keep the JSON type: a
+float is never written in a form that a JSON parser reads as an integer (``2.0`` is never ``2``,
+``-0.0`` never ``-0``). A server that stores ``2.0`` as ``2`` has changed the *data*, not its
+spelling, and the truth could not say which one a perfect mirror holds. CSV cells have no types,
+so there ``2`` is one more spelling of ``2.0``.
 """
 
 from __future__ import annotations
@@ -49,7 +51,8 @@ def _finite(value: float, h: int, json: bool) -> str:
         if math.copysign(1.0, value) < 0:
             spellings = NEG_ZERO_JSON if json else NEG_ZERO_CSV
             return spellings[h % len(spellings)]
-        return ("0.0", "0", "0E0", "0e-5")[h % 4]
+        zeros = ("0.0", "0E0", "0e-5") if json else ("0.0", "0", "0E0", "0e-5")
+        return zeros[h % len(zeros)]
     choice = h % 5
     if choice == 0:
         return repr(value)
@@ -59,8 +62,8 @@ def _finite(value: float, h: int, json: bool) -> str:
         return _sci(value, upper=True)
     if choice == 3:
         return _sci(value, upper=False)
-    if value.is_integer() and abs(value) < 1e16:
-        return str(int(value))  # JavaScript style: 2.0 -> "2"
+    if not json and value.is_integer() and abs(value) < 1e16:
+        return str(int(value))  # CSV only: "2" is 2.0 (JSON would read an integer)
     return repr(value).upper()
 
 
@@ -78,7 +81,10 @@ def spell_float(value: float, h: int) -> str:
 def spell_json_float(value: float, h: int) -> str:
     """A JSON number token for a finite ``value`` (JSON has no NaN/inf: the server sends those
     as the strings ``"NaN"``/``"INF"``/``"-INF"``, never through here)."""
-    return _finite(value, h, json=True)
+    text = _finite(value, h, json=True)
+    if text.lstrip("-").isdigit():  # "%.17g" writes 2.0 as "2": keep it a JSON float
+        text += ".0"
+    return text
 
 
 def spell_ms(ms: int, h: int) -> str:
