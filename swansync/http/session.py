@@ -77,20 +77,20 @@ class PolicySession(requests.Session):
         host = urlsplit(url).netloc
         budget = self.policy.retries + 1
         for attempt in range(1, budget + 1):
-            resp, fault = self._attempt(method, url, args, kw, hooks, check)
+            outcome = self._attempt(method, url, args, kw, hooks, check)
             retry_after: float | None = None
-            if fault is None:
-                assert resp is not None
+            if isinstance(outcome, Fault):
+                if not self._may_retry(outcome, safe, host) or attempt == budget:
+                    raise HttpFault(outcome, attempt) from None
+                reason = outcome.reason
+            else:
+                resp = outcome
                 if resp.status_code not in self.policy.statuses or not safe or attempt == budget:
                     return resp
                 retry_after = parse_retry_after(
                     resp.headers.get("Retry-After"), resp.headers.get("Date")
                 )
                 reason = f"HTTP {resp.status_code}{_html_note(resp)}"
-            else:
-                if not self._may_retry(fault, safe, host) or attempt == budget:
-                    raise HttpFault(fault, attempt) from None
-                reason = fault.reason
             delay, why = self.policy.wait(attempt, retry_after)
             log.log(
                 logging.WARNING if delay >= LOUD_WAIT else logging.INFO,
@@ -114,14 +114,15 @@ class PolicySession(requests.Session):
         kw: dict[str, Any],
         hooks: Any,
         check: Check | None,
-    ) -> tuple[requests.Response | None, Fault | None]:
+    ) -> requests.Response | Fault:
+        """One attempt: the response with its body read, or what went wrong."""
         try:
             resp = super().request(method, url, *args, **kw)
         except requests.RequestException as e:
             fault = request_fault(e, kw.get("timeout"))
             if fault is None:
                 raise
-            return None, fault
+            return fault
         with self._lock:
             self._answered.add(urlsplit(url).netloc)
         fault = _read_body(resp, method, kw.get("timeout"))
@@ -131,7 +132,7 @@ class PolicySession(requests.Session):
                 check(resp)
             except BadBody as e:
                 fault = Fault("body", e.reason)
-        return resp, fault
+        return resp if fault is None else fault
 
     def _may_retry(self, fault: Fault, safe: bool, host: str) -> bool:
         if fault.refused:
