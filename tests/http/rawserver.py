@@ -15,10 +15,12 @@ import json
 import socket
 import struct
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+import pytest
 
 REASONS = {200: "OK", 403: "Forbidden", 404: "Not Found", 429: "Too Many Requests"}
 REASONS |= {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
@@ -293,3 +295,18 @@ def _reset(conn: socket.socket) -> None:
 def _quiet(fn: Callable[[], Any]) -> None:
     with contextlib.suppress(OSError):
         fn()
+
+
+@pytest.fixture
+def raw_server() -> Iterator[Callable[[App], RawServer]]:
+    """Start raw servers for a test (``raw_server(app)``); all are stopped afterwards."""
+    servers: list[RawServer] = []
+
+    def start(app: App) -> RawServer:
+        s = RawServer(app)
+        servers.append(s)
+        return s
+
+    yield start
+    for s in servers:
+        s.stop()

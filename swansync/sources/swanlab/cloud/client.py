@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -67,6 +68,13 @@ def json_body(resp: requests.Response) -> Any:
     if value is None:
         raise BadBody("JSON null")
     return value
+
+
+def not_html(resp: requests.Response) -> None:
+    """A download must not be an HTML page (a proxy's or a login portal's, answering 200)."""
+    ctype = resp.headers.get("Content-Type", "").lower()
+    if "html" in ctype or resp.content[:64].lstrip().startswith(b"<"):
+        raise BadBody("an HTML page where a file was expected")
 
 
 class SwanLabClient:
@@ -198,6 +206,7 @@ class SwanLabClient:
         timeout: float | None = None,
         parsed: list[Any] | None = None,
         idempotent: bool = True,
+        check: Callable[[requests.Response], None] | None = None,
     ) -> requests.Response:
         """One logical request. With ``parsed`` (a list to fill), a 2xx answer must be JSON
         (checked, and retried when it is not, under the same budget) and its value is appended.
@@ -208,9 +217,11 @@ class SwanLabClient:
             data = json.dumps(body, allow_nan=False).encode()
             hdrs["Content-Type"] = "application/json"
 
-        def check(resp: requests.Response) -> None:
+        def checked(resp: requests.Response) -> None:
             if parsed is not None:
                 parsed[:] = [json_body(resp)]
+            if check is not None:
+                check(resp)
 
         try:
             return self.http.request(
@@ -223,7 +234,7 @@ class SwanLabClient:
                 allow_redirects=True,
                 hooks=self.accounting.hook(route),
                 idempotent=idempotent,
-                check=check,
+                check=checked,
             )
         except HttpFault as e:
             raise self._fault(e, url, route, what) from None
@@ -303,7 +314,12 @@ class SwanLabClient:
             else url
         )
         resp = self._send(
-            "GET", full, route=route, what=what, timeout=max(self.timeout, DOWNLOAD_TIMEOUT)
+            "GET",
+            full,
+            route=route,
+            what=what,
+            timeout=max(self.timeout, DOWNLOAD_TIMEOUT),
+            check=not_html,
         )
         if not 200 <= resp.status_code < 300:
             raise self._error(resp, route, what)
