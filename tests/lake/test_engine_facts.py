@@ -318,9 +318,11 @@ def test_types_and_macro_defaults_the_lake_cannot_store(lake: Lake):
         connect(lake)
 
 
-def test_row_snapshot_ids_survive_merge_flush_rewrite_and_expiry(lake: Lake):
-    """``snapshot_id`` (the snapshot that inserted a row) is what "the newest version of a key"
-    is decided by; maintenance must not change it."""
+def test_row_snapshot_ids_survive_flush_merge_and_expiry_but_not_a_rewrite(lake: Lake):
+    """``snapshot_id`` is the snapshot that inserted a row. Flushing inlined rows, merging files
+    and expiring snapshots keep it; ``ducklake_rewrite_data_files`` (which applies deletes)
+    stamps every rewritten row with the rewrite's snapshot: "newest version of a key" cannot be
+    decided by ``snapshot_id`` on a lake that is ever rewritten."""
     a = connect(lake)
     a.execute("CREATE TABLE t (k INTEGER, v INTEGER)")
     for i in range(6):
@@ -330,11 +332,14 @@ def test_row_snapshot_ids_survive_merge_flush_rewrite_and_expiry(lake: Lake):
     assert len({s for _, s, _ in before}) == 6
     a.execute("CALL ducklake_flush_inlined_data('lake')")
     a.execute("CALL ducklake_merge_adjacent_files('lake')")
-    a.execute("DELETE FROM t WHERE v = 0")
-    a.execute("CALL ducklake_rewrite_data_files('lake', delete_threshold => 0)")
     a.execute("CALL ducklake_expire_snapshots('lake', older_than => now())")
     a.execute("CALL ducklake_cleanup_old_files('lake', cleanup_all => true)")
-    assert rows(connect(lake), query) == before[1:]
+    assert rows(connect(lake), query) == before
+    a.execute("DELETE FROM t WHERE v = 0")
+    a.execute("CALL ducklake_rewrite_data_files('lake', delete_threshold => 0)")
+    after = rows(a, query)
+    assert [(v, n) for v, _, n in after] == [(v, n) for v, _, n in before[1:]]
+    assert len({s for _, s, _ in after}) == 1
 
 
 def test_a_fence_table_per_target_serializes_writers_of_that_target_only(two):
@@ -350,8 +355,23 @@ def test_a_fence_table_per_target_serializes_writers_of_that_target_only(two):
     write = (
         "INSERT INTO t VALUES ({w}, {w}); DELETE FROM fence.{f}; INSERT INTO fence.{f} VALUES ({w})"
     )
-    err = interleave(a, b, write.format(w=1, f="p"), write.format(w=2, f="p"))
+    err = interleave(a, b, write.format(w=11, f="p"), write.format(w=12, f="p"))
     assert isinstance(err, duckdb.TransactionException)
-    assert interleave(a, b, write.format(w=3, f="p"), write.format(w=4, f="q")) is None
-    assert rows(b, "SELECT k FROM t WHERE k > 0 ORDER BY k") == [(2,), (3,), (4,)]
-    assert rows(b, "SELECT (SELECT w FROM fence.p), (SELECT w FROM fence.q)") == [(3, 4)]
+    assert interleave(a, b, write.format(w=13, f="p"), write.format(w=14, f="q")) is None
+    assert rows(b, "SELECT k FROM t WHERE k > 10 ORDER BY k") == [(12,), (13,), (14,)]
+    assert rows(b, "SELECT (SELECT w FROM fence.p), (SELECT w FROM fence.q)") == [(13, 14)]
+
+
+def test_compaction_runs_beside_appenders_but_fails_an_overlapping_delete(lake: Lake):
+    a, b = connect(lake), connect(lake)
+    a.execute("CALL lake.set_option('data_inlining_row_limit', 0)")
+    a.execute("CREATE TABLE t (k INTEGER, v INTEGER)")
+    for i in range(6):
+        a.execute(f"INSERT INTO t VALUES ({i % 3}, {i})")
+    merge = "CALL ducklake_merge_adjacent_files('lake')"
+    assert interleave(a, b, merge, "INSERT INTO t VALUES (9, 9)") is None
+    assert interleave(a, b, "INSERT INTO t VALUES (8, 8)", merge) is None
+    err = interleave(a, b, "DELETE FROM t WHERE k = 1", merge)
+    assert isinstance(err, duckdb.TransactionException)
+    assert "but another transaction has compacted it" in str(err)
+    assert rows(b, "SELECT count(*), sum(v) FROM t") == [(8, 32)]
