@@ -66,7 +66,7 @@ $(LAKE_STAMP): pyproject.toml constraints-lake.txt
 # Needs PostgreSQL's server binaries (Debian: apt-get install postgresql); starts its own
 # PostgreSQL and S3 stand-in on 127.0.0.1.
 lake-test: lake-env
-	SWANSYNC_LAKE_SUITE=1 $(LAKE_PY) -m pytest -q -p no:cacheprovider tests/lake
+	SWANSYNC_LAKE_SUITE=1 $(LAKE_PY) -m pytest -q -p no:cacheprovider --durations=5 tests/lake
 
 # Per-commit cost of a lake with 1, 2 and 4 writers (docs/ducklake.md); starts its own PostgreSQL.
 lake-bench: lake-env

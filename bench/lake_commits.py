@@ -7,6 +7,8 @@ of points plus its mark (the shape of a metric batch with its bookmark):
 
 - ``append-inlined``: 5 points per commit (under the inlining limit: rows go to the catalog);
 - ``append-parquet``: 2,000 points per commit (one Parquet file per commit);
+- ``fenced-inlined``: ``append-inlined`` plus the replace of the writer's own fence row (the
+  exactness device of docs/ducklake.md; writers are disjoint targets, so they never conflict);
 - ``update``: 5 points plus an UPDATE of the writer's own bookmark row (conflicts with every
   concurrent commit to that table; the whole transaction is retried).
 
@@ -37,13 +39,17 @@ SHAPES = {
 }
 
 
-def _setup(catalog: str, data_path: str, writers: int) -> None:
-    con = lakeconn.connect(catalog, data_path)
+def _setup(catalog: str, data_path: str, writers: int, env: dict[str, str]) -> None:
+    con = lakeconn.connect(catalog, data_path, env=env)
     con.execute(
         "CREATE TABLE pts (writer INTEGER, batch INTEGER, i BIGINT);"
         "CREATE TABLE marks (writer INTEGER, batch INTEGER, n BIGINT);"
         "CREATE TABLE bookmarks (writer INTEGER, value INTEGER);"
-        f"INSERT INTO bookmarks SELECT w, -1 FROM range({writers}) r(w)"
+        f"INSERT INTO bookmarks SELECT w, -1 FROM range({writers}) r(w);"
+        + "".join(
+            f"CREATE TABLE fence_{w} (batch INTEGER); INSERT INTO fence_{w} VALUES (-1);"
+            for w in range(writers)
+        )
     )
     con.close()
 
@@ -54,8 +60,8 @@ def run_case(pg: Any, shape: str, writers: int, commits: int) -> dict[str, Any]:
     catalog = pg.dsn(db)
     with tempfile.TemporaryDirectory(prefix="swansync-lake-bench-") as folder:
         data_path = folder + "/"
-        _setup(catalog, data_path, writers)
         env = pg.env()
+        _setup(catalog, data_path, writers, env)
         started = [
             procs.start(mode, catalog, data_path, env, writer=w, commits=commits, rows=rows)
             for w in range(writers)
@@ -88,6 +94,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--shapes", default=",".join(SHAPES))
     args = p.parse_args(argv)
     pg = start_postgres(fsync=True)
+    os.environ["PGPASSWORD"] = pg.password  # libpq reads it, in this process and the workers
     out: list[dict[str, Any]] = []
     try:
         for shape in args.shapes.split(","):

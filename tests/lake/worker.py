@@ -82,6 +82,25 @@ def update(con: duckdb.DuckDBPyConnection, args: argparse.Namespace) -> None:
         emit(writer=args.writer, batch=batch, ms=(time.perf_counter() - t0) * 1000, tries=tries)
 
 
+def fenced(con: duckdb.DuckDBPyConnection, args: argparse.Namespace) -> None:
+    """``append`` plus the replace of this writer's fence row (docs/ducklake.md, R2): the cost
+    of exactness for writers of disjoint targets (table ``fence_<writer>``)."""
+    barrier()
+    fence = f"fence_{int(args.writer)}"
+    for batch in range(args.commits):
+        t0 = time.perf_counter()
+        tries = commit_with_retry(
+            con,
+            [
+                f"DELETE FROM {fence}",
+                f"INSERT INTO {fence} VALUES ({batch})",
+                f"INSERT INTO pts SELECT {args.writer}, {batch}, i FROM range({args.rows}) t(i)",
+                f"INSERT INTO marks VALUES ({args.writer}, {batch}, {args.rows})",
+            ],
+        )
+        emit(writer=args.writer, batch=batch, ms=(time.perf_counter() - t0) * 1000, tries=tries)
+
+
 CHECK = """
 SELECT
   (SELECT count(*) FROM marks) AS batches,
@@ -146,7 +165,13 @@ def hold_lock(con: duckdb.DuckDBPyConnection, args: argparse.Namespace) -> None:
     cur.execute("COMMIT")
 
 
-MODES = {"append": append, "update": update, "reader": reader, "hold-lock": hold_lock}
+MODES = {
+    "append": append,
+    "fenced": fenced,
+    "update": update,
+    "reader": reader,
+    "hold-lock": hold_lock,
+}
 
 
 def main(argv: list[str] | None = None) -> None:
