@@ -35,6 +35,7 @@ HERE = Path(__file__).resolve().parent
 SHAPES = {
     "append-inlined": ("append", 5),
     "append-parquet": ("append", 2000),
+    "fenced-inlined": ("fenced", 5),
     "update": ("update", 5),
 }
 
@@ -84,6 +85,7 @@ def run_case(pg: Any, shape: str, writers: int, commits: int) -> dict[str, Any]:
         "ms_median": round(statistics.median(ms), 1),
         "ms_p90": round(ms[int(0.9 * (len(ms) - 1))], 1),
         "files": files,
+        "redo_reasons": sorted({e for r in results for e in r.get("errors", [])}),
     }
 
 

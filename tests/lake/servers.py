@@ -293,7 +293,8 @@ class S3Server:
             token = nxt.text
 
     def stop(self) -> None:
-        _stop(self.proc, signal.SIGTERM)
+        # moto keeps nothing worth a graceful exit; its dev server can take long to stop.
+        _stop(self.proc, signal.SIGINT, timeout=5)
         shutil.rmtree(self.root, ignore_errors=True)
 
 

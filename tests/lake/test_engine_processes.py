@@ -81,8 +81,12 @@ def test_four_appending_writers_all_commit_while_a_reader_sees_only_committed_st
     # their batch), and it never failed; its last read (after the writers) saw everything.
     assert seen["errors"] == 0 and seen["inconsistent"] == 0, seen
     assert seen["last"][0] == WRITERS * COMMITS
-    # Appends need no retry of ours: DuckLake retries its own commit on a snapshot race.
-    assert {r["tries"] for r in results} == {1}
+    # Appends conflict with no one; DuckLake retries its own commit when two race for the next
+    # snapshot id. Under heavy load that retry can run out (seen: 2 in 200 commits of 4 writers
+    # on a loaded 2-core machine), so writers still need their own redo loop; say what it was.
+    redone = [e for r in results for e in r["errors"]]
+    if redone:
+        print(f"\nappend commits redone: {len(redone)}: {sorted(set(redone))}")
 
 
 def test_writers_updating_one_table_all_land_with_whole_transaction_retries(lake):

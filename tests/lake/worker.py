@@ -37,6 +37,9 @@ def barrier() -> None:
     sys.stdin.readline()
 
 
+ERRORS: list[str] = []  # the last line of each conflict, reported with the commit it delayed
+
+
 def commit_with_retry(con: duckdb.DuckDBPyConnection, statements: list[str]) -> int:
     """Run ``statements`` in one transaction; redo the whole transaction on a conflict. Returns
     the number of tries."""
@@ -47,7 +50,8 @@ def commit_with_retry(con: duckdb.DuckDBPyConnection, statements: list[str]) -> 
                 con.execute(sql)
             con.execute("COMMIT")
             return tries
-        except duckdb.TransactionException:
+        except duckdb.TransactionException as e:
+            ERRORS.append(str(e).strip().splitlines()[-1][:300])
             # A failed COMMIT has already ended the transaction; a failed statement has not.
             with contextlib.suppress(duckdb.TransactionException):
                 con.execute("ROLLBACK")
@@ -65,7 +69,13 @@ def append(con: duckdb.DuckDBPyConnection, args: argparse.Namespace) -> None:
                 f"INSERT INTO marks VALUES ({args.writer}, {batch}, {args.rows})",
             ],
         )
-        emit(writer=args.writer, batch=batch, ms=(time.perf_counter() - t0) * 1000, tries=tries)
+        emit(
+            writer=args.writer,
+            batch=batch,
+            ms=(time.perf_counter() - t0) * 1000,
+            tries=tries,
+            errors=ERRORS[-(tries - 1) :] if tries > 1 else [],
+        )
 
 
 def update(con: duckdb.DuckDBPyConnection, args: argparse.Namespace) -> None:
@@ -79,7 +89,13 @@ def update(con: duckdb.DuckDBPyConnection, args: argparse.Namespace) -> None:
                 f"UPDATE bookmarks SET value = {batch} WHERE writer = {args.writer}",
             ],
         )
-        emit(writer=args.writer, batch=batch, ms=(time.perf_counter() - t0) * 1000, tries=tries)
+        emit(
+            writer=args.writer,
+            batch=batch,
+            ms=(time.perf_counter() - t0) * 1000,
+            tries=tries,
+            errors=ERRORS[-(tries - 1) :] if tries > 1 else [],
+        )
 
 
 def fenced(con: duckdb.DuckDBPyConnection, args: argparse.Namespace) -> None:
@@ -98,7 +114,13 @@ def fenced(con: duckdb.DuckDBPyConnection, args: argparse.Namespace) -> None:
                 f"INSERT INTO marks VALUES ({args.writer}, {batch}, {args.rows})",
             ],
         )
-        emit(writer=args.writer, batch=batch, ms=(time.perf_counter() - t0) * 1000, tries=tries)
+        emit(
+            writer=args.writer,
+            batch=batch,
+            ms=(time.perf_counter() - t0) * 1000,
+            tries=tries,
+            errors=ERRORS[-(tries - 1) :] if tries > 1 else [],
+        )
 
 
 CHECK = """
