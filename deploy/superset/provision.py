@@ -60,6 +60,13 @@ def check_environment(env: dict[str, str]) -> None:
             f"{', '.join(missing)} not set: put {'them' if len(missing) > 1 else 'it'} in "
             "superset.env (copy superset.env.example) or the environment"
         )
+    # superset.env.example's placeholders must never become a live password or key.
+    placeholders = [name for name in REQUIRED if env[name].startswith("replace-with")]
+    if placeholders:
+        raise SetupError(
+            f"{', '.join(placeholders)}: still the placeholder of superset.env.example; "
+            "set real values"
+        )
 
 
 def check_serving(path_text: str, wait_s: float) -> Path:
