@@ -120,6 +120,18 @@ def test_seed_group_mean_and_spread(first_view: dict[str, Any], sim: Sim) -> Non
     assert re.search(rf"{rows[0][0]}\s+3\s", text), text[:500]
 
 
+def test_config_correlation_is_config_effects(first_view: dict[str, Any], sim: Sim) -> None:
+    defaults = provision_module().filter_defaults(sim.serving)
+    rows = sql(
+        sim.serving,
+        "SELECT DISTINCT corr FROM config_effect(?, ?, ?)",
+        [defaults["project"], defaults["config_key"], defaults["metric"]],
+    )
+    assert len(rows) == 1 and rows[0][0] is not None, rows
+    text = chart(first_view, "swansync-config", "Correlation (numeric keys)")["text"]
+    assert f"{rows[0][0]:.3f}" in text, (rows, text)
+
+
 def test_a_new_serving_copy_shows_on_reload_without_restart(
     first_view: dict[str, Any], superset: Superset, superset_python: Path, sim: Sim
 ) -> None:
