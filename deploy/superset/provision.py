@@ -114,17 +114,11 @@ def superset(args: list[str], log: Path, env: dict[str, str], what: str) -> None
     exe = Path(sys.executable).with_name("superset")
     cmd = [str(exe) if exe.exists() else (shutil.which("superset") or "superset"), *args]
     with log.open("a", encoding="utf-8") as out:
-        shown = [a if p != "--password" else "***" for p, a in _pairs(args)]
-        out.write(f"\n$ superset {' '.join(shown)}\n")
+        out.write(f"\n$ superset {' '.join(args)}\n")
         out.flush()
         proc = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, check=False)
     if proc.returncode != 0:
         raise StepError(f"{what} failed (exit {proc.returncode}); its output is in {log}")
-
-
-def _pairs(args: list[str]) -> list[tuple[str, str]]:
-    """(previous arg, arg) so the value after --password is masked in the log."""
-    return list(zip(["", *args[:-1]], args, strict=True))
 
 
 # Starting values of the dashboards' required filters, by the column they filter, chosen from
@@ -207,8 +201,10 @@ def load_bundle(uri: str, defaults: dict[str, str] | None = None) -> dict[str, s
     return contents
 
 
-def import_bundle(contents: dict[str, str], admin: str) -> int:
-    """Import (and overwrite) every database, dataset, chart and dashboard of the bundle."""
+def admin_and_bundle(contents: dict[str, str], user: str, password: str, email: str) -> int:
+    """Create the admin user (or reset its password to the configured one), then import and
+    overwrite every database, dataset, chart and dashboard of the bundle. In-process, so the
+    password never appears on a command line."""
     from flask import g
     from superset.app import create_app
 
@@ -217,7 +213,15 @@ def import_bundle(contents: dict[str, str], admin: str) -> int:
         from superset import security_manager
         from superset.commands.importers.v1.assets import ImportAssetsCommand
 
-        g.user = security_manager.find_user(username=admin)
+        admin = security_manager.find_user(username=user)
+        if admin is None:
+            role = security_manager.find_role("Admin")
+            admin = security_manager.add_user(user, "Admin", "User", email, role, password=password)
+            if not admin:
+                raise StepError(f"creating the admin user {user!r} failed (email {email!r} taken?)")
+        else:
+            security_manager.reset_password(admin.id, password)
+        g.user = admin
         ImportAssetsCommand(contents).run()
     return sum(1 for name in contents if name.startswith("dashboards/"))
 
@@ -231,23 +235,11 @@ def provision(env: dict[str, str]) -> str:
     user, password = env["SUPERSET_ADMIN_USER"], env["SUPERSET_ADMIN_PASSWORD"]
     email = env.get("SUPERSET_ADMIN_EMAIL") or f"{user}@localhost"
     superset(["db", "upgrade"], log, env, "superset db upgrade")
-    admin = [
-        "fab", "create-admin", "--username", user, "--firstname", "Admin", "--lastname", "User",
-        "--email", email, "--password", password,
-    ]  # fmt: skip
-    superset(admin, log, env, "creating the admin user")
-    # create-admin leaves an existing user alone: make its password the configured one.
-    superset(
-        ["fab", "reset-password", "--username", user, "--password", password],
-        log,
-        env,
-        "setting the admin password",
-    )
     superset(["init"], log, env, "superset init")
     try:
         contents = load_bundle(serving_uri(str(serving)), filter_defaults(serving))
-        count = import_bundle(contents, user)
-    except SetupError:
+        count = admin_and_bundle(contents, user, password, email)
+    except (SetupError, StepError):
         raise
     except Exception as exc:  # Superset raises many types; the log line names the cause.
         with log.open("a", encoding="utf-8") as out:
