@@ -325,12 +325,19 @@ def sim_serve(
     from trackersim.errors import SimError
     from trackersim.swanlab import serve
 
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"--port {port} is not a TCP port: use 0-65535 (0 = any free port)")
     if logging.getLogger().level > logging.INFO:
         logging.getLogger().setLevel(logging.INFO)  # one line per request on stderr
     try:
         serve(world, port, seed)
     except SimError as e:  # the simulator has its own errors: it shares no code with swansync
         raise ConfigError(str(e)) from e
+    except OSError as e:  # the port is taken, or not ours to bind
+        why = e.strerror or str(e)
+        raise ConfigError(
+            f"cannot listen on 127.0.0.1:{port}: {why} (pick another --port, or 0 for any free one)"
+        ) from e
 
 
 @app.command()
