@@ -11,31 +11,57 @@ import json
 import logging
 import sys
 import threading
+from functools import cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from swansync.cli_output import RichProgress, csv_ready, frame_table
-from swansync.config import Settings, load_settings
 from swansync.errors import ConfigError, SwansyncError
 
+if TYPE_CHECKING:  # heavy modules load inside the commands that use them: `--help` stays fast
+    from rich.console import Console
+
+    from swansync.config import Settings
+
+# Help is plain text (rich_markup_mode=None): no markup to eat `[[jobs]]`, no rich import for
+# `--help`, and it wraps to the terminal instead of a fixed 80-column box.
+_TYPER: dict[str, Any] = {
+    "no_args_is_help": True,
+    "add_completion": False,
+    "pretty_exceptions_enable": False,
+    "rich_markup_mode": None,
+}
 app = typer.Typer(
     name="swansync",
     help="Mirror SwanLab experiments (cloud, self-hosted, local logs) into a DuckDB warehouse.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
+    **_TYPER,
 )
-views_app = typer.Typer(help="SQL views for cross-run analysis.", no_args_is_help=True)
-sim_app = typer.Typer(help="The simulated SwanLab cloud (for demos, tests and dashboards).")
+views_app = typer.Typer(help="SQL views for cross-run analysis.", **_TYPER)
+sim_app = typer.Typer(
+    help="The simulated SwanLab cloud (for demos, tests and dashboards).", **_TYPER
+)
 app.add_typer(views_app, name="views")
 app.add_typer(sim_app, name="sim")
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+
+@cache
+def _out() -> Console:
+    from rich.console import Console
+
+    return Console(soft_wrap=True)
+
+
+@cache
+def _err() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, soft_wrap=True)
+
+
+def _say(text: str) -> None:
+    """One line on stderr, printed as is (no markup, no highlighting)."""
+    _err().print(text, markup=False, highlight=False)
 
 
 class _State:
@@ -45,22 +71,53 @@ class _State:
 
 STATE = _State()
 
+# Every option names its value (typer would print <str>, <path>, <list[str]>); flags take none.
 ConfigOpt = Annotated[
-    Path | None, typer.Option("--config", help="TOML config file (default ./swansync.toml).")
+    Path | None,
+    typer.Option("--config", metavar="FILE", help="TOML config file (default ./swansync.toml)."),
 ]
 DbOpt = Annotated[
     Path | None,
-    typer.Option("--db", help="Warehouse file (default: $SWANSYNC_DB, config, ./swansync.duckdb)."),
+    typer.Option(
+        "--db",
+        metavar="PATH",
+        help="Warehouse file (default: $SWANSYNC_DB, config, ./swansync.duckdb).",
+    ),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print a machine-readable JSON summary.")]
+JsonOpt = Annotated[
+    bool, typer.Option("--json", metavar="", help="Print a machine-readable JSON summary.")
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        from swansync import __version__
+
+        print(f"swansync {__version__}")
+        raise typer.Exit()
 
 
 @app.callback()
 def _main(
     verbose: Annotated[
-        int, typer.Option("-v", "--verbose", count=True, help="More log output (-vv: debug).")
+        int,
+        typer.Option(
+            "-v", "--verbose", count=True, metavar="", help="More log output (-vv: debug)."
+        ),
     ] = 0,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", metavar="", help="Show tracebacks on errors.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            metavar="",
+            is_eager=True,
+            callback=_version,
+            help="Print the version and exit.",
+        ),
+    ] = False,
 ) -> None:
     STATE.debug = debug
     level = logging.WARNING if verbose == 0 else (logging.INFO if verbose == 1 else logging.DEBUG)
@@ -70,6 +127,8 @@ def _main(
 
 
 def _settings(config: Path | None, **flags: Any) -> Settings:
+    from swansync.config import load_settings
+
     return load_settings(config_file=config, **flags)
 
 
@@ -89,68 +148,102 @@ def _log_progress(event: str, **data: Any) -> None:
 
 def _print_pull(summary: Any) -> None:
     rows = summary.rows
-    out.print(
+    _out().print(
         f"pull #{summary.id} {summary.status}: {summary.projects} project(s), {summary.runs} runs "
         f"({summary.runs_fetched} with new metrics), {rows.get('metrics', 0):,} new points, "
-        f"{summary.requests:,} requests, {summary.bytes:,} bytes in {summary.duration_s:.1f}s"
+        f"{summary.requests:,} requests, {summary.bytes:,} bytes in {summary.duration_s:.1f}s",
+        markup=False,
+        highlight=False,
     )
     for f in summary.failures:
         where = f"{f.target} run {f.run_id}" if f.run_id else f.target
-        err.print(f"failed: {where}: {f.reason}", markup=False, highlight=False)
+        _say(f"failed: {where}: {f.reason}")
     for w in summary.warnings:
-        err.print(f"warning: {w}", markup=False, highlight=False)
+        _say(f"warning: {w}")
 
 
 @app.command()
 def pull(
     project: Annotated[
-        list[str] | None, typer.Option("--project", "-p", help="WS/PROJ to mirror (repeatable).")
+        list[str] | None,
+        typer.Option(
+            "--project", "-p", metavar="WS/PROJ", help="A project to mirror (repeatable)."
+        ),
     ] = None,
     workspace: Annotated[
         list[str] | None,
-        typer.Option("--workspace", "-w", help="Mirror every project of a workspace (repeatable)."),
+        typer.Option(
+            "--workspace",
+            "-w",
+            metavar="WS",
+            help="Mirror every project of a workspace (repeatable).",
+        ),
     ] = None,
     logdir: Annotated[
         list[Path] | None,
-        typer.Option("--logdir", help="A SwanLab local log folder to mirror (repeatable)."),
+        typer.Option(
+            "--logdir", metavar="PATH", help="A SwanLab local log folder to mirror (repeatable)."
+        ),
     ] = None,
     project_name: Annotated[
-        str | None, typer.Option("--project-name", help="Project name for --logdir runs.")
+        str | None,
+        typer.Option("--project-name", metavar="NAME", help="Project name for --logdir runs."),
     ] = None,
     dashboard: Annotated[
         list[str] | None,
-        typer.Option("--dashboard", help="URL of a running `swanlab watch` dashboard (sampled)."),
+        typer.Option(
+            "--dashboard",
+            metavar="URL",
+            help="A running `swanlab watch` dashboard (sampled series; repeatable).",
+        ),
     ] = None,
     db: DbOpt = None,
     host: Annotated[
         str | None,
         typer.Option(
-            "--host", help="SwanLab API host (default: SWANLAB_API_HOST, login file, cloud)."
+            "--host",
+            metavar="URL",
+            help="SwanLab API host (default: SWANLAB_API_HOST, config, login file, cloud).",
         ),
     ] = None,
     api_key: Annotated[
         str | None,
         typer.Option(
-            "--api-key", help="SwanLab API key (default: SWANLAB_API_KEY or `swanlab login`)."
+            "--api-key",
+            metavar="KEY",
+            help="SwanLab API key (default: SWANLAB_API_KEY or `swanlab login`).",
         ),
     ] = None,
-    full: Annotated[bool, typer.Option("--full", help="Re-read everything and reconcile.")] = False,
+    full: Annotated[
+        bool, typer.Option("--full", metavar="", help="Re-read everything and reconcile.")
+    ] = False,
     system: Annotated[
         bool | None,
-        typer.Option("--system/--no-system", help="Include SYSTEM metrics (__swanlab__.*)."),
+        typer.Option(
+            "--system/--no-system",
+            metavar="",
+            help="Include SYSTEM metrics (__swanlab__.*; default: yes).",
+        ),
     ] = None,
     filter_: Annotated[
         list[str] | None,
         typer.Option(
-            "--filter", help="Select runs, e.g. state=FINISHED, config.optimizer=adam (repeatable)."
+            "--filter",
+            metavar="EXPR",
+            help="Select runs, e.g. state=FINISHED, config.optimizer=adam (repeatable).",
         ),
     ] = None,
     workers: Annotated[
-        int | None, typer.Option("--workers", help="Concurrent fetches (default 4).")
+        int | None,
+        typer.Option("--workers", metavar="N", help="Concurrent fetches (default 4)."),
     ] = None,
     source_name: Annotated[
         str | None,
-        typer.Option("--source-name", help="Value of the `source` column (default: host[:port])."),
+        typer.Option(
+            "--source-name",
+            metavar="NAME",
+            help="Value of the `source` column (default: host[:port]).",
+        ),
     ] = None,
     as_json: JsonOpt = False,
     config: ConfigOpt = None,
@@ -175,13 +268,15 @@ def pull(
         source_name=source_name,
     )
     stop = threading.Event()
-    if err.is_terminal and not as_json:
+    if _err().is_terminal and not as_json:
+        from swansync.cli_output import RichProgress
+
         with RichProgress() as bar:
             summary = do_pull(settings, progress=bar, stop=stop)
     else:
         summary = do_pull(settings, progress=_log_progress, stop=stop)
     if as_json:
-        out.print_json(json.dumps(summary.to_dict()))
+        sys.stdout.write(json.dumps(summary.to_dict(), indent=2) + "\n")
     else:
         _print_pull(summary)
     raise typer.Exit(summary.exit_code)
@@ -193,26 +288,32 @@ def pull(
 @app.command()
 def status(db: DbOpt = None, as_json: JsonOpt = False, config: ConfigOpt = None) -> None:
     """What the warehouse holds and how the last pulls went."""
+    from swansync.cli_output import print_table
     from swansync.status import warehouse_status
 
     settings = _settings(config, db=db)
     info = warehouse_status(settings.db)
     if as_json:
-        out.print_json(json.dumps(info))
+        sys.stdout.write(json.dumps(info, indent=2) + "\n")
         return
-    out.print(f"warehouse {info['db']} (schema v{info['schema_version']})")
-    table = Table("source", "project", "runs", "running", "deleted", "points", "synced at")
-    for p in info["projects"]:
-        table.add_row(
-            p["source"],
-            p["project"],
-            str(p["runs"]),
-            str(p["running"]),
-            str(p["deleted"]),
-            f"{p['points']:,}",
-            p["synced_at"] or "",
-        )
-    out.print(table)
+    out = _out()
+    out.print(f"warehouse {info['db']} (schema v{info['schema_version']})", markup=False)
+    print_table(
+        out,
+        ["source", "project", "runs", "running", "deleted", "points", "synced at"],
+        [
+            [
+                p["source"],
+                p["project"],
+                p["runs"],
+                p["running"],
+                p["deleted"],
+                f"{p['points']:,}",
+                p["synced_at"],
+            ]
+            for p in info["projects"]
+        ],
+    )
     for p in info["pulls"]:
         fails = f", {len(p['failures'])} failure(s)" if p["failures"] else ""
         error = f": {p['error']}" if p["error"] else ""
@@ -225,17 +326,30 @@ def status(db: DbOpt = None, as_json: JsonOpt = False, config: ConfigOpt = None)
 
 @app.command()
 def query(
-    sql: Annotated[str, typer.Argument(help="The SQL to run (read-only).")],
+    sql: Annotated[str, typer.Argument(metavar="SQL", hidden=True)],  # the docstring says it
     db: DbOpt = None,
     fmt: Annotated[
-        str, typer.Option("--format", "-f", help="table, csv, json or parquet.")
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="FORMAT",
+            help="table, csv, json or parquet (parquet needs --output).",
+        ),
     ] = "table",
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
+        Path | None,
+        typer.Option(
+            "--output", "-o", metavar="FILE", help="Write to this file instead of stdout."
+        ),
     ] = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Run SQL against the warehouse (read-only) and print or save the result."""
+    """Run SQL against the warehouse (read-only) and print or save the result.
+
+    SQL is one statement that reads (SELECT, WITH, SHOW, DESCRIBE, ...); only --output writes.
+    """
+    from swansync.cli_output import csv_ready, frame_rows, print_table
     from swansync.warehouse import Warehouse
 
     if fmt not in ("table", "csv", "json", "parquet"):
@@ -246,12 +360,13 @@ def query(
     with Warehouse(settings.db, read_only=True) as wh:
         frame = wh.query(sql)
     if fmt == "table":
-        table = frame_table(frame)
+        from rich.console import Console
+
         if output:
             with output.open("w", encoding="utf-8") as f:
-                Console(file=f, width=200).print(table)
+                print_table(Console(file=f), *frame_rows(frame))
         else:
-            out.print(table)
+            print_table(_out(), *frame_rows(frame))
     elif fmt == "csv":
         _emit(csv_ready(frame).write_csv(), output)
     elif fmt == "json":
@@ -273,12 +388,14 @@ def _emit(text: str, output: Path | None) -> None:
 @views_app.command("list")
 def views_list() -> None:
     """List the views and macros with what each answers."""
+    from swansync.cli_output import print_table
     from swansync.warehouse.views import list_views
 
-    table = Table("name", "kind", "what it answers")
-    for v in list_views():
-        table.add_row(v.name, v.kind, v.description)
-    out.print(table)
+    print_table(
+        _out(),
+        ["name", "kind", "what it answers"],
+        [(v.name, v.kind, v.description) for v in list_views()],
+    )
 
 
 @views_app.command("apply")
@@ -291,7 +408,7 @@ def views_apply(db: DbOpt = None, config: ConfigOpt = None) -> None:
     with Warehouse(settings.db) as wh:
         wh.migrate()
         names = apply_views(wh.con)
-    out.print(f"applied {len(names)} views and macros to {settings.db}")
+    _out().print(f"applied {len(names)} views and macros to {settings.db}", markup=False)
 
 
 # -- schedule -----------------------------------------------------------------------------
@@ -300,7 +417,9 @@ def views_apply(db: DbOpt = None, config: ConfigOpt = None) -> None:
 @app.command()
 def schedule(
     config: ConfigOpt = None,
-    once: Annotated[bool, typer.Option("--once", help="Run every job once, then exit.")] = False,
+    once: Annotated[
+        bool, typer.Option("--once", metavar="", help="Run every job once, then exit.")
+    ] = False,
     db: DbOpt = None,
 ) -> None:
     """Run the pulls of the config's [[jobs]] on their schedules until stopped."""
@@ -317,11 +436,21 @@ def schedule(
 
 @sim_app.command("serve")
 def sim_serve(
-    world: Annotated[str, typer.Option("--world", help="demo, small or bench.")] = "demo",
-    port: Annotated[int, typer.Option("--port", help="TCP port on 127.0.0.1 (0 = any free).")] = 0,
-    seed: Annotated[int, typer.Option("--seed", help="World seed (same seed, same world).")] = 0,
+    world: Annotated[
+        str, typer.Option("--world", metavar="NAME", help="demo, small or bench.")
+    ] = "demo",
+    port: Annotated[
+        int,
+        typer.Option("--port", metavar="N", help="TCP port on 127.0.0.1 (0 = any free)."),
+    ] = 0,
+    seed: Annotated[
+        int, typer.Option("--seed", metavar="N", help="World seed (same seed, same world).")
+    ] = 0,
 ) -> None:
-    """Serve a simulated SwanLab cloud on 127.0.0.1 (prints READY <url> <api key>)."""
+    """Serve a simulated SwanLab cloud on 127.0.0.1.
+
+    Prints one line, READY followed by the URL and the API key, then serves until stopped.
+    """
     from trackersim.errors import SimError
     from trackersim.swanlab import serve
 
@@ -342,34 +471,42 @@ def sim_serve(
 
 @app.command()
 def demo(
-    db: Annotated[Path, typer.Option("--db", help="Where to write the demo warehouse.")] = Path(
-        "demo.duckdb"
-    ),
+    db: Annotated[
+        Path, typer.Option("--db", metavar="PATH", help="Where to write the demo warehouse.")
+    ] = Path("demo.duckdb"),
 ) -> None:
     """Start the simulated cloud, mirror its demo world into DB, and show what landed."""
+    from swansync.cli_output import frame_rows, print_table
     from swansync.demo import run_demo
 
     result = run_demo(db)
+    out = _out()
     out.print(f"[bold]swansync demo[/bold]: the simulated SwanLab cloud mirrored into {result.db}")
     _print_pull(result.first)
     _print_pull(result.second)
-    out.print(frame_table(result.totals, "What landed"))
-    out.print(frame_table(result.leaderboard, "Leaderboard: best val/acc per project"))
-    out.print(f'Try: swansync query --db {result.db} "SELECT * FROM runs LIMIT 5"')
+    print_table(out, *frame_rows(result.totals), title="What landed")
+    print_table(out, *frame_rows(result.leaderboard), title="Leaderboard: best val/acc per project")
+    out.print(f'Try: swansync query --db {result.db} "SELECT * FROM runs LIMIT 5"', markup=False)
 
 
 def main() -> None:
     """Entry point: run the app, turning SwansyncError into one line and an exit code.
 
     Usage errors are click's: it prints them with the usage line and exits 2 by itself.
+    File errors (a folder that does not exist, a full disk) are one line and exit 1.
     """
     try:
         app()
     except SwansyncError as e:
         if STATE.debug:
-            err.print_exception()
-        err.print(f"error: {e}", markup=False, highlight=False)
+            _err().print_exception()
+        _say(f"error: {e}")
         sys.exit(e.exit_code)
+    except OSError as e:
+        if STATE.debug:
+            _err().print_exception()
+        _say(f"error: {e}")
+        sys.exit(1)
     except KeyboardInterrupt:
-        err.print("interrupted", markup=False)
+        _say("interrupted")
         sys.exit(130)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import polars as pl
 from rich import filesize
+from rich.cells import cell_len
 from rich.console import Console
 from rich.progress import BarColumn, Progress, ProgressColumn, Task, TaskID, TextColumn
 from rich.table import Table
@@ -63,11 +65,92 @@ class RichProgress:
             self.bar.update(self.bytes_task, completed=data["total"])
 
 
-def frame_table(frame: Any, title: str | None = None) -> Table:
-    table = Table(*frame.columns, title=title)
-    for row in frame.iter_rows():
-        table.add_row(*("" if v is None else str(v) for v in row))
-    return table
+# -- tables -------------------------------------------------------------------------------
+#
+# On a terminal a table uses the width there is: columns are shown from the left while they fit,
+# long cells wrap (never cut with "…"), and a last line says which columns were left out.
+# Anywhere else (a pipe, a file) nothing is cut: plain text, one line per row, every column at
+# full width, so `swansync status | grep` and `query ... > out.txt` see every value.
+
+GAP = 2  # spaces between columns in plain text
+MIN_WRAPPED = 12  # narrowest a wrapped column may get before it is left out instead
+
+
+def cell(value: Any) -> str:
+    """One value as text: None is empty, floats keep every digit (repr), one line per cell."""
+    if value is None:
+        return ""
+    text = repr(value) if isinstance(value, float) else str(value)
+    return text.translate(_ONE_LINE)
+
+
+# Line breaks and tabs inside a value are shown as \n, \r, \t: a row stays one line.
+_ONE_LINE = str.maketrans({"\n": "\\n", "\r": "\\r", "\t": "\\t"})
+
+
+def plain_table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Full-width aligned text: a header line, then one line per row; nothing is cut."""
+    widths = [cell_len(c) for c in columns]
+    for row in rows:
+        widths = [max(w, cell_len(v)) for w, v in zip(widths, row, strict=True)]
+    return "".join(
+        (" " * GAP)
+        .join(v + " " * (w - cell_len(v)) for v, w in zip(line, widths, strict=True))
+        .rstrip()
+        + "\n"
+        for line in [columns, *rows]
+    )
+
+
+def fit_columns(columns: Sequence[str], rows: Sequence[Sequence[str]], width: int) -> int:
+    """How many columns, from the left, fit in ``width`` (a box table: 3 cells of padding and
+    border per column, plus one). The last shown column may wrap when it gets at least
+    MIN_WRAPPED characters (or its header's length); at least one column is always shown."""
+    used = 1
+    for i, name in enumerate(columns):
+        natural = max([cell_len(name), *(cell_len(r[i]) for r in rows)])
+        room = width - used - 3
+        if natural <= room:
+            used += natural + 3
+            continue
+        return i + 1 if room >= max(MIN_WRAPPED, cell_len(name)) or i == 0 else i
+    return len(columns)
+
+
+def print_table(
+    console: Console,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    title: str | None = None,
+) -> None:
+    """A table on ``console``: boxed and fitted on a terminal, full plain text elsewhere."""
+    text_rows = [[cell(v) for v in row] for row in rows]
+    if not console.is_terminal:
+        if title:
+            console.file.write(title + "\n")
+        console.file.write(plain_table(columns, text_rows))
+        console.file.flush()
+        return
+    shown = fit_columns(columns, text_rows, console.width)
+    table = Table(title=title, title_justify="left")
+    for name in columns[:shown]:
+        table.add_column(Text(name), overflow="fold")
+    for row in text_rows:
+        table.add_row(*(Text(v) for v in row[:shown]))
+    console.print(table)
+    hidden = list(columns[shown:])
+    if hidden:
+        console.print(
+            Text(
+                f"{len(hidden)} more column(s) not shown: {', '.join(hidden)} "
+                "(widen the terminal, or pipe the output: it is never cut)"
+            )
+        )
+
+
+def frame_rows(frame: Any) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Column names and rows of a polars frame."""
+    return list(frame.columns), list(frame.iter_rows())
 
 
 def csv_ready(frame: Any) -> Any:

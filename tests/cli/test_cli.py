@@ -55,7 +55,7 @@ def test_every_command_is_documented_and_has_help(command):
 
 
 def test_public_api_matches_all():
-    public = {n for n in vars(swansync) if not n.startswith("_")}
+    public = {n for n in dir(swansync) if not n.startswith("_")}  # names load on first use
     modules = {n for n in public if type(getattr(swansync, n)).__name__ == "module"}
     assert set(swansync.__all__) - {"__version__"} == public - modules
     for name in swansync.__all__:
