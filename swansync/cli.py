@@ -7,8 +7,10 @@ line on stderr, with exit code 2 for usage/config/auth problems and 1 otherwise.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+import os
 import sys
 import threading
 from functools import cache
@@ -334,7 +336,8 @@ def query(
             "--format",
             "-f",
             metavar="FORMAT",
-            help="table, csv, json or parquet (parquet needs --output).",
+            help="table, csv, json (an array), jsonl (one object per line) or parquet "
+            "(needs --output).",
         ),
     ] = "table",
     output: Annotated[
@@ -347,39 +350,58 @@ def query(
 ) -> None:
     """Run SQL against the warehouse (read-only) and print or save the result.
 
-    SQL is one statement that reads (SELECT, WITH, SHOW, DESCRIBE, ...); only --output writes.
+    SQL is one statement that reads (SELECT, WITH, SHOW, DESCRIBE, ...): it cannot write,
+    attach or read other files, or load extensions; only --output writes. csv, json, jsonl and
+    parquet stream, whatever the size; in JSON, NaN and infinities are the strings "NaN",
+    "Infinity" and "-Infinity".
     """
-    from swansync.cli_output import csv_ready, frame_rows, print_table
-    from swansync.warehouse import Warehouse
+    from swansync.warehouse.export import FORMATS, Query
 
-    if fmt not in ("table", "csv", "json", "parquet"):
-        raise ConfigError(f"unknown --format {fmt!r}: use table, csv, json or parquet")
+    if fmt not in FORMATS:
+        raise ConfigError(f"unknown --format {fmt!r}: use {', '.join(FORMATS)}")
     if fmt == "parquet" and output is None:
         raise ConfigError("--format parquet needs --output FILE")
+    if output is not None and not output.parent.is_dir():
+        raise ConfigError(f"folder {str(output.parent)!r} for --output does not exist")
     settings = _settings(config, db=db)
-    with Warehouse(settings.db, read_only=True) as wh:
-        frame = wh.query(sql)
-    if fmt == "table":
-        from rich.console import Console
-
-        if output:
-            with output.open("w", encoding="utf-8") as f:
-                print_table(Console(file=f), *frame_rows(frame))
+    with Query(settings.db, sql) as q:
+        if fmt == "table":
+            _query_table(q, output)
+        elif output is None:
+            q.write(fmt, sys.stdout.buffer)
+            sys.stdout.buffer.flush()
         else:
-            print_table(_out(), *frame_rows(frame))
-    elif fmt == "csv":
-        _emit(csv_ready(frame).write_csv(), output)
-    elif fmt == "json":
-        _emit(frame.write_json(), output)
-    elif output is not None:
-        frame.write_parquet(output)
+            _write_atomically(output, lambda f: q.write(fmt, f))
 
 
-def _emit(text: str, output: Path | None) -> None:
-    if output:
-        output.write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+def _query_table(q: Any, output: Path | None) -> None:
+    from rich.console import Console
+
+    from swansync.cli_output import print_table
+
+    if output is None:
+        print_table(_out(), q.columns, q.rows())
+        return
+
+    def table(f: Any) -> None:
+        text = io.TextIOWrapper(f, encoding="utf-8", newline="")
+        print_table(Console(file=text), q.columns, q.rows())
+        text.flush()
+        text.detach()
+
+    _write_atomically(output, table)
+
+
+def _write_atomically(path: Path, write: Any) -> None:
+    """Write through a temporary file beside ``path``, renamed over it only when complete:
+    a failed or interrupted query leaves no half-written file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with tmp.open("wb") as f:
+            write(f)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 # -- views --------------------------------------------------------------------------------

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import polars as pl
 from rich import filesize
 from rich.cells import cell_len
 from rich.console import Console
@@ -151,14 +149,3 @@ def print_table(
 def frame_rows(frame: Any) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Column names and rows of a polars frame."""
     return list(frame.columns), list(frame.iter_rows())
-
-
-def csv_ready(frame: Any) -> Any:
-    """CSV has no lists or structs: write nested cells (labels, run_ids, ...) as JSON text."""
-    nested = [c for c, t in frame.schema.items() if t.is_nested()]
-    return frame.with_columns(
-        pl.Series(
-            c, [None if v is None else json.dumps(v, default=str) for v in frame[c].to_list()]
-        )
-        for c in nested
-    )
