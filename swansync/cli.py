@@ -11,10 +11,14 @@ import io
 import json
 import logging
 import os
+import signal
 import sys
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -273,15 +277,48 @@ def pull(
     if _err().is_terminal and not as_json:
         from swansync.cli_output import RichProgress
 
-        with RichProgress() as bar:
+        with RichProgress() as bar, _stop_on_signals(stop, bar.note) as caught:
             summary = do_pull(settings, progress=bar, stop=stop)
     else:
-        summary = do_pull(settings, progress=_log_progress, stop=stop)
+        with _stop_on_signals(stop, _say) as caught:
+            summary = do_pull(settings, progress=_log_progress, stop=stop)
     if as_json:
         sys.stdout.write(json.dumps(summary.to_dict(), indent=2) + "\n")
     else:
         _print_pull(summary)
-    raise typer.Exit(summary.exit_code)
+    # Stopped by a signal: the shell's convention, 128 + its number (130 Ctrl-C, 143 SIGTERM).
+    raise typer.Exit(128 + caught[0] if caught else summary.exit_code)
+
+
+@contextmanager
+def _stop_on_signals(stop: threading.Event, say: Callable[[str], None]) -> Iterator[list[int]]:
+    """While the block runs, SIGINT (Ctrl-C) and SIGTERM set ``stop``: the pull ends at its
+    next transaction boundary and records ``interrupted``. One line says so at once. A second
+    signal gets the default behaviour (Ctrl-C raises KeyboardInterrupt, SIGTERM kills).
+    Yields the list the received signal's number is appended to."""
+    caught: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield caught
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        for s, h in previous.items():  # the next one is not handled gently
+            signal.signal(s, h)
+        caught.append(signum)
+        stop.set()
+        name = signal.Signals(signum).name
+        again = "Ctrl-C" if signum == signal.SIGINT else name
+        say(
+            f"{name} received: stopping after the current transaction "
+            f"({again} again to stop at once; the next pull carries on)"
+        )
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield caught
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
 
 
 # -- status / query -----------------------------------------------------------------------

@@ -47,6 +47,10 @@ class RichProgress:
     def __exit__(self, *exc: object) -> None:
         self.bar.stop()
 
+    def note(self, text: str) -> None:
+        """One line above the bars (a line written past them would be drawn over)."""
+        self.bar.console.print(text, markup=False, highlight=False)
+
     def __call__(self, event: str, **data: Any) -> None:
         if event == "targets":
             self.bar.update(self.tasks["projects"], total=data["projects"])

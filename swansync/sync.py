@@ -114,7 +114,8 @@ def pull(
                 "interrupted" if stop.is_set() else ("partial" if summary.failures else "ok")
             )
         except BaseException as e:
-            summary.status = "failed"
+            # A second Ctrl-C (the first only sets `stop`) lands here: what committed stays.
+            summary.status = "interrupted" if isinstance(e, KeyboardInterrupt) else "failed"
             summary.error = reason(e)
             _finish_log(wh, summary, active)
             raise
@@ -210,6 +211,8 @@ def _pull_source(
             summary.failures.append(Failure(project["project"], None, str(e)))
             summary.projects += 1
             progress("project_done", project=project["project"])
+    if stop.is_set():
+        return
     sums = fetch_summaries(source, listings, summary)
     # 2. Per project: metadata in one transaction, then metric work in batches.
     for listing in listings:
