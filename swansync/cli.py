@@ -141,17 +141,6 @@ def _settings(config: Path | None, **flags: Any) -> Settings:
 # -- pull ---------------------------------------------------------------------------------
 
 
-def _log_progress(event: str, **data: Any) -> None:
-    logger = logging.getLogger("swansync.progress")
-    if event == "project":
-        logger.warning(
-            "%s: %d runs listed, %d with new metrics",
-            data["project"],
-            data["runs"],
-            data["runs_to_fetch"],
-        )
-
-
 def _print_pull(summary: Any) -> None:
     rows = summary.rows
     _out().print(
@@ -275,13 +264,15 @@ def pull(
     )
     stop = threading.Event()
     if _err().is_terminal and not as_json:
-        from swansync.cli_output import RichProgress
+        from swansync.cli_progress import RichProgress
 
         with RichProgress() as bar, _stop_on_signals(stop, bar.note) as caught:
             summary = do_pull(settings, progress=bar, stop=stop)
     else:
+        from swansync.cli_progress import PlainProgress
+
         with _stop_on_signals(stop, _say) as caught:
-            summary = do_pull(settings, progress=_log_progress, stop=stop)
+            summary = do_pull(settings, progress=PlainProgress(), stop=stop)
     if as_json:
         sys.stdout.write(json.dumps(summary.to_dict(), indent=2) + "\n")
     else:

@@ -1,71 +1,15 @@
-"""How the CLI shows things: progress bars, tables, CSV-ready frames. Presentation only."""
+"""How the CLI shows tables (status, query, views, demo). Presentation only; progress is in
+:mod:`swansync.cli_progress`."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from rich import filesize
 from rich.cells import cell_len
 from rich.console import Console
-from rich.progress import BarColumn, Progress, ProgressColumn, Task, TaskID, TextColumn
 from rich.table import Table
 from rich.text import Text
-
-
-class Count(ProgressColumn):
-    """``done/total`` (or just ``done`` while the total is unknown); bytes as kB/MB/GB."""
-
-    def render(self, task: Task) -> Text:
-        fmt = filesize.decimal if task.fields.get("unit") == "bytes" else "{:,.0f}".format
-        done = fmt(int(task.completed))
-        return Text(done if task.total is None else f"{done}/{fmt(int(task.total))}")
-
-
-class RichProgress:
-    """Progress bars on a terminal: projects, runs, points, bytes."""
-
-    def __init__(self, console: Console | None = None) -> None:
-        self.bar = Progress(
-            TextColumn("{task.description:<10}"),
-            BarColumn(),
-            Count(),
-            console=console or Console(stderr=True),
-            transient=False,
-        )
-        self.tasks: dict[str, TaskID] = {}
-        self.bytes_task: TaskID | None = None
-
-    def __enter__(self) -> RichProgress:
-        self.bar.start()
-        self.tasks["projects"] = self.bar.add_task("projects", total=0)
-        self.tasks["runs"] = self.bar.add_task("runs", total=0)
-        self.tasks["points"] = self.bar.add_task("points", total=None)
-        self.bytes_task = self.bar.add_task("bytes", total=None, unit="bytes")
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.bar.stop()
-
-    def note(self, text: str) -> None:
-        """One line above the bars (a line written past them would be drawn over)."""
-        self.bar.console.print(text, markup=False, highlight=False)
-
-    def __call__(self, event: str, **data: Any) -> None:
-        if event == "targets":
-            self.bar.update(self.tasks["projects"], total=data["projects"])
-        elif event == "project":
-            t = self.tasks["runs"]
-            total = self.bar.tasks[t].total or 0
-            self.bar.update(t, total=total + data["runs_to_fetch"])
-        elif event == "project_done":
-            self.bar.advance(self.tasks["projects"])
-        elif event == "run":
-            self.bar.advance(self.tasks["runs"])
-            self.bar.advance(self.tasks["points"], data["points"])
-        elif event == "bytes" and self.bytes_task is not None:
-            self.bar.update(self.bytes_task, completed=data["total"])
-
 
 # -- tables -------------------------------------------------------------------------------
 #

@@ -126,24 +126,27 @@ def pull(
         _finish_log(wh, summary, active)
         if summary.status in ("ok", "partial"):
             try:
-                _publish(wh, settings)
+                _publish(wh, settings, progress)
             except SwansyncError as e:
                 wh.execute(
                     "UPDATE sync_log SET error = ? WHERE id = ?",
                     [f"data landed, but publishing views/serving copy failed: {e}", summary.id],
                 )
                 raise
+    progress("phase", name="done")
     return summary
 
 
-def _publish(wh: Warehouse, settings: Settings) -> None:
+def _publish(wh: Warehouse, settings: Settings, progress: ProgressFn) -> None:
     if settings.apply_views:
         from swansync.warehouse.views import apply_views
 
+        progress("phase", name="views")
         apply_views(wh.con)
     if settings.serving is not None:
         from swansync.warehouse.snapshot import publish_snapshot
 
+        progress("phase", name="publish")
         publish_snapshot(wh.con, settings.serving)
 
 
@@ -200,12 +203,14 @@ def _pull_source(
     projects = source.resolve_targets(settings.projects, settings.workspaces)
     progress("targets", projects=len(projects), source=source.name)
     # 1. List every project (cheap), so summaries for all runs go in one batched request.
+    progress("phase", name="listing")
     listings: list[Listing] = []
     for project in projects:
         if stop.is_set():
             return
         try:
             listings.append(list_project(wh, settings, source, project, filters, summary, stop))
+            progress("listed", project=project["project"], runs=len(listings[-1].runs))
         except (ApiError, DataError) as e:
             log.warning("project %s failed: %s", project["project"], e)
             summary.failures.append(Failure(project["project"], None, str(e)))
@@ -213,8 +218,10 @@ def _pull_source(
             progress("project_done", project=project["project"])
     if stop.is_set():
         return
+    progress("phase", name="summaries")
     sums = fetch_summaries(source, listings, summary)
     # 2. Per project: metadata in one transaction, then metric work in batches.
+    progress("phase", name="metrics")
     for listing in listings:
         if stop.is_set():
             return
