@@ -539,6 +539,19 @@ def demo(
     out.print(f'Try: swansync query --db {result.db} "SELECT * FROM runs LIMIT 5"', markup=False)
 
 
+def _stdout_gone() -> bool:
+    """Whether stdout is a pipe whose reader has closed it (the writer's end reports an error;
+    polars says so only in the text of a plain OSError)."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(ev & select.POLLERR for _, ev in poller.poll(0))
+    except (OSError, ValueError):
+        return False
+
+
 def main() -> None:
     """Entry point: run the app, turning SwansyncError into one line and an exit code.
 
@@ -553,6 +566,11 @@ def main() -> None:
         _say(f"error: {e}")
         sys.exit(e.exit_code)
     except OSError as e:
+        if isinstance(e, BrokenPipeError) or _stdout_gone():
+            # The reader left (`swansync query ... | head`): stop without a message and exit 1,
+            # as click does for the broken pipes it sees first.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(1)
         if STATE.debug:
             _err().print_exception()
         _say(f"error: {e}")

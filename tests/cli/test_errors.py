@@ -40,3 +40,28 @@ def test_sim_serve_on_an_invalid_port_is_one_line_exit_2(port: str) -> None:
 
 def test_sim_serve_unknown_world_is_one_line_exit_2() -> None:
     assert_one_line(run_cli("sim", "serve", "--world", "nope", timeout=120), 2, "nope")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "table"])
+def test_a_reader_that_leaves_early_gets_no_error_message(tmp_path, fmt: str) -> None:
+    """`swansync query ... | head`: no traceback, no 'error: Broken pipe' line."""
+    import os
+    import subprocess
+    import sys
+
+    import duckdb
+
+    db = tmp_path / "w.duckdb"
+    duckdb.connect(str(db)).execute(
+        "CREATE TABLE t AS SELECT range AS i FROM range(300000)"
+    ).close()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SWANLAB_", "SWANSYNC_"))}
+    cmd = [sys.executable, "-m", "swansync", "query", "FROM t", "--db", str(db), "-f", fmt]
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        assert proc.stdout.readline()  # the first line arrived; the reader goes away
+        proc.stdout.close()
+        err = proc.stderr.read().decode()
+        proc.wait(timeout=120)
+    assert err == ""
+    assert proc.returncode in (0, 1)
