@@ -271,6 +271,9 @@ def pull(
     else:
         from swansync.cli_progress import PlainProgress
 
+        # Progress lines are INFO records, shown without -v (not dressed up as warnings).
+        progress_log = logging.getLogger("swansync.progress")
+        progress_log.setLevel(min(progress_log.getEffectiveLevel(), logging.INFO))
         with _stop_on_signals(stop, _say) as caught:
             summary = do_pull(settings, progress=PlainProgress(), stop=stop)
     if as_json:

@@ -102,7 +102,7 @@ class PlainProgress:
         self.every, self.clock = every, clock
         self.started = self.last = clock()
         logger = logging.getLogger("swansync.progress")
-        self.emit = emit or (lambda line: logger.warning("%s", line))
+        self.emit = emit or (lambda line: logger.info("%s", line))
 
     def __call__(self, event: str, **data: Any) -> None:
         t = self.tally
@@ -124,10 +124,14 @@ class PlainProgress:
         self.last = now = self.clock()
         elapsed = max(now - self.started, 1e-9)
         failed = f" ({t.failed} failed)" if t.failed else ""
+        size = (  # local folders are read, not downloaded: no bytes to count
+            f"{filesize.decimal(t.bytes)} ({filesize.decimal(int(t.bytes / elapsed))}/s), "
+            if t.bytes
+            else ""
+        )
         return (
             f"progress: {t.runs:,}/{t.runs_total:,} runs{failed}, {t.points:,}/"
-            f"~{t.points_expected:,} points ({t.points / elapsed:,.0f}/s), "
-            f"{filesize.decimal(t.bytes)} ({filesize.decimal(int(t.bytes / elapsed))}/s), "
+            f"~{t.points_expected:,} points ({t.points / elapsed:,.0f}/s), {size}"
             f"{elapsed:.0f}s elapsed"
         )
 
