@@ -7,18 +7,13 @@ line on stderr, with exit code 2 for usage/config/auth problems and 1 otherwise.
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import os
-import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -244,6 +239,7 @@ def pull(
     config: ConfigOpt = None,
 ) -> None:
     """Mirror projects into the warehouse: only what changed since the last pull."""
+    from swansync.cli_signals import stop_on_signals
     from swansync.sync import pull as do_pull
 
     settings = _settings(
@@ -266,7 +262,7 @@ def pull(
     if _err().is_terminal and not as_json:
         from swansync.cli_progress import RichProgress
 
-        with RichProgress() as bar, _stop_on_signals(stop, bar.note) as caught:
+        with RichProgress() as bar, stop_on_signals(stop, bar.note) as caught:
             summary = do_pull(settings, progress=bar, stop=stop)
     else:
         from swansync.cli_progress import PlainProgress
@@ -274,7 +270,7 @@ def pull(
         # Progress lines are INFO records, shown without -v (not dressed up as warnings).
         progress_log = logging.getLogger("swansync.progress")
         progress_log.setLevel(min(progress_log.getEffectiveLevel(), logging.INFO))
-        with _stop_on_signals(stop, _say) as caught:
+        with stop_on_signals(stop, _say) as caught:
             summary = do_pull(settings, progress=PlainProgress(), stop=stop)
     if as_json:
         sys.stdout.write(json.dumps(summary.to_dict(), indent=2) + "\n")
@@ -282,37 +278,6 @@ def pull(
         _print_pull(summary)
     # Stopped by a signal: the shell's convention, 128 + its number (130 Ctrl-C, 143 SIGTERM).
     raise typer.Exit(128 + caught[0] if caught else summary.exit_code)
-
-
-@contextmanager
-def _stop_on_signals(stop: threading.Event, say: Callable[[str], None]) -> Iterator[list[int]]:
-    """While the block runs, SIGINT (Ctrl-C) and SIGTERM set ``stop``: the pull ends at its
-    next transaction boundary and records ``interrupted``. One line says so at once. A second
-    signal gets the default behaviour (Ctrl-C raises KeyboardInterrupt, SIGTERM kills).
-    Yields the list the received signal's number is appended to."""
-    caught: list[int] = []
-    if threading.current_thread() is not threading.main_thread():
-        yield caught
-        return
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        for s, h in previous.items():  # the next one is not handled gently
-            signal.signal(s, h)
-        caught.append(signum)
-        stop.set()
-        name = signal.Signals(signum).name
-        again = "Ctrl-C" if signum == signal.SIGINT else name
-        say(
-            f"{name} received: stopping after the current transaction "
-            f"({again} again to stop at once; the next pull carries on)"
-        )
-
-    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield caught
-    finally:
-        for s, h in previous.items():
-            signal.signal(s, h)
 
 
 # -- status / query -----------------------------------------------------------------------
@@ -386,6 +351,7 @@ def query(
     parquet stream, whatever the size; in JSON, NaN and infinities are the strings "NaN",
     "Infinity" and "-Infinity".
     """
+    from swansync.cli_output import query_table, write_atomically
     from swansync.warehouse.export import FORMATS, Query
 
     if fmt not in FORMATS:
@@ -397,42 +363,12 @@ def query(
     settings = _settings(config, db=db)
     with Query(settings.db, sql) as q:
         if fmt == "table":
-            _query_table(q, output)
+            query_table(q, output, _out())
         elif output is None:
             q.write(fmt, sys.stdout.buffer)
             sys.stdout.buffer.flush()
         else:
-            _write_atomically(output, lambda f: q.write(fmt, f))
-
-
-def _query_table(q: Any, output: Path | None) -> None:
-    from rich.console import Console
-
-    from swansync.cli_output import print_table
-
-    if output is None:
-        print_table(_out(), q.columns, q.rows())
-        return
-
-    def table(f: Any) -> None:
-        text = io.TextIOWrapper(f, encoding="utf-8", newline="")
-        print_table(Console(file=text), q.columns, q.rows())
-        text.flush()
-        text.detach()
-
-    _write_atomically(output, table)
-
-
-def _write_atomically(path: Path, write: Any) -> None:
-    """Write through a temporary file beside ``path``, renamed over it only when complete:
-    a failed or interrupted query leaves no half-written file."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with tmp.open("wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+            write_atomically(output, lambda f: q.write(fmt, f))
 
 
 # -- views --------------------------------------------------------------------------------
@@ -542,19 +478,6 @@ def demo(
     out.print(f'Try: swansync query --db {result.db} "SELECT * FROM runs LIMIT 5"', markup=False)
 
 
-def _stdout_gone() -> bool:
-    """Whether stdout is a pipe whose reader has closed it (the writer's end reports an error;
-    polars says so only in the text of a plain OSError)."""
-    import select
-
-    try:
-        poller = select.poll()
-        poller.register(sys.stdout.fileno(), select.POLLOUT)
-        return any(ev & select.POLLERR for _, ev in poller.poll(0))
-    except (OSError, ValueError):
-        return False
-
-
 def main() -> None:
     """Entry point: run the app, turning SwansyncError into one line and an exit code.
 
@@ -569,7 +492,9 @@ def main() -> None:
         _say(f"error: {e}")
         sys.exit(e.exit_code)
     except OSError as e:
-        if isinstance(e, BrokenPipeError) or _stdout_gone():
+        from swansync.cli_output import stdout_gone
+
+        if isinstance(e, BrokenPipeError) or stdout_gone():
             # The reader left (`swansync query ... | head`): stop without a message and exit 1,
             # as click does for the broken pipes it sees first.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

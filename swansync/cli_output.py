@@ -1,9 +1,13 @@
-"""How the CLI shows tables (status, query, views, demo). Presentation only; progress is in
-:mod:`swansync.cli_progress`."""
+"""How the CLI shows tables (status, query, views, demo) and writes query output to files and
+pipes. Presentation only; progress is in :mod:`swansync.cli_progress`."""
 
 from __future__ import annotations
 
+import io
+import os
+import sys
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from rich.cells import cell_len
@@ -97,3 +101,46 @@ def print_table(
 def frame_rows(frame: Any) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Column names and rows of a polars frame."""
     return list(frame.columns), list(frame.iter_rows())
+
+
+# -- files and pipes ------------------------------------------------------------------
+
+
+def query_table(q: Any, output: Path | None, console: Console) -> None:
+    """``swansync query --format table``: on ``console``, or as plain text into ``output``."""
+    if output is None:
+        print_table(console, q.columns, q.rows())
+        return
+
+    def table(f: Any) -> None:
+        text = io.TextIOWrapper(f, encoding="utf-8", newline="")
+        print_table(Console(file=text), q.columns, q.rows())
+        text.flush()
+        text.detach()
+
+    write_atomically(output, table)
+
+
+def write_atomically(path: Path, write: Any) -> None:
+    """Write through a temporary file beside ``path``, renamed over it only when complete:
+    a failed or interrupted query leaves no half-written file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with tmp.open("wb") as f:
+            write(f)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def stdout_gone() -> bool:
+    """Whether stdout is a pipe whose reader has closed it (the writer's end reports an error;
+    polars says so only in the text of a plain OSError)."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(ev & select.POLLERR for _, ev in poller.poll(0))
+    except (OSError, ValueError):
+        return False
