@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: env demo test test-fast lint format bench lock clean lake-env lake-test lake-bench lock-lake bi bi-env bi-test bi-lock
+.PHONY: env demo test test-fast lint format bench bench-report lock clean lake-env lake-test lake-bench lock-lake bi bi-env bi-test bi-lock
 
 env: $(STAMP)
 
@@ -32,8 +32,12 @@ format: env
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# Results go to bench/results/ (not tracked); the tracked BENCHMARKS.md changes only on request.
 bench: env
 	$(PY) -m bench.run
+
+bench-report: env
+	$(PY) -m bench.run --render latest --markdown BENCHMARKS.md
 
 # Re-resolve the pinned versions (run after changing dependencies in pyproject.toml).
 lock:

@@ -5,8 +5,9 @@ full pull, no-op re-pull and a pull after ~1 % new points (each ``python -m swan
 --json`` in a child process: wall time, requests, bytes, peak RSS), side by side with (a) the
 real SwanLab SDK mirroring the same project, (b) the simulator's raw serve rate for the same
 CSVs, (c) DuckDB's raw Arrow ingest of the same rows; then every analysis view on the pulled
-warehouse, a profile where a target is missed, ``bench/results/<timestamp>.json`` and
-BENCHMARKS.md regenerated from it.
+warehouse, a profile where a target is missed, written to ``bench/results/<timestamp>.json``
+(not tracked). ``make bench-report`` renders BENCHMARKS.md from the newest results file; a plain
+``make bench`` leaves the tracked files alone.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import argparse
 import json
 import logging
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,6 +26,7 @@ from typing import Any
 from bench import baselines, report
 from bench.proc import run_measured
 from bench.pull import child_env, run_pull
+from bench.startup import startup_times
 from bench.views_bench import bench_views
 from bench.world import PROJECT, Scale, grow, make_world
 from trackersim.swanlab import SimServer
@@ -33,21 +34,6 @@ from trackersim.swanlab import SimServer
 log = logging.getLogger("bench")
 HERE = Path(__file__).resolve().parent
 QUICK = Scale(runs=40, keys=10, steps=1000, running=4)
-
-
-def startup_time(tries: int = 3) -> dict[str, Any]:
-    """Best wall time of a fresh interpreter importing what ``swansync pull`` imports."""
-    best = float("inf")
-    for _ in range(tries):
-        t0 = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-c", "import swansync.cli, swansync.sync"],
-            check=True,
-            cwd=HERE.parent,
-            timeout=120,
-        )
-        best = min(best, time.perf_counter() - t0)
-    return {"import_s": best, "tries": tries}
 
 
 def profile_pull(
@@ -101,7 +87,7 @@ def run_bench(
     db = workdir / "bench.duckdb"
     log.info("bench world: %s", scale.as_dict())
     world = make_world(scale)
-    result["startup"] = startup_time()
+    result["startup"] = startup_times()
     with SimServer(world, port=0) as sim:
         pulls = result["pulls"]
         log.info("full pull ...")
@@ -150,15 +136,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--sdk-budget", type=float, default=600.0, help="seconds; above: subset")
     p.add_argument("--profile", choices=("auto", "always", "never"), default="auto")
     p.add_argument("--results-dir", type=Path, default=HERE / "results")
-    p.add_argument("--markdown", type=Path, default=HERE.parent / "BENCHMARKS.md")
-    p.add_argument("--no-markdown", action="store_true", help="do not rewrite BENCHMARKS.md")
+    p.add_argument(
+        "--markdown",
+        type=Path,
+        help="also render the results as markdown into this file (make bench-report: "
+        "BENCHMARKS.md); by default only the results file is written",
+    )
     p.add_argument("--workdir", type=Path, help="scratch folder (default: a temporary one)")
     p.add_argument(
         "--render",
         type=Path,
         metavar="RESULTS_JSON",
-        help="only rewrite the markdown from an earlier results file (e.g. after editing "
-        "bench/analysis.md); measures nothing",
+        help="only render --markdown from an earlier results file, or 'latest' in "
+        "--results-dir (e.g. after editing bench/analysis.md); measures nothing",
     )
     return p.parse_args(argv)
 
@@ -172,13 +162,23 @@ def scale_from(args: argparse.Namespace) -> Scale:
     )
 
 
+def latest_results(results_dir: Path) -> Path:
+    """The newest results file (their names are UTC timestamps, so the last in name order)."""
+    files = sorted(results_dir.glob("*.json"))
+    if not files:
+        raise SystemExit(f"no results in {results_dir}: run `make bench` first")
+    return files[-1]
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     if args.render is not None:
-        earlier: dict[str, Any] = json.loads(args.render.read_text())
-        args.markdown.write_text(report.render_markdown(earlier, args.render.name))
-        log.info("wrote %s from %s", args.markdown, args.render)
+        source = latest_results(args.results_dir) if str(args.render) == "latest" else args.render
+        earlier: dict[str, Any] = json.loads(source.read_text())
+        markdown = args.markdown or HERE.parent / "BENCHMARKS.md"
+        markdown.write_text(report.render_markdown(earlier, source.name))
+        log.info("wrote %s from %s", markdown, source)
         return earlier
     scale = scale_from(args)
     with tempfile.TemporaryDirectory(prefix="swansync-bench-") as tmp:
@@ -193,9 +193,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         )
     path = report.write_results(result, args.results_dir)
     log.info("results: %s", path)
-    if not args.no_markdown:
+    if args.markdown is not None:
         args.markdown.write_text(report.render_markdown(result, path.name))
         log.info("wrote %s", args.markdown)
+    else:
+        log.info("BENCHMARKS.md unchanged; `make bench-report` renders it from %s", path.name)
     for name, value in result["ratios"].items():
         verdict = result["verdicts"].get(name)
         mark = "" if verdict is None else (" ok" if verdict else " MISSED")

@@ -9,33 +9,60 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import threading
+from functools import cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from swansync.cli_output import RichProgress, csv_ready, frame_table
-from swansync.config import Settings, load_settings
 from swansync.errors import ConfigError, SwansyncError
 
+if TYPE_CHECKING:  # heavy modules load inside the commands that use them: `--help` stays fast
+    from rich.console import Console
+
+    from swansync.config import Settings
+
+# Help is plain text (rich_markup_mode=None): no markup to eat `[[jobs]]`, no rich import for
+# `--help`, and it wraps to the terminal instead of a fixed 80-column box.
+_TYPER: dict[str, Any] = {
+    "no_args_is_help": True,
+    "add_completion": False,
+    "pretty_exceptions_enable": False,
+    "rich_markup_mode": None,
+}
 app = typer.Typer(
     name="swansync",
     help="Mirror SwanLab experiments (cloud, self-hosted, local logs) into a DuckDB warehouse.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
+    **_TYPER,
 )
-views_app = typer.Typer(help="SQL views for cross-run analysis.", no_args_is_help=True)
-sim_app = typer.Typer(help="The simulated SwanLab cloud (for demos, tests and dashboards).")
+views_app = typer.Typer(help="SQL views for cross-run analysis.", **_TYPER)
+sim_app = typer.Typer(
+    help="The simulated SwanLab cloud (for demos, tests and dashboards).", **_TYPER
+)
 app.add_typer(views_app, name="views")
 app.add_typer(sim_app, name="sim")
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+
+@cache
+def _out() -> Console:
+    from rich.console import Console
+
+    return Console(soft_wrap=True)
+
+
+@cache
+def _err() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, soft_wrap=True)
+
+
+def _say(text: str) -> None:
+    """One line on stderr, printed as is (no markup, no highlighting)."""
+    _err().print(text, markup=False, highlight=False)
 
 
 class _State:
@@ -45,22 +72,53 @@ class _State:
 
 STATE = _State()
 
+# Every option names its value (typer would print <str>, <path>, <list[str]>); flags take none.
 ConfigOpt = Annotated[
-    Path | None, typer.Option("--config", help="TOML config file (default ./swansync.toml).")
+    Path | None,
+    typer.Option("--config", metavar="FILE", help="TOML config file (default ./swansync.toml)."),
 ]
 DbOpt = Annotated[
     Path | None,
-    typer.Option("--db", help="Warehouse file (default: $SWANSYNC_DB, config, ./swansync.duckdb)."),
+    typer.Option(
+        "--db",
+        metavar="PATH",
+        help="Warehouse file (default: $SWANSYNC_DB, config, ./swansync.duckdb).",
+    ),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print a machine-readable JSON summary.")]
+JsonOpt = Annotated[
+    bool, typer.Option("--json", metavar="", help="Print a machine-readable JSON summary.")
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        from swansync import __version__
+
+        print(f"swansync {__version__}")
+        raise typer.Exit()
 
 
 @app.callback()
 def _main(
     verbose: Annotated[
-        int, typer.Option("-v", "--verbose", count=True, help="More log output (-vv: debug).")
+        int,
+        typer.Option(
+            "-v", "--verbose", count=True, metavar="", help="More log output (-vv: debug)."
+        ),
     ] = 0,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", metavar="", help="Show tracebacks on errors.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            metavar="",
+            is_eager=True,
+            callback=_version,
+            help="Print the version and exit.",
+        ),
+    ] = False,
 ) -> None:
     STATE.debug = debug
     level = logging.WARNING if verbose == 0 else (logging.INFO if verbose == 1 else logging.DEBUG)
@@ -70,92 +128,118 @@ def _main(
 
 
 def _settings(config: Path | None, **flags: Any) -> Settings:
+    from swansync.config import load_settings
+
     return load_settings(config_file=config, **flags)
 
 
 # -- pull ---------------------------------------------------------------------------------
 
 
-def _log_progress(event: str, **data: Any) -> None:
-    logger = logging.getLogger("swansync.progress")
-    if event == "project":
-        logger.warning(
-            "%s: %d runs listed, %d with new metrics",
-            data["project"],
-            data["runs"],
-            data["runs_to_fetch"],
-        )
-
-
 def _print_pull(summary: Any) -> None:
     rows = summary.rows
-    out.print(
+    _out().print(
         f"pull #{summary.id} {summary.status}: {summary.projects} project(s), {summary.runs} runs "
         f"({summary.runs_fetched} with new metrics), {rows.get('metrics', 0):,} new points, "
-        f"{summary.requests:,} requests, {summary.bytes:,} bytes in {summary.duration_s:.1f}s"
+        f"{summary.requests:,} requests, {summary.bytes:,} bytes in {summary.duration_s:.1f}s",
+        markup=False,
+        highlight=False,
     )
     for f in summary.failures:
         where = f"{f.target} run {f.run_id}" if f.run_id else f.target
-        err.print(f"failed: {where}: {f.reason}", markup=False, highlight=False)
+        _say(f"failed: {where}: {f.reason}")
     for w in summary.warnings:
-        err.print(f"warning: {w}", markup=False, highlight=False)
+        _say(f"warning: {w}")
 
 
 @app.command()
 def pull(
     project: Annotated[
-        list[str] | None, typer.Option("--project", "-p", help="WS/PROJ to mirror (repeatable).")
+        list[str] | None,
+        typer.Option(
+            "--project", "-p", metavar="WS/PROJ", help="A project to mirror (repeatable)."
+        ),
     ] = None,
     workspace: Annotated[
         list[str] | None,
-        typer.Option("--workspace", "-w", help="Mirror every project of a workspace (repeatable)."),
+        typer.Option(
+            "--workspace",
+            "-w",
+            metavar="WS",
+            help="Mirror every project of a workspace (repeatable).",
+        ),
     ] = None,
     logdir: Annotated[
         list[Path] | None,
-        typer.Option("--logdir", help="A SwanLab local log folder to mirror (repeatable)."),
+        typer.Option(
+            "--logdir", metavar="PATH", help="A SwanLab local log folder to mirror (repeatable)."
+        ),
     ] = None,
     project_name: Annotated[
-        str | None, typer.Option("--project-name", help="Project name for --logdir runs.")
+        str | None,
+        typer.Option("--project-name", metavar="NAME", help="Project name for --logdir runs."),
     ] = None,
     dashboard: Annotated[
         list[str] | None,
-        typer.Option("--dashboard", help="URL of a running `swanlab watch` dashboard (sampled)."),
+        typer.Option(
+            "--dashboard",
+            metavar="URL",
+            help="A running `swanlab watch` dashboard (sampled series; repeatable).",
+        ),
     ] = None,
     db: DbOpt = None,
     host: Annotated[
         str | None,
         typer.Option(
-            "--host", help="SwanLab API host (default: SWANLAB_API_HOST, login file, cloud)."
+            "--host",
+            metavar="URL",
+            help="SwanLab API host (default: SWANLAB_API_HOST, config, login file, cloud).",
         ),
     ] = None,
     api_key: Annotated[
         str | None,
         typer.Option(
-            "--api-key", help="SwanLab API key (default: SWANLAB_API_KEY or `swanlab login`)."
+            "--api-key",
+            metavar="KEY",
+            help="SwanLab API key (default: SWANLAB_API_KEY or `swanlab login`).",
         ),
     ] = None,
-    full: Annotated[bool, typer.Option("--full", help="Re-read everything and reconcile.")] = False,
+    full: Annotated[
+        bool, typer.Option("--full", metavar="", help="Re-read everything and reconcile.")
+    ] = False,
     system: Annotated[
         bool | None,
-        typer.Option("--system/--no-system", help="Include SYSTEM metrics (__swanlab__.*)."),
+        typer.Option(
+            "--system/--no-system",
+            metavar="",
+            help="Include SYSTEM metrics (__swanlab__.*; default: yes).",
+        ),
     ] = None,
     filter_: Annotated[
         list[str] | None,
         typer.Option(
-            "--filter", help="Select runs, e.g. state=FINISHED, config.optimizer=adam (repeatable)."
+            "--filter",
+            metavar="EXPR",
+            help="Select runs, e.g. state=FINISHED, config.optimizer=adam (repeatable).",
         ),
     ] = None,
     workers: Annotated[
-        int | None, typer.Option("--workers", help="Concurrent fetches (default 4).")
+        int | None,
+        typer.Option("--workers", metavar="N", help="Concurrent fetches (default 4)."),
     ] = None,
     source_name: Annotated[
         str | None,
-        typer.Option("--source-name", help="Value of the `source` column (default: host[:port])."),
+        typer.Option(
+            "--source-name",
+            metavar="NAME",
+            help="Value of the `source` column (default: host[:port]).",
+        ),
     ] = None,
     as_json: JsonOpt = False,
     config: ConfigOpt = None,
 ) -> None:
     """Mirror projects into the warehouse: only what changed since the last pull."""
+    from swansync.cli_signals import stop_on_signals
     from swansync.sync import pull as do_pull
 
     settings = _settings(
@@ -175,16 +259,25 @@ def pull(
         source_name=source_name,
     )
     stop = threading.Event()
-    if err.is_terminal and not as_json:
-        with RichProgress() as bar:
+    if _err().is_terminal and not as_json:
+        from swansync.cli_progress import RichProgress
+
+        with RichProgress() as bar, stop_on_signals(stop, bar.note) as caught:
             summary = do_pull(settings, progress=bar, stop=stop)
     else:
-        summary = do_pull(settings, progress=_log_progress, stop=stop)
+        from swansync.cli_progress import PlainProgress
+
+        # Progress lines are INFO records, shown without -v (not dressed up as warnings).
+        progress_log = logging.getLogger("swansync.progress")
+        progress_log.setLevel(min(progress_log.getEffectiveLevel(), logging.INFO))
+        with stop_on_signals(stop, _say) as caught:
+            summary = do_pull(settings, progress=PlainProgress(), stop=stop)
     if as_json:
-        out.print_json(json.dumps(summary.to_dict()))
+        sys.stdout.write(json.dumps(summary.to_dict(), indent=2) + "\n")
     else:
         _print_pull(summary)
-    raise typer.Exit(summary.exit_code)
+    # Stopped by a signal: the shell's convention, 128 + its number (130 Ctrl-C, 143 SIGTERM).
+    raise typer.Exit(128 + caught[0] if caught else summary.exit_code)
 
 
 # -- status / query -----------------------------------------------------------------------
@@ -193,26 +286,32 @@ def pull(
 @app.command()
 def status(db: DbOpt = None, as_json: JsonOpt = False, config: ConfigOpt = None) -> None:
     """What the warehouse holds and how the last pulls went."""
+    from swansync.cli_output import print_table
     from swansync.status import warehouse_status
 
     settings = _settings(config, db=db)
     info = warehouse_status(settings.db)
     if as_json:
-        out.print_json(json.dumps(info))
+        sys.stdout.write(json.dumps(info, indent=2) + "\n")
         return
-    out.print(f"warehouse {info['db']} (schema v{info['schema_version']})")
-    table = Table("source", "project", "runs", "running", "deleted", "points", "synced at")
-    for p in info["projects"]:
-        table.add_row(
-            p["source"],
-            p["project"],
-            str(p["runs"]),
-            str(p["running"]),
-            str(p["deleted"]),
-            f"{p['points']:,}",
-            p["synced_at"] or "",
-        )
-    out.print(table)
+    out = _out()
+    out.print(f"warehouse {info['db']} (schema v{info['schema_version']})", markup=False)
+    print_table(
+        out,
+        ["source", "project", "runs", "running", "deleted", "points", "synced at"],
+        [
+            [
+                p["source"],
+                p["project"],
+                p["runs"],
+                p["running"],
+                p["deleted"],
+                f"{p['points']:,}",
+                p["synced_at"],
+            ]
+            for p in info["projects"]
+        ],
+    )
     for p in info["pulls"]:
         fails = f", {len(p['failures'])} failure(s)" if p["failures"] else ""
         error = f": {p['error']}" if p["error"] else ""
@@ -225,46 +324,51 @@ def status(db: DbOpt = None, as_json: JsonOpt = False, config: ConfigOpt = None)
 
 @app.command()
 def query(
-    sql: Annotated[str, typer.Argument(help="The SQL to run (read-only).")],
+    sql: Annotated[str, typer.Argument(metavar="SQL", hidden=True)],  # the docstring says it
     db: DbOpt = None,
     fmt: Annotated[
-        str, typer.Option("--format", "-f", help="table, csv, json or parquet.")
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="FORMAT",
+            help="table, csv, json (an array), jsonl (one object per line) or parquet "
+            "(needs --output).",
+        ),
     ] = "table",
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
+        Path | None,
+        typer.Option(
+            "--output", "-o", metavar="FILE", help="Write to this file instead of stdout."
+        ),
     ] = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Run SQL against the warehouse (read-only) and print or save the result."""
-    from swansync.warehouse import Warehouse
+    """Run SQL against the warehouse (read-only) and print or save the result.
 
-    if fmt not in ("table", "csv", "json", "parquet"):
-        raise ConfigError(f"unknown --format {fmt!r}: use table, csv, json or parquet")
+    SQL is one statement that reads (SELECT, WITH, SHOW, DESCRIBE, ...): it cannot write,
+    attach or read other files, or load extensions; only --output writes. csv, json, jsonl and
+    parquet stream, whatever the size; in JSON, NaN and infinities are the strings "NaN",
+    "Infinity" and "-Infinity".
+    """
+    from swansync.cli_output import query_table, write_atomically
+    from swansync.warehouse.export import FORMATS, Query
+
+    if fmt not in FORMATS:
+        raise ConfigError(f"unknown --format {fmt!r}: use {', '.join(FORMATS)}")
     if fmt == "parquet" and output is None:
         raise ConfigError("--format parquet needs --output FILE")
+    if output is not None and not output.parent.is_dir():
+        raise ConfigError(f"folder {str(output.parent)!r} for --output does not exist")
     settings = _settings(config, db=db)
-    with Warehouse(settings.db, read_only=True) as wh:
-        frame = wh.query(sql)
-    if fmt == "table":
-        table = frame_table(frame)
-        if output:
-            with output.open("w", encoding="utf-8") as f:
-                Console(file=f, width=200).print(table)
+    with Query(settings.db, sql) as q:
+        if fmt == "table":
+            query_table(q, output, _out())
+        elif output is None:
+            q.write(fmt, sys.stdout.buffer)
+            sys.stdout.buffer.flush()
         else:
-            out.print(table)
-    elif fmt == "csv":
-        _emit(csv_ready(frame).write_csv(), output)
-    elif fmt == "json":
-        _emit(frame.write_json(), output)
-    elif output is not None:
-        frame.write_parquet(output)
-
-
-def _emit(text: str, output: Path | None) -> None:
-    if output:
-        output.write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+            write_atomically(output, lambda f: q.write(fmt, f))
 
 
 # -- views --------------------------------------------------------------------------------
@@ -273,12 +377,14 @@ def _emit(text: str, output: Path | None) -> None:
 @views_app.command("list")
 def views_list() -> None:
     """List the views and macros with what each answers."""
+    from swansync.cli_output import print_table
     from swansync.warehouse.views import list_views
 
-    table = Table("name", "kind", "what it answers")
-    for v in list_views():
-        table.add_row(v.name, v.kind, v.description)
-    out.print(table)
+    print_table(
+        _out(),
+        ["name", "kind", "what it answers"],
+        [(v.name, v.kind, v.description) for v in list_views()],
+    )
 
 
 @views_app.command("apply")
@@ -291,7 +397,7 @@ def views_apply(db: DbOpt = None, config: ConfigOpt = None) -> None:
     with Warehouse(settings.db, create=False) as wh:
         wh.migrate()
         names = apply_views(wh.con)
-    out.print(f"applied {len(names)} views and macros to {settings.db}")
+    _out().print(f"applied {len(names)} views and macros to {settings.db}", markup=False)
 
 
 # -- schedule -----------------------------------------------------------------------------
@@ -300,7 +406,9 @@ def views_apply(db: DbOpt = None, config: ConfigOpt = None) -> None:
 @app.command()
 def schedule(
     config: ConfigOpt = None,
-    once: Annotated[bool, typer.Option("--once", help="Run every job once, then exit.")] = False,
+    once: Annotated[
+        bool, typer.Option("--once", metavar="", help="Run every job once, then exit.")
+    ] = False,
     db: DbOpt = None,
 ) -> None:
     """Run the pulls of the config's [[jobs]] on their schedules until stopped."""
@@ -317,52 +425,84 @@ def schedule(
 
 @sim_app.command("serve")
 def sim_serve(
-    world: Annotated[str, typer.Option("--world", help="demo, small or bench.")] = "demo",
-    port: Annotated[int, typer.Option("--port", help="TCP port on 127.0.0.1 (0 = any free).")] = 0,
-    seed: Annotated[int, typer.Option("--seed", help="World seed (same seed, same world).")] = 0,
+    world: Annotated[
+        str, typer.Option("--world", metavar="NAME", help="demo, small or bench.")
+    ] = "demo",
+    port: Annotated[
+        int,
+        typer.Option("--port", metavar="N", help="TCP port on 127.0.0.1 (0 = any free)."),
+    ] = 0,
+    seed: Annotated[
+        int, typer.Option("--seed", metavar="N", help="World seed (same seed, same world).")
+    ] = 0,
 ) -> None:
-    """Serve a simulated SwanLab cloud on 127.0.0.1 (prints READY <url> <api key>)."""
+    """Serve a simulated SwanLab cloud on 127.0.0.1.
+
+    Prints one line, READY followed by the URL and the API key, then serves until stopped.
+    """
     from trackersim.errors import SimError
     from trackersim.swanlab import serve
 
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"--port {port} is not a TCP port: use 0-65535 (0 = any free port)")
     if logging.getLogger().level > logging.INFO:
         logging.getLogger().setLevel(logging.INFO)  # one line per request on stderr
     try:
         serve(world, port, seed)
     except SimError as e:  # the simulator has its own errors: it shares no code with swansync
         raise ConfigError(str(e)) from e
+    except OSError as e:  # the port is taken, or not ours to bind
+        why = e.strerror or str(e)
+        raise ConfigError(
+            f"cannot listen on 127.0.0.1:{port}: {why} (pick another --port, or 0 for any free one)"
+        ) from e
 
 
 @app.command()
 def demo(
-    db: Annotated[Path, typer.Option("--db", help="Where to write the demo warehouse.")] = Path(
-        "demo.duckdb"
-    ),
+    db: Annotated[
+        Path, typer.Option("--db", metavar="PATH", help="Where to write the demo warehouse.")
+    ] = Path("demo.duckdb"),
 ) -> None:
     """Start the simulated cloud, mirror its demo world into DB, and show what landed."""
+    from swansync.cli_output import frame_rows, print_table
     from swansync.demo import run_demo
 
     result = run_demo(db)
+    out = _out()
     out.print(f"[bold]swansync demo[/bold]: the simulated SwanLab cloud mirrored into {result.db}")
     _print_pull(result.first)
     _print_pull(result.second)
-    out.print(frame_table(result.totals, "What landed"))
-    out.print(frame_table(result.leaderboard, "Leaderboard: best val/acc per project"))
-    out.print(f'Try: swansync query --db {result.db} "SELECT * FROM runs LIMIT 5"')
+    print_table(out, *frame_rows(result.totals), title="What landed")
+    print_table(out, *frame_rows(result.leaderboard), title="Leaderboard: best val/acc per project")
+    out.print(f'Try: swansync query --db {result.db} "SELECT * FROM runs LIMIT 5"', markup=False)
 
 
 def main() -> None:
     """Entry point: run the app, turning SwansyncError into one line and an exit code.
 
     Usage errors are click's: it prints them with the usage line and exits 2 by itself.
+    File errors (a folder that does not exist, a full disk) are one line and exit 1.
     """
     try:
         app()
     except SwansyncError as e:
         if STATE.debug:
-            err.print_exception()
-        err.print(f"error: {e}", markup=False, highlight=False)
+            _err().print_exception()
+        _say(f"error: {e}")
         sys.exit(e.exit_code)
+    except OSError as e:
+        from swansync.cli_output import stdout_gone
+
+        if isinstance(e, BrokenPipeError) or stdout_gone():
+            # The reader left (`swansync query ... | head`): stop without a message and exit 1,
+            # as click does for the broken pipes it sees first.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(1)
+        if STATE.debug:
+            _err().print_exception()
+        _say(f"error: {e}")
+        sys.exit(1)
     except KeyboardInterrupt:
-        err.print("interrupted", markup=False)
+        _say("interrupted")
         sys.exit(130)

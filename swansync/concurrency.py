@@ -15,8 +15,9 @@ def concurrently(
     workers: int, items: Sequence[T], fn: Callable[[T], R], stop: threading.Event
 ) -> Iterator[tuple[T, R | Exception]]:
     """Run ``fn`` over ``items`` on ``workers`` threads, yielding (item, result-or-exception) as
-    they finish, with at most ``2 * workers`` in flight (bounded memory). Stops submitting when
-    ``stop`` is set; what is in flight still completes and is yielded."""
+    they finish, with at most ``2 * workers`` in flight (bounded memory). When ``stop`` is set,
+    nothing more is submitted and queued items that have not started are cancelled (never
+    yielded); the ones already running complete and are yielded."""
     if not items:
         return
     limit = max(1, 2 * workers)
@@ -32,6 +33,9 @@ def concurrently(
                     exhausted = True
                     break
                 pending[pool.submit(fn, item)] = item
+            if stop.is_set():
+                for fut in [f for f in pending if f.cancel()]:
+                    del pending[fut]
             if not pending:
                 return
             done, _ = wait(pending, return_when=FIRST_COMPLETED)

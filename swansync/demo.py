@@ -18,9 +18,10 @@ from swansync.sync import PullSummary, pull
 from swansync.warehouse import Warehouse
 
 # The demo world logs val/acc in every project: rank runs by their best value with the
-# `leaderboard` macro of sql/views (what a user would type).
+# `leaderboard` macro of sql/views (what a user would type). Run names repeat, so the run id
+# is shown too, and values keep every digit: rounded, different values would look tied.
 _LEADERBOARD = """
-SELECT project, rank, name AS run, state, round(value, 4) AS best_val_acc, step
+SELECT project, rank, run_id, name AS run, state, value AS best_val_acc, step
 FROM leaderboard(?, 'val/acc', goal := 'max', pick := 'best') WHERE rank <= ?
 """
 

@@ -227,19 +227,26 @@ def pull_metrics(
         cursor, st = r.get("cursor"), listing.run_states.get(r["run_id"])
         if w is None and cursor and (st is None or st.cursor != cursor):
             idle.append((proj, r["run_id"], cursor))
-    progress("project", project=proj, runs=len(runs), runs_to_fetch=len(work))
+    progress(
+        "project",
+        project=proj,
+        runs=len(runs),
+        runs_to_fetch=len(work),
+        points_expected=sum(expected_points(w, series, sums, options) for w in work),
+    )
     batch: list[Fetched] = []
     batch_rows = 0
 
     def flush() -> None:
         nonlocal batch, batch_rows
+        if batch:
+            progress("writing", project=proj, runs=len(batch), points=batch_rows)
         summary.rows["metrics"] += write_batch(wh, src, batch, series, options.full, now)
         for got in batch:
             summary.rows["metric_keys"] += len(got.keys)
             summary.runs_fetched += 1
-            points = sum(f.height for f in got.frames)
-            progress("run", project=proj, run_id=got.run["run_id"], points=points)
-        progress("bytes", total=source.counters.bytes)
+        if batch:
+            progress("committed", project=proj, runs=len(batch), points=batch_rows)
         batch, batch_rows = [], 0
 
     for item, got in concurrently(
@@ -248,12 +255,41 @@ def pull_metrics(
         if isinstance(got, BaseException):
             log.warning("run %s of %s failed: %s", item.run["run_id"], proj, reason(got))
             summary.failures.append(Failure(proj, item.run["run_id"], reason(got)))
+            progress("fetched", project=proj, run_id=item.run["run_id"], points=0, failed=True)
             continue
+        points = sum(f.height for f in got.frames)
+        progress("bytes", total=source.counters.bytes)
+        progress("fetched", project=proj, run_id=got.run["run_id"], points=points, failed=False)
         batch.append(got)
-        batch_rows += sum(f.height for f in got.frames)
+        batch_rows += points
         if len(batch) >= BATCH_RUNS or batch_rows >= BATCH_ROWS:
             flush()
     flush()
     if idle and not stop.is_set():
         with wh.transaction():
             bookmarks.save_cursors(wh, src, idle)
+
+
+def expected_points(
+    work: RunWork,
+    series: Mapping[str, Mapping[str, bookmarks.SeriesState]],
+    sums: Mapping[RunKey, list[SummaryRecord]],
+    options: PullOptions,
+) -> int:
+    """New points ``work`` should bring, from the summaries' last steps and the stored series
+    bookmarks: exact for a series logged at every step from 0, an estimate otherwise (progress
+    display only)."""
+    stored = {} if options.full else series.get(work.run["run_id"], {})
+    total = 0
+    for s in sums.get((work.run["project"], work.run["run_id"]), []):
+        key, last = s["key"], s["last_step"]
+        if last is None or (work.keys is not None and key not in work.keys):
+            continue
+        if not options.system and s["klass"] == "SYSTEM":
+            continue
+        old = stored.get(key)
+        if old is not None and old.complete and old.last_step is not None:
+            total += max(0, last - old.last_step)
+        else:
+            total += last + 1
+    return total

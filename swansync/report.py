@@ -12,8 +12,20 @@ from swansync.errors import SwansyncError
 TABLES = ("projects", "runs", "run_config", "metric_keys", "metrics", "summaries")
 
 ProgressFn = Callable[..., None]
-"""``progress(event, **data)``; events: ``targets`` (projects), ``project`` (project, runs,
-runs_to_fetch), ``run`` (project, run_id, points), ``project_done`` (project), ``bytes`` (total)."""
+"""``progress(event, **data)``, called on the pulling thread, in this order per source:
+
+- ``targets`` (projects, source): how many projects this source will pull;
+- ``phase`` (name="listing"), then ``listed`` (project, runs) per project;
+- ``phase`` (name="summaries"), then ``phase`` (name="metrics");
+- per project: ``project`` (project, runs, runs_to_fetch, points_expected): the runs whose
+  metrics will be fetched and an estimate of their new points (from the summaries' last steps
+  and the stored bookmarks: exact for series logged at every step); then ``bytes`` (total so
+  far) and ``fetched`` (project, run_id, points, failed) as each run's metrics arrive,
+  ``writing`` (project, runs, points) before each batch commits and ``committed`` (project,
+  runs, points) after it; then ``project_done`` (project).
+
+After every source: ``phase`` (name="views") and ``phase`` (name="publish") when they apply
+(a successful pull), and ``phase`` (name="done") last."""
 
 
 @dataclass

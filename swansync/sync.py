@@ -88,7 +88,8 @@ def pull(
                 "interrupted" if stop.is_set() else ("partial" if summary.failures else "ok")
             )
         except BaseException as e:
-            summary.status = "failed"
+            # A second Ctrl-C (the first only sets `stop`) lands here: what committed stays.
+            summary.status = "interrupted" if isinstance(e, KeyboardInterrupt) else "failed"
             summary.error = reason(e)
             _finish_log(wh, summary, active)
             raise
@@ -99,24 +100,27 @@ def pull(
         _finish_log(wh, summary, active)
         if summary.status in ("ok", "partial"):
             try:
-                _publish(wh, settings)
+                _publish(wh, settings, progress)
             except SwansyncError as e:
                 wh.execute(
                     f"UPDATE {SYNC_LOG} SET error = ? WHERE id = ?",
                     [f"data landed, but publishing views/serving copy failed: {e}", summary.id],
                 )
                 raise
+    progress("phase", name="done")
     return summary
 
 
-def _publish(wh: Warehouse, settings: Settings) -> None:
+def _publish(wh: Warehouse, settings: Settings, progress: ProgressFn) -> None:
     if settings.apply_views:
         from swansync.warehouse.views import apply_views
 
+        progress("phase", name="views")
         apply_views(wh.con)
     if settings.serving is not None:
         from swansync.warehouse.snapshot import publish_snapshot
 
+        progress("phase", name="publish")
         publish_snapshot(wh.con, settings.serving)
 
 
@@ -193,22 +197,28 @@ def _pull_source(
     projects = _resolve(source, summary, missing)
     progress("targets", projects=len(projects), source=source.name)
     # 1. List every project (cheap), so summaries for all runs go in one batched request.
+    progress("phase", name="listing")
     listings: list[Listing] = []
     for project in projects:
         if stop.is_set():
             return
         try:
             listings.append(list_project(wh, options, source, project, summary, stop))
+            progress("listed", project=project["project"], runs=len(listings[-1].runs))
         except (ApiError, DataError) as e:
             log.warning("project %s failed: %s", project["project"], e)
             summary.failures.append(Failure(project["project"], None, str(e)))
             summary.projects += 1
             progress("project_done", project=project["project"])
+    if stop.is_set():
+        return
+    progress("phase", name="summaries")
     sums = fetch_summaries(source, listings, summary, system=options.system)
     if any(f.field.startswith("metric.") for f in options.filters):
         for listing in listings:  # metric.* filters compare the summaries just fetched
             listing.runs = select(listing.runs, options.filters, sums)
     # 2. Per project: metadata in one transaction, then metric work in batches.
+    progress("phase", name="metrics")
     for listing in listings:
         if stop.is_set():
             return

@@ -55,7 +55,7 @@ def test_every_command_is_documented_and_has_help(command):
 
 
 def test_public_api_matches_all():
-    public = {n for n in vars(swansync) if not n.startswith("_")}
+    public = {n for n in dir(swansync) if not n.startswith("_")}  # names load on first use
     modules = {n for n in public if type(getattr(swansync, n)).__name__ == "module"}
     assert set(swansync.__all__) - {"__version__"} == public - modules
     for name in swansync.__all__:
@@ -177,19 +177,23 @@ def test_progress_bars_render_every_event():
 
     from rich.console import Console
 
-    from swansync.cli_output import RichProgress
+    from swansync.cli_progress import RichProgress
 
     buf = io.StringIO()
-    console = Console(file=buf, force_terminal=True, width=100)
+    console = Console(file=buf, force_terminal=True, width=120)
     with RichProgress(console) as bar:
         bar("targets", projects=2, source="s")
-        bar("project", project="a/b", runs=5, runs_to_fetch=3)
+        bar("phase", name="listing")
+        bar("listed", project="a/b", runs=5)
+        bar("project", project="a/b", runs=5, runs_to_fetch=3, points_expected=4000)
         for i in range(3):
-            bar("run", project="a/b", run_id=str(i), points=1000)
+            bar("fetched", project="a/b", run_id=str(i), points=1000, failed=False)
         bar("bytes", total=2_500_000)
+        bar("writing", project="a/b", runs=3, points=3000)
         bar("project_done", project="a/b")
     text = buf.getvalue()
-    assert "3,000" in text  # points
+    assert "3,000/~4,000" in text  # points against the estimate
     assert "3/3" in text  # runs
     assert "2.5 MB" in text  # bytes
     assert "1/2" in text  # projects
+    assert "writing 3 runs (3,000 points)" in text  # the phase

@@ -30,3 +30,21 @@ def test_demo_refuses_a_warehouse_that_is_not_its_own(tmp_path):
     with pytest.raises(ConfigError, match="not a swansync demo warehouse"):
         run_demo(other)
     assert duckdb.connect(str(other)).execute("SELECT count(*) FROM precious").fetchone() == (0,)
+
+
+def test_demo_leaderboard_names_runs_by_id_and_keeps_every_digit(tmp_path):
+    """Run names repeat in the demo world and rounded values looked tied: the board shows the
+    run id and the exact stored value."""
+    result = run_demo(tmp_path / "demo.duckdb")
+    board = result.leaderboard
+    assert "run_id" in board.columns
+    assert board.select("project", "run_id").is_unique().all()
+    con = duckdb.connect(str(result.db), read_only=True)
+    for project, run_id, value in board.select("project", "run_id", "best_val_acc").iter_rows():
+        stored = con.execute(
+            "SELECT max(value) FROM metrics WHERE project = ? AND run_id = ? AND key = 'val/acc'"
+            " AND NOT isnan(value)",
+            [project, run_id],
+        ).fetchone()
+        assert stored == (value,)
+    con.close()

@@ -1,0 +1,143 @@
+"""Ctrl-C and SIGTERM during `swansync pull`: a real process, real signals. The pull stops at
+its next transaction boundary, says so in one line, records `interrupted` and exits 130 / 143;
+the next pull completes the mirror exactly.
+
+Synchronised without sleeps: the simulator holds one metric download until the test has seen
+the child's "received" line, so the signal always lands mid-pull, with a fetch in flight."""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+from collections import Counter
+from pathlib import Path
+from typing import IO, Any
+
+import pytest
+
+from swansync.config import Settings
+from swansync.sync import pull
+from tests.schedule.test_sim import stored_counts, truth_counts
+from tests.support.settings import cloud
+from trackersim.swanlab import Faults, SimServer, build_world
+
+PROJECT = "alice/mnist-sweep"  # 112 runs in the small world
+DOWNLOADS = "GET /_files/"
+
+
+class HoldOne(Faults):
+    """Faults that hold the ``nth`` metric download until ``release`` is set."""
+
+    def __init__(self, nth: int) -> None:
+        super().__init__()
+        self.nth, self.seen = nth, 0
+        self.held, self.release = threading.Event(), threading.Event()
+
+    def decide(self, route: str, is_data: bool, fingerprint: str = "", klass: Any = "json") -> Any:
+        if route.startswith(DOWNLOADS):
+            with self._lock:
+                self.seen += 1
+                mine = self.seen == self.nth
+            if mine:
+                self.held.set()
+                self.release.wait(timeout=300)
+        return super().decide(route, is_data, fingerprint, klass)
+
+
+def lines_of(stream: IO[str]) -> queue.Queue[str]:
+    q: queue.Queue[str] = queue.Queue()
+
+    def pump() -> None:
+        for line in stream:
+            q.put(line)
+        q.put("")  # end of stream
+
+    threading.Thread(target=pump, daemon=True).start()
+    return q
+
+
+def wait_line(q: queue.Queue[str], needle: str, seen: list[str]) -> str:
+    while True:
+        line = q.get(timeout=120)
+        seen.append(line)
+        if not line or needle in line:
+            return line
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_stops_the_pull_at_a_transaction_boundary(tmp_path: Path, sig, code) -> None:
+    world = build_world("small", seed=0)
+    hold = HoldOne(nth=20)  # after the first batch of 16 runs committed
+    db = tmp_path / "w.duckdb"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SWANLAB_", "SWANSYNC_"))}
+    with SimServer(world, port=0, faults=hold) as sim:
+        args = ["pull", "--project", PROJECT, "--workers", "1", "--no-system"]
+        args += ["--host", sim.url, "--db", str(db)]
+        child = subprocess.Popen(
+            [sys.executable, "-m", "swansync", *args],
+            env={**env, "SWANLAB_API_KEY": sim.api_key},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert hold.held.wait(timeout=300), "the pull never reached the held download"
+            err_lines = lines_of(child.stderr)  # type: ignore[arg-type]
+            seen: list[str] = []
+            child.send_signal(sig)
+            said = wait_line(err_lines, "received", seen)
+            assert said, "".join(seen)
+            hold.release.set()  # the fetch in flight completes; nothing new starts
+            out = child.stdout.read()  # type: ignore[union-attr]
+            child.wait(timeout=300)
+            while (line := err_lines.get(timeout=60)) != "":
+                seen.append(line)
+        finally:
+            hold.release.set()
+            if child.poll() is None:
+                child.kill()  # our own child, by its handle
+                child.wait(timeout=60)
+            for pipe in (child.stdout, child.stderr):
+                if pipe is not None:
+                    pipe.close()
+        err = "".join(seen)
+        assert child.returncode == code, (out, err)
+        assert "Traceback" not in err
+        assert [line for line in seen if signal.Signals(sig).name in line] == [said], err
+        assert "pull #1 interrupted" in out
+
+        counts, dupes, log = stored_counts(db)
+        assert [status for _, status in log] == ["interrupted"]
+        assert dupes == 0
+        truth = Counter(
+            {
+                (r, k): n
+                for (r, k), n in truth_counts(world.truth(), {PROJECT}).items()
+                if not k.startswith("__swanlab__")
+            }
+        )
+        runs_truth = {r for r, _ in truth}
+        runs_stored = {r for r, _ in counts}
+        # Stopped mid-pull: more than the first batch, far from everything, and every run that
+        # landed is whole (its points and bookmarks committed together).
+        assert 16 < len(runs_stored) < len(runs_truth) - 50
+        for r in runs_stored:
+            assert {k: n for (rr, k), n in counts.items() if rr == r} == {
+                k: n for (rr, k), n in truth.items() if rr == r
+            }, r
+
+        # The next pull carries on and completes the mirror.
+        settings = Settings(
+            db=db,
+            sources=(cloud(sim, projects=(PROJECT,), source_name=None),),
+            system=False,
+            env={},
+        )
+        assert pull(settings).status == "ok"
+    counts, dupes, log = stored_counts(db)
+    assert (counts, dupes) == (truth, 0)
+    assert [status for _, status in log] == ["interrupted", "ok"]
