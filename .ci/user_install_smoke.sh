@@ -97,11 +97,13 @@ assert s["status"] == "ok" and s["rows"]["metrics"] == 0, s' "$work/pull-sim-aga
 first="$("$py" -c 'import sys; print(sys.argv[1].split()[1])' "$projects")"
 cat >"$work/swansync.toml" <<EOF
 db = "scheduled.duckdb"
+
+[sources.swanlab]
 host = "$url"
 
 [[jobs]]
 name = "smoke"
-projects = ["$first"]
+sources.swanlab.projects = ["$first"]
 every = "1h"
 EOF
 run schedule-once 0 swansync schedule --once --config "$work/swansync.toml"
