@@ -4,6 +4,11 @@ One driver subprocess per scenario reads everything the SDK can list (workspaces
 pages, both run listings, every run's profile, CUSTOM/SYSTEM/MEDIA keys, full series through the
 CSV export, summaries); ``compare.compare_all`` then holds every value against
 ``world.truth()``. These tests are why the simulator can be trusted.
+
+``small`` is a hostile world (odd names and keys, BOM/CRLF/quoted CSV, every number spelling,
+unusual JSON). Where the real SDK misreads it, the misreading is a finding
+(:mod:`tests.contract.findings`): recognised exactly, pinned, and set aside so that everything
+else is still compared exactly.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import Any
 import pytest
 
 from tests.contract.compare import Report, compare_all
+from tests.contract.findings import Findings, set_aside
 from tests.contract.sdk_env import (
     CONSTRAINTS_NAME,
     HERE,
@@ -54,10 +60,13 @@ def sdk_read(sdk_python: Path, world: World, sim: SimServer, workdir: Path) -> R
     return Read(world, sim, result, world.truth(), sdk_python)
 
 
-def assert_matches(read: Read) -> Report:
-    report = compare_all(read.result.data, read.truth, read.world.workspaces)
+def assert_matches(read: Read) -> tuple[Report, Findings]:
+    """The SDK's read equals the truth once the known SDK findings are set aside."""
+    dump, findings = set_aside(read.result.data, read.truth)
+    assert not findings.unexplained, findings.unexplained
+    report = compare_all(dump, read.truth, read.world.workspaces)
     assert not report.problems, report.summary()
-    return report
+    return report, findings
 
 
 def _serve(name: str, sdk_python: Path, workdir: Path) -> Iterator[Read]:
@@ -94,7 +103,8 @@ def _sdk_run(read: Read, run_id: str) -> dict[str, Any]:
 
 # -- the worlds, read whole ---------------------------------------------------------------------
 def test_demo_world_reads_exactly_as_truth(demo_read: Read) -> None:
-    report = assert_matches(demo_read)
+    report, findings = assert_matches(demo_read)
+    assert findings == Findings()  # a friendly world: nothing to set aside
     truth = demo_read.truth
     # Guard against an empty comparison passing vacuously.
     assert len(truth["metrics"]["step"]) > 1000
@@ -103,8 +113,30 @@ def test_demo_world_reads_exactly_as_truth(demo_read: Read) -> None:
 
 
 def test_small_world_reads_exactly_as_truth(small_read: Read) -> None:
-    report = assert_matches(small_read)
+    report, _ = assert_matches(small_read)
     assert report.checked > 5000
+
+
+def test_sdk_findings_on_the_hostile_world_are_pinned(small_read: Read) -> None:
+    """Both findings still occur with swanlab 0.10.3 (if one stops, a newer SDK fixed it:
+    update tests/contract/findings.py and the simulator's docstring)."""
+    _, findings = assert_matches(small_read)
+    assert findings.invented_points == 1
+    points = len(small_read.truth["metrics"]["step"])
+    # About a third of the cells are written as floats; each costs the SDK the timestamp.
+    assert points / 5 < findings.dropped_timestamps < points * 4 / 5
+
+
+def test_sdk_reads_the_hostile_names_keys_and_configs(small_read: Read) -> None:
+    """The odd strings really went through the SDK (not only through the comparison)."""
+    from trackersim.swanlab import hostile
+
+    data = small_read.result.data
+    path = f"alice/{hostile.PROJECT_NAME}"
+    listed = {i["name"] for i in data["listed"][path]["paged"]}
+    assert listed == set(hostile.RUN_NAMES)
+    keys = {k for r in data["runs"] if r["project"] == path for k in r["keys"]["CUSTOM"]}
+    assert set(hostile.KEYS) <= keys
 
 
 def test_small_world_exercises_every_paging_path(small_read: Read) -> None:
@@ -197,11 +229,13 @@ VARIANTS = {
         "shows_profile": "full",
         "list_profile": "full",
     },
-    # U8 the other way round, U14 clones that also answer under their own ids.
-    "profiles-in-lists-lenient-clones": {
+    # U8 the other way round, U14 clones that also answer under their own ids; integer
+    # timestamps only (so the SDK's first finding must vanish).
+    "profiles-in-lists-lenient-clones-int-timestamps": {
         "shows_profile": "config",
         "list_profile": "none",
         "clone_strict": False,
+        "csv_float_timestamps": False,
     },
 }
 
@@ -215,7 +249,9 @@ def test_small_world_variant_reads_exactly_as_truth(
         assert getattr(world.options, name) == value
     with SimServer(world, port=0) as sim:
         read = sdk_read(sdk_python, world, sim, tmp_path)
-        assert_matches(read)
+        _, findings = assert_matches(read)
+        if options.get("csv_float_timestamps", True) is False:
+            assert findings.dropped_timestamps == 0
         if options.get("keys_limit_max", 2000) < 16:
             # the 27-key run needed several cursor pages to list its keys
             assert sim.counters.requests("POST /api/house/metrics/scalar/keys") > 2 * len(

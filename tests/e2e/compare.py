@@ -1,4 +1,7 @@
-"""Compare a warehouse with the simulator's truth, table by table (NaN == NaN)."""
+"""Compare a warehouse with the simulator's truth, table by table.
+
+Floats are compared exactly: NaN equals NaN, and the sign of zero counts (-0.0 is not 0.0), in
+plain columns, inside JSON values and in the metrics table."""
 
 from __future__ import annotations
 
@@ -13,8 +16,18 @@ from swansync.warehouse import Warehouse
 
 
 def _same(a: Any, b: Any) -> bool:
+    """Equality that treats NaN == NaN, tells -0.0 from 0.0 and looks inside lists/dicts."""
     if isinstance(a, float) and isinstance(b, float):
-        return (math.isnan(a) and math.isnan(b)) or a == b
+        if math.isnan(a) or math.isnan(b):
+            return math.isnan(a) and math.isnan(b)
+        return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) != isinstance(b, float) and isinstance(a, int | float):
+        # JSON servers may write 2.0 as 2 (and the truth keeps Python's float): same number
+        return not isinstance(a, bool) and not isinstance(b, bool) and _same(float(a), float(b))
     return bool(a == b)
 
 
@@ -183,12 +196,13 @@ def compare_points(
     if extra.height:
         problems.append(f"metrics: {extra.height} unexpected points, e.g. {extra.head(3).rows()}")
     both = want.join(got, on=on, suffix="_got")
+    # 1/x tells -0.0 (-inf) from 0.0 (+inf); for every other equal pair it is equal too
+    same_value = (
+        (pl.col("value") == pl.col("value_got"))
+        & ((1 / pl.col("value")) == (1 / pl.col("value_got")))
+    ) | (pl.col("value").is_nan() & pl.col("value_got").is_nan())
     bad = both.filter(
-        ~(
-            (pl.col("value") == pl.col("value_got"))
-            | (pl.col("value").is_nan() & pl.col("value_got").is_nan())
-        )
-        | (pl.col("ts").dt.epoch("ms") != pl.col("ts_got").dt.epoch("ms"))
+        ~same_value | (pl.col("ts").dt.epoch("ms") != pl.col("ts_got").dt.epoch("ms"))
     )
     if bad.height:
         problems.append(f"metrics: {bad.height} points differ, e.g. {bad.head(3).rows()}")

@@ -20,7 +20,7 @@ from .conftest import settings_for
 
 @pytest.fixture
 def demo():
-    world = build_world("demo", seed=5)
+    world = build_world("demo", seed=5, hostile=True)
     with SimServer(world, port=0) as sim:
         yield sim
 

@@ -1,13 +1,11 @@
 """Kill -9 a pull at many points, pull again: the warehouse equals the truth, no duplicates.
-One run failing for good: exit 1, the rest landed, the failure listed."""
+One run failing for good: exit 1, the rest landed, the failure listed. (Hostile demo worlds.)"""
 
 from __future__ import annotations
 
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
@@ -16,35 +14,7 @@ from swansync.sync import pull
 from trackersim.swanlab import Faults, SimServer, build_world
 
 from .compare import compare
-from .conftest import settings_for
-
-
-def _start_pull(sim, db, *extra):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SWANLAB_", "SWANSYNC_"))}
-    env["SWANLAB_API_KEY"] = sim.api_key  # not on the command line: ps would show it
-    cfg = db.parent / f"{db.stem}.toml"  # fast retries: a permanent failure costs milliseconds
-    cfg.write_text("backoff = 0.01\nretries = 3\napply_views = false\n", encoding="utf-8")
-    cmd = [
-        sys.executable,
-        "-m",
-        "swansync",
-        "pull",
-        "--host",
-        sim.url,
-        "--db",
-        str(db),
-        "--source-name",
-        "sim",
-        "--workers",
-        "2",
-        "--json",
-        "--config",
-        str(cfg),
-        *extra,
-    ]
-    for p in sim.world.projects():
-        cmd += ["--project", p]
-    return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+from .conftest import settings_for, start_pull
 
 
 def _kill_after(sim, proc, n_requests, deadline_s=120.0):
@@ -67,12 +37,12 @@ def _kill_after(sim, proc, n_requests, deadline_s=120.0):
 
 @pytest.mark.slow
 def test_sigkill_at_many_points_then_pull_equals_truth(tmp_path):
-    world = build_world("demo", seed=1)
+    world = build_world("demo", seed=1, hostile=True)
     with SimServer(world, port=0) as sim:
         kills = 0
         for i, n in enumerate([2, 6, 15, 40, 80, 120]):
             db = tmp_path / f"w{i}.duckdb"
-            kills += _kill_after(sim, _start_pull(sim, db), n)
+            kills += _kill_after(sim, start_pull(sim, db), n)
             summary = pull(settings_for(sim, db))
             assert summary.status == "ok", summary.failures
             assert compare(db, world.truth(), "sim") == [], f"killed after {n} requests"
@@ -81,26 +51,26 @@ def test_sigkill_at_many_points_then_pull_equals_truth(tmp_path):
 
 @pytest.mark.slow
 def test_sigkill_during_incremental_pull(tmp_path):
-    world = build_world("demo", seed=2)
+    world = build_world("demo", seed=2, hostile=True)
     with SimServer(world, port=0) as sim:
         db = tmp_path / "w.duckdb"
         pull(settings_for(sim, db))
         for n in (3, 10, 25):
             for seed in range(2):
                 world.tick(100 * n + seed)
-            _kill_after(sim, _start_pull(sim, db), n)
+            _kill_after(sim, start_pull(sim, db), n)
             summary = pull(settings_for(sim, db))
             assert summary.status == "ok", summary.failures
             assert compare(db, world.truth(), "sim") == [], f"killed after {n} requests"
 
 
 def test_one_run_failing_for_good(tmp_path):
-    world = build_world("demo", seed=3)
+    world = build_world("demo", seed=3, hostile=True)
     with SimServer(world, port=0) as sim:
         victim = world.runs(world.projects()[0])[0]
         sim.faults = Faults(fail_runs={victim: 500})
         db = tmp_path / "w.duckdb"
-        proc = _start_pull(sim, db)
+        proc = start_pull(sim, db)
         out, err = proc.communicate(timeout=300)
         assert proc.returncode == 1, err.decode()
         report = json.loads(out)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
 import requests
@@ -54,3 +56,18 @@ def run_named(world: World, project: str, name: str) -> str:
         if world.run(rid).name == name:
             return rid
     raise LookupError(name)
+
+
+def csv_rows(resp: requests.Response) -> list[list[str]]:
+    """An export CSV as rows, read the way a careful client must: UTF-8 with an optional BOM,
+    any line ending, quoted fields (hostile worlds use all of them)."""
+    assert resp.status_code == 200, (resp.status_code, resp.text[:300])
+    text = resp.content.decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(text, newline="")))
+
+
+def ms(cell: str) -> int:
+    """A millisecond timestamp cell, written as an integer or as a float (``1.7E12``)."""
+    value = float(cell)
+    assert value.is_integer(), cell
+    return int(value)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 
 import requests
 
 from trackersim.swanlab import SimServer, World
 
-from .simclient import Client, run_named, run_ref
+from .simclient import Client, csv_rows, ms, run_named, run_ref
 
 
 def test_login_wrong_key_is_401(small_sim: SimServer) -> None:
@@ -94,16 +92,12 @@ def test_csv_chain_matches_truth(client: Client, small_world: World) -> None:
     )
     urls = client.ok(client.post("/files/presigned/get", {"paths": [cos["cosKey"]]}))["urls"]
     with requests.Session() as plain:  # the download needs no cookie
-        resp = plain.get(urls[0])
-    assert resp.status_code == 200
-    rows = list(csv.reader(io.StringIO(resp.text)))
+        rows = csv_rows(plain.get(urls[0]))
     assert rows[0][0] == "step" and len(rows[0]) == 1 + 2 * len(keys)
     steps = [int(r[0]) for r in rows[1:]]
     assert steps == sorted(steps)
     for k, key in enumerate(keys):
-        got = [
-            (int(r[0]), float(r[1 + 2 * k]), int(r[2 + 2 * k])) for r in rows[1:] if r[1 + 2 * k]
-        ]
+        got = [(int(r[0]), float(r[1 + 2 * k]), ms(r[2 + 2 * k])) for r in rows[1:] if r[1 + 2 * k]]
         want = list(small_world.iter_points(rid, key))
         assert len(got) == len(want) > 0
         for (s1, v1, t1), (s2, v2, t2) in zip(got, want, strict=True):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 import pytest
@@ -12,7 +10,7 @@ import requests
 from trackersim.swanlab import SimServer, World
 from trackersim.swanlab.model import flatten_config
 
-from .simclient import Client, run_named, run_ref
+from .simclient import Client, csv_rows, ms, run_named, run_ref
 
 Q = "alice/quirks"
 
@@ -385,9 +383,9 @@ def test_legacy_column_routes(client: Client, small_world: World) -> None:
     url = client.ok(client.get(f"/experiment/{rid}/column/csv", key="loss"))["url"]
     assert url.startswith("/_files/")
     with requests.Session() as plain:
-        rows = list(csv.reader(io.StringIO(plain.get(client.sim.url + url).text)))
+        rows = csv_rows(plain.get(client.sim.url + url))
     assert rows[0] == ["step", "kitchen-sink-loss_step", "kitchen-sink-loss_timestamp"]
-    assert [(int(r[0]), float(r[1]), int(r[2])) for r in rows[1:]] == list(
+    assert [(int(r[0]), float(r[1]), ms(r[2])) for r in rows[1:]] == list(
         small_world.iter_points(rid, "loss")
     )
 

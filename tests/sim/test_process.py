@@ -15,8 +15,7 @@ import requests
 from trackersim.swanlab import SimServer, build_world
 
 
-@pytest.fixture
-def served() -> Iterator[tuple[str, str, subprocess.Popen[str]]]:
+def _serve(*extra: str) -> Iterator[tuple[str, str, subprocess.Popen[str]]]:
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -29,6 +28,7 @@ def served() -> Iterator[tuple[str, str, subprocess.Popen[str]]]:
             "0",
             "--seed",
             "1",
+            *extra,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -46,6 +46,29 @@ def served() -> Iterator[tuple[str, str, subprocess.Popen[str]]]:
         for stream in (proc.stdout, proc.stderr):
             if stream is not None:
                 stream.close()
+
+
+@pytest.fixture
+def served() -> Iterator[tuple[str, str, subprocess.Popen[str]]]:
+    yield from _serve()
+
+
+def test_serve_friendly_and_faults_through_control_routes() -> None:
+    for url, key, _ in _serve("--friendly"):
+        with requests.Session() as s:
+            info = s.get(url + "/_sim/info").json()
+            assert info["options"]["csv_bom"] is False
+            assert "alice/hostile.v2+x_-" not in info["projects"]
+            faults = {"seed": 2, "classes": {"json": {"rate_html_200": 1.0}}}
+            assert s.post(url + "/_sim/faults", json=faults).json()["ok"]
+            assert s.post(url + "/_sim/faults", json={"rate_teapot": 1}).status_code == 400
+            login = s.post(url + "/api/login/api_key", headers={"authorization": key})
+            assert login.status_code == 200  # the login is not a json-class route
+            page = s.get(url + "/api/project/alice", params={"page": 1, "size": 10})
+            assert page.headers["Content-Type"].startswith("text/html")
+            info = s.get(url + "/_sim/info").json()
+            assert info["injected"] == {"html_200": 1}
+            assert info["faults"]["classes"] == {"json": {"rate_html_200": 1.0}}
 
 
 def test_serve_control_routes_and_sigterm(served: tuple[str, str, subprocess.Popen[str]]) -> None:

@@ -225,20 +225,9 @@ def test_unknown_targets_and_bad_key() -> None:
         assert "WrongKey0000000000000" not in str(e.value)
 
 
-class CountingFaults(Faults):
-    injected = 0
-
-    def decide(self, route: str, is_data: bool) -> Any:
-        action = super().decide(route, is_data)
-        if action[0] != "ok":
-            CountingFaults.injected += 1
-        return action
-
-
 def test_faults_are_absorbed() -> None:
     world = build_world("small", seed=0)
-    CountingFaults.injected = 0
-    faults = CountingFaults(rate_429=0.1, rate_5xx=0.1, rate_reset=0.05, seed=3)
+    faults = Faults(rate_429=0.1, rate_5xx=0.1, rate_reset=0.05, seed=4)
     with SimServer(world, port=0, faults=faults) as s:
         src = SwanLabSource(s.url, s.api_key, backoff=0.001, retries=8)
         p = src.resolve_targets(["alice/mnist-sweep"], [])[0]
@@ -251,7 +240,8 @@ def test_faults_are_absorbed() -> None:
         got = {(k, st) for b in batches for k, st, _, _ in read_csv_points(b)}
         want_pts = {(k, st) for k in keys for st, _, _ in world.iter_points(run["run_id"], k)}
         assert got == want_pts
-        assert CountingFaults.injected >= 3  # faults really happened and were retried
+        # draws are a function of (seed, request, attempt): this seed meets >= 3 faults
+        assert faults.injected.total() >= 3  # faults really happened and were retried
 
 
 def test_run_failing_for_good_is_an_error() -> None:

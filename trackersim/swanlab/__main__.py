@@ -1,4 +1,5 @@
-"""``python -m trackersim.swanlab serve --world small --port 0 [--seed N] [--host H] [-q]``."""
+"""``python -m trackersim.swanlab serve --world small --port 0 [--seed N] [--host H] [-q]
+[--hostile | --friendly]``."""
 
 from __future__ import annotations
 
@@ -18,9 +19,24 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("-q", "--quiet", action="store_true", help="do not log requests")
+    mood = p.add_mutually_exclusive_group()
+    mood.add_argument(
+        "--hostile",
+        dest="hostile",
+        action="store_const",
+        const=True,
+        help="hostile data and wire formats (the default for small)",
+    )
+    mood.add_argument(
+        "--friendly",
+        dest="hostile",
+        action="store_const",
+        const=False,
+        help="plain data and wire formats (the default for demo and bench)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    serve(args.world, args.port, args.seed, host=args.host, quiet=args.quiet)
+    serve(args.world, args.port, args.seed, host=args.host, quiet=args.quiet, hostile=args.hostile)
 
 
 if __name__ == "__main__":

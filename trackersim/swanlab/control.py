@@ -4,7 +4,8 @@
 take JSON bodies mirroring the Python methods (``{"run_id": ..., "steps": ...}``,
 ``{"run_id", "state"}``, ``{"run_id"}``, ``{"run_id", "key", "value"}``,
 ``{"project", ...overrides}``, ``{"run_id", "key"}``, ``{"seed"}``, Faults fields, option
-fields). ``GET /_sim/truth[?metrics=False]``, ``/_sim/counters``, ``/_sim/info``.
+fields). ``GET /_sim/truth[?metrics=False]``, ``/_sim/counters``, ``/_sim/info`` (world, options,
+fault settings and the faults injected so far).
 Datetimes in the truth are ISO strings; NaN/inf values are the strings "NaN"/"INF"/"-INF".
 """
 
@@ -52,6 +53,8 @@ def dispatch(sim: SimServer, req: Request) -> Response:
                     "username": sim.username,
                     "projects": world.projects(),
                     "options": world.options.as_dict(),
+                    "faults": {k: getattr(sim.faults, k) for k in sim.faults.settings()},
+                    "injected": dict(sim.faults.injected),
                 }
             )
         raise HttpError(404, "NOT_FOUND", f"no control route GET /_sim/{name}")

@@ -1,5 +1,10 @@
 """World presets: ``demo`` (pleasant), ``small`` (every quirk, test-sized), ``bench`` (parametric).
 
+``hostile=True`` (the default for ``small``) adds the hostile project of
+:mod:`trackersim.swanlab.hostile` and switches on every wire-format quirk
+(:data:`~trackersim.swanlab.options.HOSTILE_OPTIONS`); ``demo`` and ``bench`` are friendly unless
+asked (``make demo`` shows a readable leaderboard, benchmarks measure the plain formats).
+
 Everything is deterministic from the seed; metric points are formulas (see series.py), so even
 the 10 M point bench world is built in milliseconds.
 """
@@ -10,19 +15,25 @@ import random
 from typing import Any
 
 from trackersim.errors import SimConfigError
-from trackersim.swanlab import factory
+from trackersim.swanlab import factory, hostile
 from trackersim.swanlab.model import Project, Run, Workspace, api_key, cuid
-from trackersim.swanlab.options import WorldOptions
+from trackersim.swanlab.options import HOSTILE_OPTIONS, WorldOptions
 from trackersim.swanlab.world import World
 
 BASE_MS = 1_735_689_600_000  # 2025-01-01T00:00:00Z
 HOUR = 3_600_000
 PRESETS = ("demo", "small", "bench")
+HOSTILE_BY_DEFAULT = {"demo": False, "small": True, "bench": False}
 
 
-def build_world(name: str = "small", seed: int = 0, **params: Any) -> World:
+def build_world(
+    name: str = "small", seed: int = 0, *, hostile: bool | None = None, **params: Any
+) -> World:
     """A world from a preset. ``params`` override preset parameters (bench: runs, keys, steps)
-    or set :class:`~trackersim.swanlab.options.WorldOptions` fields by name."""
+    or set :class:`~trackersim.swanlab.options.WorldOptions` fields by name (after ``hostile``
+    set its options, so one quirk can be switched off: ``build_world("small", csv_bom=False)``).
+    ``hostile`` (default: the preset's :data:`HOSTILE_BY_DEFAULT`) adds hostile data and turns
+    every wire quirk on."""
     option_names = set(WorldOptions().as_dict())
     opts = {k: v for k, v in params.items() if k in option_names}
     rest = {k: v for k, v in params.items() if k not in option_names}
@@ -37,8 +48,29 @@ def build_world(name: str = "small", seed: int = 0, **params: Any) -> World:
         )
     builders = {"demo": _demo, "small": _small, "bench": _bench}
     world = builders[name](seed, **rest)
+    if HOSTILE_BY_DEFAULT[name] if hostile is None else hostile:
+        _harden(world, seed)
     world.options.update(opts)
     return world
+
+
+def _harden(world: World, seed: int) -> None:
+    """The hostile project (its own random stream: the preset's ids do not change) and every
+    wire-format quirk."""
+    rng = random.Random(f"swansync-sim:{world.name}:{seed}:hostile")
+    t0 = BASE_MS + 5 * HOUR
+    proj = _project(
+        world,
+        rng,
+        world.user,
+        hostile.PROJECT_NAME,
+        t0,
+        hostile.PROJECT_DESCRIPTION,
+        list(hostile.LABELS),
+    )
+    hostile.add_hostile_project(proj, rng, t0 + 60_000)
+    _finalize(world)
+    world.options.update(HOSTILE_OPTIONS)
 
 
 def _project(

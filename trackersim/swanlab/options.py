@@ -15,6 +15,7 @@ ProfileMode = Literal["config", "full", "none"]
 PathStyle = Literal["plain", "slash", "at"]
 SummaryShape = Literal["legacy", "modern"]
 LogEpoch = Literal["line", "shard"]
+CsvQuoting = Literal["minimal", "all", "mixed"]
 
 
 @dataclass
@@ -37,6 +38,14 @@ class WorldOptions:
     legacy_csv_relative: bool = True  # /experiment/{id}/column/csv returns a relative url
     presign_ttl_s: float = 600.0  # lifetime of presigned download URLs
     keys_limit_max: int = 2000  # server cap on the metric-key page size
+    # -- hostile wire formats (all on in hostile worlds; see HOSTILE_OPTIONS) ---------------
+    csv_quoting: CsvQuoting = "minimal"  # csv.writer quoting; "mixed" = chosen per export
+    csv_crlf: bool = False  # CSV rows end with \r\n
+    csv_bom: bool = False  # CSV starts with a UTF-8 byte order mark
+    csv_number_spellings: bool = False  # value cells in every spelling (1E5, -0, nan, Infinity)
+    csv_float_timestamps: bool = False  # ms timestamps sometimes written as floats
+    json_number_spellings: bool = False  # JSON floats as 1E5, 1e-5, -0.0e+00, 2E0 (for 2.0), ...
+    json_escapes: bool = False  # JSON strings sometimes \u-escaped (surrogate pairs) and \/
 
     def update(self, values: dict[str, Any]) -> None:
         """Set options by name; unknown names raise SimConfigError."""
@@ -48,3 +57,15 @@ class WorldOptions:
 
     def as_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+# Every wire-format quirk switched on: what ``build_world(..., hostile=True)`` sets.
+HOSTILE_OPTIONS: dict[str, Any] = {
+    "csv_quoting": "mixed",
+    "csv_crlf": True,
+    "csv_bom": True,
+    "csv_number_spellings": True,
+    "csv_float_timestamps": True,
+    "json_number_spellings": True,
+    "json_escapes": True,
+}

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from trackersim.swanlab import jsonout
+
 if TYPE_CHECKING:
     from trackersim.swanlab.server import SimServer
 
@@ -73,8 +75,8 @@ class Response:
 
 
 def json_response(data: Any, status: int = 200) -> Response:
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return Response(status=status, body=text.encode())
+    """A JSON answer in the JSON style of the request being served (see :mod:`.jsonout`)."""
+    return Response(status=status, body=jsonout.dumps(data))
 
 
 def stream_response(chunks: Iterator[bytes], content_type: str) -> Response:

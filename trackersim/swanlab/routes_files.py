@@ -8,11 +8,13 @@ only a valid, unexpired signature; rows are generated lazily chunk by chunk.
 
 from __future__ import annotations
 
-import uuid
+import hashlib
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from trackersim.swanlab.csvout import CsvFormat, CsvJob, csv_blocks
 from trackersim.swanlab.proto import (
     HttpError,
     Request,
@@ -23,19 +25,12 @@ from trackersim.swanlab.proto import (
 )
 from trackersim.swanlab.routes_house import column_series, data_run
 from trackersim.swanlab.routes_media import log_line
-from trackersim.swanlab.series import CHUNK, Series
+from trackersim.swanlab.series import Series
+from trackersim.swanlab.spell import mix
 
 if TYPE_CHECKING:
     from trackersim.swanlab.model import Run
     from trackersim.swanlab.server import SimServer
-
-_ROWS_PER_BLOCK = 4096
-
-
-@dataclass(frozen=True)
-class CsvJob:
-    header: list[str]
-    columns: list[tuple[Series | None, int]]  # series (None = no data) and snapshot count
 
 
 @dataclass(frozen=True)
@@ -43,6 +38,17 @@ class LogJob:
     run: Run
     start: int
     rows: int
+
+
+def _object_key(sim: SimServer, prefix: str, body: bytes, suffix: str) -> str:
+    """A deterministic object key: a digest of the request and how often it was made (a real
+    store hands out random keys; reproducible ones keep fault draws reproducible)."""
+    digest = hashlib.blake2b(body, digest_size=10).hexdigest()
+    stem = f"{prefix}/{digest}"
+    with sim.lock:
+        n = sim.object_keys.get(stem, 0)
+        sim.object_keys[stem] = n + 1
+    return f"{stem}-{n}{suffix}"
 
 
 def _register(sim: SimServer, path: str, job: CsvJob | LogJob) -> str:
@@ -53,7 +59,7 @@ def _register(sim: SimServer, path: str, job: CsvJob | LogJob) -> str:
     return path
 
 
-def _csv_job(sim: SimServer, cols: list[dict[str, Any]]) -> CsvJob:
+def _csv_job(sim: SimServer, cols: list[dict[str, Any]], path: str) -> CsvJob:
     header = ["step"]
     columns: list[tuple[Series | None, int]] = []
     with sim.world.lock:
@@ -62,7 +68,8 @@ def _csv_job(sim: SimServer, cols: list[dict[str, Any]]) -> CsvJob:
             header += [f"{label}_step", f"{label}_timestamp"]
             series = column_series(sim, col)
             columns.append((series, series.count() if series is not None else 0))
-    return CsvJob(header, columns)
+    salt = mix(sim.world.seed, zlib.crc32(path.encode()))
+    return CsvJob(header, columns, CsvFormat.of(sim.world.options, salt))
 
 
 @route("POST", "/api/house/metrics/scalar/export")
@@ -71,8 +78,8 @@ def scalar_export(sim: SimServer, req: Request) -> Response:
     cols = body.get("columns")
     if not isinstance(cols, list) or not cols or not all(isinstance(c, dict) for c in cols):
         raise HttpError(400, "BAD_REQUEST", "columns must be a non-empty list of objects")
-    job = _csv_job(sim, cols)
-    key = _register(sim, f"exports/{body.get('projectId', 'p')}/{uuid.uuid4().hex}.csv", job)
+    key = _object_key(sim, f"exports/{body.get('projectId', 'p')}", req.body, ".csv")
+    _register(sim, key, _csv_job(sim, cols, key))
     return json_response({"cosKey": key})
 
 
@@ -85,7 +92,8 @@ def log_export(sim: SimServer, req: Request) -> Response:
         raise HttpError(404, "NOT_FOUND", "experiment not found")
     start = int(body.get("start") or 0)
     rows = min(int(body.get("rows") or 500_000), 500_000)
-    key = _register(sim, f"exports/logs/{uuid.uuid4().hex}.log", LogJob(run, start, rows))
+    key = _object_key(sim, "exports/logs", req.body, ".log")
+    _register(sim, key, LogJob(run, start, rows))
     return json_response({"cosKey": key})
 
 
@@ -109,8 +117,8 @@ def legacy_column_csv(sim: SimServer, req: Request) -> Response:
         if run.root is not None:
             col["rootExpId"] = run.root.cuid
         col["experimentName"] = run.name
-    job = _csv_job(sim, [col])
-    path = _register(sim, f"legacy/{uuid.uuid4().hex}.csv", job)
+    path = _object_key(sim, "legacy", f"{run.cuid}\n{key}".encode(), ".csv")
+    _register(sim, path, _csv_job(sim, [col], path))
     url = sim.presign(path)
     if sim.world.options.legacy_csv_relative:
         url = url.removeprefix(sim.url)
@@ -140,65 +148,3 @@ def _log_text(job: LogJob) -> Iterator[bytes]:
         ln = log_line(job.run, e)
         lines.append(f"{ln['timestamp']} {ln['level']} {ln['message']}\n")
     yield "".join(lines).encode()
-
-
-# -- CSV generation -------------------------------------------------------------------------------
-def csv_blocks(job: CsvJob) -> Iterator[bytes]:
-    """The export CSV in blocks: header, then one row per step (ascending), empty cells for
-    gaps. Columns with the same step grid take a fast aligned path."""
-    yield (",".join(_quote(h) for h in job.header) + "\n").encode()
-    present = [(s, n) for s, n in job.columns if s is not None and n > 0]
-    if not present:
-        return
-    grids = {(s.step_base + s.first_t, s.every) for s, _ in present}
-    if len(grids) == 1:
-        yield from _aligned(job.columns, present[0][0])
-    else:
-        yield from _merged(job.columns)
-
-
-def _quote(text: str) -> str:
-    if any(ch in text for ch in ',"\n'):
-        return '"' + text.replace('"', '""') + '"'
-    return text
-
-
-def _aligned(columns: list[tuple[Series | None, int]], ref: Series) -> Iterator[bytes]:
-    n_max = max(n for _, n in columns)
-    s0, every = ref.step(0), ref.every
-    for c in range((n_max + CHUNK - 1) // CHUNK):
-        i0 = c * CHUNK
-        m = min(CHUNK, n_max - i0)
-        steps = range(s0 + i0 * every, s0 + (i0 + m) * every, every)
-        single = columns[0][0] if len(columns) == 1 else None
-        if single is not None:
-            yield ("\n".join(single.rows_chunk(c, m)) + "\n").encode()
-            continue
-        cols: list[list[str]] = []
-        for series, n in columns:
-            k = 0 if series is None else max(0, min(m, n - i0))
-            cells = series.cells_chunk(c)[:k] if series is not None and k else []
-            if k < m:
-                cells = cells + [","] * (m - k)
-            cols.append(cells)
-        rows = [f"{st},{','.join(cs)}" for st, *cs in zip(steps, *cols, strict=True)]
-        yield ("\n".join(rows) + "\n").encode()
-
-
-def _merged(columns: list[tuple[Series | None, int]]) -> Iterator[bytes]:
-    maps: list[dict[int, str]] = []
-    for series, n in columns:
-        cells: dict[int, str] = {}
-        if series is not None:
-            for c in range((n + CHUNK - 1) // CHUNK):
-                chunk = series.cells_chunk(c)
-                for j in range(min(CHUNK, n - c * CHUNK)):
-                    cells[series.step(c * CHUNK + j)] = chunk[j]
-        maps.append(cells)
-    steps = sorted(set().union(*maps))
-    for b in range(0, len(steps), _ROWS_PER_BLOCK):
-        rows = [
-            f"{st}," + ",".join(mp.get(st, ",") for mp in maps)
-            for st in steps[b : b + _ROWS_PER_BLOCK]
-        ]
-        yield ("\n".join(rows) + "\n").encode()

@@ -15,11 +15,17 @@ log = logging.getLogger("trackersim.swanlab")
 
 
 def serve(
-    world_name: str, port: int, seed: int, host: str = "127.0.0.1", quiet: bool = False
+    world_name: str,
+    port: int,
+    seed: int,
+    host: str = "127.0.0.1",
+    quiet: bool = False,
+    hostile: bool | None = None,
 ) -> None:
     """Serve a preset world until SIGTERM/SIGINT. Writes ``READY <url> <api_key>`` to stdout
-    (a machine-readable handshake for the parent process, not a user message) once listening."""
-    world = build_world(world_name, seed=seed)
+    (a machine-readable handshake for the parent process, not a user message) once listening.
+    ``hostile`` None = the preset's default (see :func:`build_world`)."""
+    world = build_world(world_name, seed=seed, hostile=hostile)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

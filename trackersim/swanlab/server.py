@@ -13,9 +13,9 @@ import logging
 import secrets
 import threading
 import time
-import uuid
+import zlib
 from http.cookies import CookieError, SimpleCookie
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
@@ -23,14 +23,17 @@ from urllib.parse import parse_qsl, quote, urlsplit
 from trackersim.errors import SimError, SimNotFound
 from trackersim.swanlab import (  # noqa: F401 (importing registers the routes)
     control,
+    jsonout,
     routes_core,
     routes_files,
     routes_house,
     routes_media,
+    wire,
 )
 from trackersim.swanlab.counters import RouteCounters
-from trackersim.swanlab.faults import Faults
+from trackersim.swanlab.faults import BYTE_KINDS, Faults, RouteClass
 from trackersim.swanlab.proto import HttpError, Request, Response, json_response, match
+from trackersim.swanlab.spell import mix
 from trackersim.swanlab.world import World
 
 log = logging.getLogger("trackersim.swanlab")
@@ -58,6 +61,7 @@ class SimServer:
         self.secret = secrets.token_bytes(16)
         self.sessions: set[str] = set()
         self.exports: dict[str, Any] = {}  # cosKey -> export job (routes_files)
+        self.object_keys: dict[str, int] = {}  # object-key stem -> keys handed out
         self.lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -135,7 +139,7 @@ class SimServer:
         good = self.sign(path, expires)
         if not hmac.compare_digest(good, query.get("signature", "")):
             raise HttpError(403, "FORBIDDEN", "signature does not match")
-        if time.time() * 1000 > expires:
+        if time.time() * 1000 > expires or self.faults.is_expired(query.get("signature", "")):
             raise HttpError(403, "FORBIDDEN", "request has expired")
 
     def authorized(self, req: Request) -> bool:
@@ -156,7 +160,7 @@ class SimServer:
         return False
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(wire.Handler):
     sim: SimServer
     protocol_version = "HTTP/1.1"
     # Headers and body go out as separate writes; without TCP_NODELAY each response stalls on
@@ -196,6 +200,7 @@ class _Handler(BaseHTTPRequestHandler):
             client_host=self.client_address[0],
         )
         if req.path.startswith("/_sim/"):
+            jsonout.use(jsonout.PLAIN)
             if req.client_host not in LOOPBACK:
                 self._send(_error(403, "FORBIDDEN", "control routes are loopback-only"), None)
                 return
@@ -203,6 +208,15 @@ class _Handler(BaseHTTPRequestHandler):
             return
 
         rt, params, known = match(method, req.path)
+        fingerprint = _fingerprint(rt.name if rt else method, req)
+        opts = sim.world.options
+        jsonout.use(
+            jsonout.JsonStyle(
+                numbers=opts.json_number_spellings,
+                escapes=opts.json_escapes,
+                salt=mix(sim.world.seed, zlib.crc32(fingerprint.encode())),
+            )
+        )
         if rt is None:
             name = f"{method} <unmatched>"
             if known:
@@ -213,32 +227,48 @@ class _Handler(BaseHTTPRequestHandler):
             return
         req.params = params
 
-        action, status, delay = sim.faults.decide(rt.name, rt.data)
-        if delay > 0:
-            time.sleep(delay)  # simulated latency, not synchronisation
+        klass: RouteClass = "download" if rt.name.startswith("GET /_files/") else "json"
+        if not rt.data:
+            klass = "login"
+        faults = sim.faults
+        decision = faults.decide(rt.name, rt.data, fingerprint, klass)
+        if decision.delay > 0:
+            time.sleep(decision.delay)  # simulated latency, not synchronisation
+        action = decision.action
         failing = None
-        if rt.data and sim.faults.fail_runs:
-            failing = sim.faults.failing_run(self.path + "\n" + body.decode("utf-8", "replace"))
+        if rt.data and faults.fail_runs:
+            failing = faults.failing_run(self.path + "\n" + body.decode("utf-8", "replace"))
         if action == "reset":
             sim.counters.add(rt.name, 1, 0)
             self.close_connection = True
             self._log(method, rt.name, 0)
             return
+        if decision.page_shift and req.int_query("page", 1) >= 2:
+            _shift_page(sim, params)
         if failing is not None:
             resp = _error(failing, "INTERNAL_ERROR", "this run always fails (simulated)")
         elif action == "429":
             resp = _error(429, "TOO_MANY_REQUESTS", "rate limited (simulated)")
-            resp.headers["Retry-After"] = str(sim.faults.retry_after)
+            resp.headers["Retry-After"] = str(faults.retry_after)
         elif action == "5xx":
-            resp = _error(status, "INTERNAL_ERROR", "server error (simulated)")
-            if status == 503:
-                resp.headers["Retry-After"] = str(sim.faults.retry_after)
+            resp = _error(decision.status, "INTERNAL_ERROR", "server error (simulated)")
+            if decision.status == 503:
+                resp.headers["Retry-After"] = str(faults.retry_after)
+        elif action == "html_502":
+            resp = wire.html_502()
+        elif action == "html_200":
+            resp = wire.html_200()
+        elif action == "expired" and _expire(sim, req):
+            resp = wire.expired()
         elif rt.auth and not sim.authorized(req):
             resp = _error(401, "UNAUTHORIZED", "Authorization Required: log in first")
         else:
             handler = rt.handler
             resp = _call(lambda: handler(sim, req))
-        self._send(resp, rt.name)
+        if action in BYTE_KINDS and action not in ("html_200", "html_502", "expired"):
+            wire.send_broken(self, resp, action, sim.counters, rt.name, faults.drip_ms / 1000)
+        else:
+            self._send(resp, rt.name)
         self._log(method, rt.name, resp.status)
 
     def _log(self, method: str, name: str, status: int) -> None:
@@ -246,34 +276,33 @@ class _Handler(BaseHTTPRequestHandler):
             log.info("%s %s -> %s", method, name.split(" ", 1)[1], status or "dropped")
 
     def _send(self, resp: Response, route: str | None) -> None:
-        """Write the response, counting it under ``route`` (None = not counted) *before* each
-        write, so a client that has read the answer always sees it in the counters."""
-        counters = self.sim.counters
-        self.send_response(resp.status)
-        self.send_header("Content-Type", resp.content_type)
-        self.send_header("traceid", uuid.uuid4().hex)
-        for k, v in resp.headers.items():
-            self.send_header(k, v)
-        if isinstance(resp.body, bytes):
-            self.send_header("Content-Length", str(len(resp.body)))
-            self.end_headers()
-            if route is not None:
-                counters.add(route, 1, len(resp.body))
-            self.wfile.write(resp.body)
-            return
-        self.send_header("Transfer-Encoding", "chunked")
-        self.end_headers()
-        if route is not None:
-            counters.add(route, 1, 0)
-        try:
-            for chunk in resp.body:
-                if chunk:
-                    if route is not None:
-                        counters.add(route, 0, len(chunk))
-                    self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
-            self.wfile.write(b"0\r\n\r\n")
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True
+        wire.send(self, resp, self.sim.counters, route)
+
+
+def _fingerprint(route: str, req: Request) -> str:
+    """What identifies a request for fault draws: route, path, query without the volatile URL
+    signature, and a digest of the body."""
+    query = sorted((k, v) for k, v in req.query.items() if k not in ("expires", "signature"))
+    digest = hashlib.blake2b(req.body, digest_size=12).hexdigest()
+    return f"{route}\n{req.path}\n{query}\n{digest}"
+
+
+def _shift_page(sim: SimServer, params: dict[str, str]) -> None:
+    """A run is created at the head of the listed project while the client pages."""
+    path = f"{params.get('ws', '')}/{params.get('proj', '')}"
+    with sim.world.lock:
+        if path in sim.world.project_map:
+            sim.world.add_run(path, name=f"created-while-paging-{len(sim.world.run_map)}")
+            sim.faults.note("page_shift")
+
+
+def _expire(sim: SimServer, req: Request) -> bool:
+    """Mark a download URL expired for good (a fresh presign is the only way on)."""
+    signature = req.query.get("signature", "")
+    if not signature:
+        return False
+    sim.faults.expire(signature)
+    return True
 
 
 def _error(status: int, code: str, message: str) -> Response:
