@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from hypothesis import given, note
+from hypothesis import example, given, note
 from hypothesis import strategies as st
 
 from swansync import transform
@@ -160,6 +160,7 @@ def _check_datetime(value: Any) -> None:
 
 @examples(ci=150, fuzz=5000)
 @given(project_objects())
+@example({"cuid": "p", "path": "a/p", "createdAt": 1e20})  # OSError from fromtimestamp
 def test_project_object_is_a_record_or_a_data_error(obj: dict[str, Any]) -> None:
     note(repr(obj))
     try:
@@ -174,6 +175,9 @@ def test_project_object_is_a_record_or_a_data_error(obj: dict[str, Any]) -> None
 
 @examples(ci=150, fuzz=5000)
 @given(run_objects(), st.booleans())
+@example({"cuid": "r", "createdAt": 1e20}, True)  # OSError (errno 75) from fromtimestamp
+@example({"cuid": "r", "finishedAt": 1e300}, True)  # OverflowError: timestamp out of range
+@example({"cuid": "r", "createdAt": 10**400}, False)  # OverflowError: int too large for float
 def test_run_object_is_a_record_or_a_data_error(obj: dict[str, Any], detail: bool) -> None:
     note(repr(obj))
     try:
@@ -219,6 +223,8 @@ summary_items = st.one_of(
 
 @examples(ci=150, fuzz=5000)
 @given(st.one_of(st.dictionaries(hostile_text(), summary_items, max_size=4), anything))
+@example({"k": {"min": 10**400}})  # OverflowError: int too large to convert to float
+@example({"k": {"step": 2**63, "value": 1}})  # a step no BIGINT holds: polars ComputeError
 def test_summary_entry_is_records_or_a_data_error(per_key: Any) -> None:
     note(repr(per_key))
     try:
