@@ -61,7 +61,7 @@ def _from_epoch(x: float) -> datetime:
 def _time_field(obj: Mapping[str, Any], key: str, what: str) -> datetime | None:
     try:
         return parse_time(obj.get(key))
-    except ValueError:
+    except (ValueError, OverflowError, OSError):  # out-of-range epochs raise the latter two
         raise DataError(f"{what}: field {key!r} is not a time: {obj.get(key)!r}") from None
 
 
