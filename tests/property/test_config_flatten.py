@@ -18,7 +18,7 @@ import json
 import math
 from typing import Any
 
-from hypothesis import given, note
+from hypothesis import example, given, note
 
 from swansync.sources.base import RunRecord
 from swansync.transform import flatten_config, run_config_frame, to_json, unwrap_config
@@ -52,6 +52,10 @@ def _run(config: dict[str, Any]) -> RunRecord:
 
 @examples(ci=120, fuzz=5000)
 @given(json_objects(max_leaves=30))
+@example({"": {"a": None}})  # the empty key is a segment like any other: ".a", not "a"
+@example({"": {"a": 1}, "a": 2})  # ... else these two leaves would collide
+@example({"a.b": 1, "a": {"b": 2}})  # a real collision: the last leaf owns "a.b"
+@example({"a": [1], "a[0]": 2})
 def test_config_leaves_round_trip(config: dict[str, Any]) -> None:
     note(json.dumps(config, ensure_ascii=True))
     want = leaves(config)
