@@ -250,7 +250,7 @@ def number(value: Any, what: str) -> float | None:
     if isinstance(value, bool):
         raise DataError(f"{what}: expected a number, got a boolean")
     if isinstance(value, int | float):
-        return float(value)
+        return float(str(value))  # an integer past the double range reads as ±inf, as "1e400"
     if isinstance(value, str):
         try:
             return float(value.strip())
