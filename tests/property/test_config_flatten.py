@@ -80,7 +80,7 @@ def test_config_leaves_round_trip(config: dict[str, Any]) -> None:
         assert row["value_bool"] == (value if isinstance(value, bool) else None)
 
 
-@examples(ci=80, fuzz=3000)
+@examples(ci=50, fuzz=3000)
 @given(json_objects(max_leaves=30))
 def test_whole_config_is_kept_losslessly(config: dict[str, Any]) -> None:
     """Whatever the leaves lose to collisions, ``runs.config`` keeps: wrapped as the server

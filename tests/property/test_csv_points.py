@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import given, note
 from hypothesis import strategies as st
 
@@ -42,7 +43,7 @@ def exports(draw: st.DrawFn) -> Export:
     run_name = draw(hostile_text(min_size=0, max_size=20))
     all_steps = draw(
         st.lists(
-            st.one_of(st.integers(0, 200), st.integers(0, 2**53)),
+            st.one_of(st.integers(0, 200), st.integers(0, 2**63 - 1)),
             min_size=0,
             max_size=25,
             unique=True,
@@ -129,3 +130,15 @@ def test_wrong_column_count_is_a_data_error(export: Export, missing: int) -> Non
         return
     # Only an export without data rows has nothing to misread; otherwise silence is a bug.
     assert not data_rows, f"a CSV with {missing} column pair(s) too few was accepted: {frame}"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: a step no BIGINT holds escapes the export parser as polars' "
+    "InvalidOperationError (the run fails with polars' message) instead of a DataError naming "
+    "the run; remove this marker once it is one",
+)
+def test_step_past_bigint_is_a_data_error() -> None:
+    data = b"step,r-k_step,r-k_timestamp\n9223372036854775808,1.0,1735689600000\n"
+    with pytest.raises(DataError):
+        points_frame("src", CsvPoints(project="ws/p", run_id="r1", keys=("k",), data=data))
