@@ -50,7 +50,7 @@ def _run(config: dict[str, Any]) -> RunRecord:
     return record  # run_config_frame reads only these fields
 
 
-@examples(ci=120, fuzz=5000)
+@examples(ci=120, fuzz=2000)
 @given(json_objects(max_leaves=30))
 @example({"": {"a": None}})  # the empty key is a segment like any other: ".a", not "a"
 @example({"": {"a": 1}, "a": 2})  # ... else these two leaves would collide
@@ -80,7 +80,7 @@ def test_config_leaves_round_trip(config: dict[str, Any]) -> None:
         assert row["value_bool"] == (value if isinstance(value, bool) else None)
 
 
-@examples(ci=50, fuzz=3000)
+@examples(ci=50, fuzz=500)
 @given(json_objects(max_leaves=30))
 def test_whole_config_is_kept_losslessly(config: dict[str, Any]) -> None:
     """Whatever the leaves lose to collisions, ``runs.config`` keeps: wrapped as the server

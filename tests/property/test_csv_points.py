@@ -89,7 +89,7 @@ def _ms(ts: datetime) -> int:
     return (ts - EPOCH) // timedelta(milliseconds=1)
 
 
-@examples(ci=150, fuzz=5000)
+@examples(ci=150, fuzz=2000)
 @given(exports())
 def test_export_csv_round_trips(export: Export) -> None:
     note(f"csv: {export.data!r}")
@@ -115,7 +115,7 @@ def test_export_csv_round_trips(export: Export) -> None:
     assert set(frame.get_column("run_id")) <= {"r1"}
 
 
-@examples(ci=50, fuzz=2000)
+@examples(ci=50, fuzz=500)
 @given(exports(), st.integers(1, 3))
 def test_wrong_column_count_is_a_data_error(export: Export, missing: int) -> None:
     """An export with fewer keys' columns than asked for is refused with a DataError, never

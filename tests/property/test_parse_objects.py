@@ -159,7 +159,7 @@ def _check_datetime(value: Any) -> None:
     assert value is None or (isinstance(value, datetime) and value.tzinfo is not None), value
 
 
-@examples(ci=150, fuzz=5000)
+@examples(ci=150, fuzz=1000)
 @given(project_objects())
 @example({"cuid": "p", "path": "a/p", "createdAt": 1e20})  # OSError from fromtimestamp
 def test_project_object_is_a_record_or_a_data_error(obj: dict[str, Any]) -> None:
@@ -174,7 +174,7 @@ def test_project_object_is_a_record_or_a_data_error(obj: dict[str, Any]) -> None
     transform.projects_frame("src", [rec], NOW)  # storable as it is
 
 
-@examples(ci=60, fuzz=5000)
+@examples(ci=60, fuzz=1000)
 @given(run_objects(), st.booleans())
 @example({"cuid": "r", "createdAt": 1e20}, True)  # OSError (errno 75) from fromtimestamp
 @example({"cuid": "r", "finishedAt": 1e300}, True)  # OverflowError: timestamp out of range
@@ -222,7 +222,7 @@ summary_items = st.one_of(
 )
 
 
-@examples(ci=150, fuzz=5000)
+@examples(ci=150, fuzz=2000)
 @given(st.one_of(st.dictionaries(hostile_text(), summary_items, max_size=4), anything))
 @example({"k": {"min": 10**400}})  # OverflowError: int too large to convert to float
 @example({"k": {"step": 2**63, "value": 1}})  # a step no BIGINT holds: polars ComputeError
@@ -272,7 +272,7 @@ class _OnePage:
         return None
 
 
-@examples(ci=40, fuzz=2000)
+@examples(ci=40, fuzz=500)
 @given(st.lists(st.one_of(run_objects(), anything), max_size=5))
 def test_run_list_yields_records_and_rejects(items: list[Any]) -> None:
     """A run list holding anything: every item is a record or a Rejected (or the page itself is

@@ -49,7 +49,7 @@ def schedules(draw: st.DrawFn) -> Faults:
     return Faults.from_dict({**api, **extra, "seed": seed})
 
 
-@examples(ci=6, fuzz=300, shrink_in_ci=False)
+@examples(ci=6, fuzz=60, shrink_in_ci=False)
 @given(worlds(max_projects=2, max_runs=3), schedules())
 def test_one_pull_under_generated_faults_is_exact(spec: WorldSpec, faults: Faults) -> None:
     world = build(spec)

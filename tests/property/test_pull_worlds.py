@@ -48,7 +48,7 @@ NASTY = RunSpec(
 )
 
 
-@examples(ci=6, fuzz=300, shrink_in_ci=False)
+@examples(ci=6, fuzz=100, shrink_in_ci=False)
 @given(worlds(), st.lists(ops(), min_size=1, max_size=2))
 @example(
     WorldSpec([ProjectSpec("p", "", [], "PRIVATE", [NASTY, NASTY])], {"csv_quoting": "all"}),

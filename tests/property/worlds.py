@@ -97,8 +97,8 @@ def points(draw: st.DrawFn, key: str, max_points: int = 12) -> SeriesSpec:
 
 
 @st.composite
-def runs(draw: st.DrawFn, n_before: int, max_keys: int = 4) -> RunSpec:
-    keys = draw(key_set(min_size=0, max_size=max_keys))
+def runs(draw: st.DrawFn, n_before: int, max_keys: int = 4, min_keys: int = 0) -> RunSpec:
+    keys = draw(key_set(min_size=min_keys, max_size=max_keys))
     if draw(st.booleans()) and "__swanlab__.cpu" not in keys:
         keys = [*keys, "__swanlab__.cpu"] if draw(st.booleans()) else keys
     series = [draw(points(k)) for k in keys]
@@ -156,15 +156,17 @@ OPTIONS = st.fixed_dictionaries(
 
 
 @st.composite
-def worlds(draw: st.DrawFn, max_projects: int = 2, max_runs: int = 4) -> WorldSpec:
+def worlds(
+    draw: st.DrawFn, max_projects: int = 2, max_runs: int = 4, min_runs: int = 0
+) -> WorldSpec:
     pnames = draw(st.lists(PROJECT_NAME, min_size=1, max_size=max_projects, unique=True))
     projects: list[ProjectSpec] = []
     n_runs = 0
     for pname in pnames:
-        k = draw(st.integers(0, max_runs))
+        k = draw(st.integers(min_runs, max_runs))
         run_specs = []
         for _ in range(k):
-            run_specs.append(draw(runs(n_runs)))
+            run_specs.append(draw(runs(n_runs, min_keys=1 if min_runs else 0)))
             n_runs += 1
         projects.append(
             ProjectSpec(
