@@ -13,6 +13,15 @@ occurs: when a newer SDK fixes one, the pin fails and this file shrinks.
    (``next(resp.iter_lines())``); the rest of a header whose run name holds a newline is parsed
    as data. The run named ``"grid\\n1,2,3"`` gets an extra first point ``step 1, value 2.0, no
    timestamp`` on its first exported key.
+
+Findings 3-5 concern byte-level faults on the CSV download and are pinned by
+``test_sdk_loses_whole_series_on_download_faults`` (nothing to set aside: the data is gone):
+
+3. **No retry of a download**: a reset mid-body or a truncated body loses the whole export
+   batch (up to 16 series), logged as "Failed to download CSV".
+4. **No fresh link for an expired one**: a 403 from the object store loses the batch (logged).
+5. **An HTML page with status 200 is read as an empty CSV**: the batch's series come back empty
+   and nothing is logged at all.
 """
 
 from __future__ import annotations

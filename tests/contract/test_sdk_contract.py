@@ -31,7 +31,7 @@ from tests.contract.sdk_env import (
     DriverResult,
     run_driver,
 )
-from trackersim.swanlab import SimServer, World, build_world
+from trackersim.swanlab import Faults, SimServer, World, build_world
 from trackersim.swanlab.truth import rows
 
 pytestmark = [pytest.mark.contract, pytest.mark.slow]
@@ -257,6 +257,30 @@ def test_small_world_variant_reads_exactly_as_truth(
             assert sim.counters.requests("POST /api/house/metrics/scalar/keys") > 2 * len(
                 read.result.data["runs"]
             )
+
+
+# -- byte-level faults on the CSV download (what the SDK makes of them: findings 3-5) -----------
+@pytest.mark.parametrize("kind", ["html_200", "reset_body", "expired"])
+def test_sdk_loses_whole_series_on_download_faults(
+    sdk_python: Path, tmp_path: Path, kind: str
+) -> None:
+    """30 % of the CSV downloads meet one fault. The SDK never retries a download nor asks for a
+    fresh link: each faulted export comes back as empty series (``metrics(all=True)`` still
+    "succeeds"). A reset or an expired link is at least logged; an HTML page with status 200 is
+    parsed as a CSV without a single data row, so those series vanish without a word."""
+    world = build_world("demo", seed=0)
+    with SimServer(world, port=0) as sim:
+        sim.faults = Faults.from_dict({"classes": {"download": {f"rate_{kind}": 0.3}}, "seed": 3})
+        result = run_driver(sdk_python, sim.url, sim.api_key, tmp_path)
+        injected = sim.faults.injected[kind]
+    assert injected > 0
+    dump, _ = set_aside(result.data, world.truth())
+    report = compare_all(dump, world.truth(), world.workspaces)
+    lost = [p for p in report.problems if "SDK read 0 points" in p]
+    assert lost and lost == report.problems, report.summary()  # whole series, nothing else
+    assert "[HTTP] retry" not in result.output
+    logged = "Failed to download CSV" in result.output or "ERROR" in result.output
+    assert logged is (kind != "html_200")
 
 
 # -- authentication -----------------------------------------------------------------------------

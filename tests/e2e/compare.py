@@ -26,7 +26,7 @@ def _same(a: Any, b: Any) -> bool:
     if isinstance(a, list) and isinstance(b, list):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, float) != isinstance(b, float) and isinstance(a, int | float):
-        # JSON servers may write 2.0 as 2 (and the truth keeps Python's float): same number
+        # JSON holds numbers, not int/float types: 2 and 2.0 are the same number here
         return not isinstance(a, bool) and not isinstance(b, bool) and _same(float(a), float(b))
     return bool(a == b)
 

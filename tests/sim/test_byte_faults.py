@@ -143,6 +143,11 @@ def test_faults_per_route_class(fresh: tuple[World, SimServer, Client], csv_path
     sim.faults = Faults(rate_html_502=1.0, classes={"download": {"rate_html_502": 0.0}})
     assert c.get("/project/alice", page=1, size=10).status_code == 502
     assert raw_get(sim, csv_path)[0] == 200
+    sim.faults = Faults(classes={"login": {"rate_html_502": 1.0}})
+    assert c.get("/project/alice", page=1, size=10).status_code == 200
+    with requests.Session() as s:
+        login = s.post(sim.url + "/api/login/api_key", headers={"authorization": sim.api_key})
+        assert login.status_code == 502 and "nginx" in login.text
     with pytest.raises(SimConfigError):
         Faults(classes={"teapot": {}})
     with pytest.raises(SimConfigError):

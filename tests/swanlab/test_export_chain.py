@@ -92,7 +92,7 @@ class FakeCloud:
         if req.path == "/api/files/presigned/get":
             urls = []
             for cos in req.json()["paths"]:
-                sig = f"sig{next(self._sig)}"
+                sig = f"{next(self._sig):04d}c0ffee5ecret"  # long enough to be searched for
                 self.signatures[sig] = cos
                 urls.append(f"{self.url}/storage/{cos}?X-Amz-Expires=60&X-Amz-Signature={sig}")
             return {"urls": urls}
@@ -241,8 +241,9 @@ def test_one_fault_on_each_route(
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_twenty_percent_faults_give_an_exact_result(
-    cloud_server: Callable[[FakeCloud], str], seed: int
+    cloud_server: Callable[[FakeCloud], str], seed: int, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     cloud = hostile_cloud(seed, runs=30, style={"crlf": seed == 2, "bom": seed == 3})
     rng = random.Random(seed)
     # Kinds in turn, one turn per kind of route, so every kind is tried where it can happen.
@@ -264,6 +265,14 @@ def test_twenty_percent_faults_give_an_exact_result(
     assert_exact(got, cloud)
     assert set(injected) == set(FAULTS), set(FAULTS) - set(injected)  # every kind was tried
     assert 0.15 < sum(injected.values()) / cloud.n < 0.25
+    # Every retry was logged (at INFO, redacted); no secret is in any record, urllib3's included.
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    retried = sum(injected.values()) - injected["expired link"]  # those get a fresh link instead
+    assert sum("; retry " in r.getMessage() for r in caplog.records) == retried
+    assert "urllib3" in text  # its DEBUG lines were routed to ours, and checked here too
+    for secret in [KEY, SID, *cloud.signatures]:
+        assert secret not in text
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
 
 # -- what cannot be absorbed: one line -------------------------------------------------------

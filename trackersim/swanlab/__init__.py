@@ -79,7 +79,9 @@ What the real SDK (swanlab 0.10.3) makes of hostile worlds (pinned by tests/cont
 the export header as one *physical* line, so a run name holding a newline leaks the rest of the
 header into its data rows (the run ``"grid\\n1,2,3"`` gets an invented point: step 1, value 2.0,
 no timestamp); and it reads timestamps with ``int()``, so a timestamp written as a float is
-silently dropped.
+silently dropped. Under download faults it never retries a CSV download nor asks for a fresh
+link: a reset, a truncated body or an expired URL loses the export batch (logged), and a 200 HTML
+page is read as an empty CSV, losing the batch without a word.
 
 Fixed choices: the paged run list is ordered newest first (createdAt DESC); the project list
 defaults to recently updated first; ``expiredAt`` is 2099-12-31T23:59:59.000Z; summaries and

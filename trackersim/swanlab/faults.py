@@ -69,7 +69,8 @@ class Faults:
     kinds are drawn in :data:`KINDS` order, so their sum should stay <= 1). ``classes`` overrides
     rates per route class: ``{"download": {"rate_expired": 0.2}}``. ``routes`` limits faults to
     route templates (``"POST /api/house/metrics/scalar/export"``) or prefixes of them; ``None``
-    means every data route (never the login unless ``"POST /api/login/api_key"`` is listed).
+    means every data route (never the login unless ``"POST /api/login/api_key"`` is listed or
+    ``classes`` has a ``"login"`` entry).
     ``fail_runs`` maps a run cuid (or slug) to an HTTP status returned for every request that
     mentions it in the path, query or body: a permanent failure for that run. ``slow_ms``
     delays a ``rate_slow`` share of the requests; ``drip_ms`` paces the pieces of a dripped body.
@@ -138,9 +139,11 @@ class Faults:
         return cls(**{**base, "seed": seed, "classes": {"download": download}, **extra})
 
     # -- decisions --------------------------------------------------------------------------
-    def applies(self, route: str, is_data: bool) -> bool:
+    def applies(self, route: str, is_data: bool, klass: RouteClass = "json") -> bool:
+        """Faults hit data routes, and the login only when asked for by ``routes`` or by a
+        ``classes["login"]`` entry."""
         if self.routes is None:
-            return is_data
+            return is_data or klass in self.classes
         return any(route == r or route.startswith(r) for r in self.routes)
 
     def _rate(self, kind: str, klass: RouteClass) -> float:
@@ -157,7 +160,7 @@ class Faults:
         self, route: str, is_data: bool, fingerprint: str = "", klass: RouteClass = "json"
     ) -> Decision:
         """The fault for one request (``fingerprint`` identifies the request's content)."""
-        if not self.applies(route, is_data):
+        if not self.applies(route, is_data, klass):
             return Decision("ok")
         with self._lock:
             attempt = self._attempts.get(fingerprint, 0)
