@@ -50,7 +50,7 @@ def _run(config: dict[str, Any]) -> RunRecord:
     return record  # run_config_frame reads only these fields
 
 
-@examples(ci=120, fuzz=2000)
+@examples(ci=80, fuzz=2000)
 @given(json_objects(max_leaves=30))
 @example({"": {"a": None}})  # the empty key is a segment like any other: ".a", not "a"
 @example({"": {"a": 1}, "a": 2})  # ... else these two leaves would collide

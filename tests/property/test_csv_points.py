@@ -89,7 +89,7 @@ def _ms(ts: datetime) -> int:
     return (ts - EPOCH) // timedelta(milliseconds=1)
 
 
-@examples(ci=150, fuzz=2000)
+@examples(ci=100, fuzz=2000)
 @given(exports())
 def test_export_csv_round_trips(export: Export) -> None:
     note(f"csv: {export.data!r}")

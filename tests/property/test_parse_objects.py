@@ -159,7 +159,7 @@ def _check_datetime(value: Any) -> None:
     assert value is None or (isinstance(value, datetime) and value.tzinfo is not None), value
 
 
-@examples(ci=150, fuzz=1000)
+@examples(ci=80, fuzz=1000)
 @given(project_objects())
 @example({"cuid": "p", "path": "a/p", "createdAt": 1e20})  # OSError from fromtimestamp
 def test_project_object_is_a_record_or_a_data_error(obj: dict[str, Any]) -> None:

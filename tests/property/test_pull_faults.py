@@ -3,10 +3,10 @@
 A schedule mixes the simulator's transient faults (429 with Retry-After, 5xx, resets before an
 answer, after the headers and in the middle of a body, chunked and Content-Length truncations,
 HTML pages with 200 and 502, a slow drip, expired presigned URLs on downloads) at generated
-rates, separately for API calls and downloads. The simulator draws each fault from (seed,
-request, attempt), so a schedule is the same whatever the thread interleaving. With a retry
-budget that the rates cannot plausibly exhaust (at most 35 % per attempt over 11 attempts), a
-single pull must land every table exactly and report no failure.
+rates, separately for API calls, downloads and (sometimes) the login. The simulator draws each
+fault from (seed, request, attempt), so a schedule is the same whatever the thread interleaving.
+With a retry budget that the rates cannot plausibly exhaust (at most 35 % per attempt over 11
+attempts), a single pull must land every table exactly and report no failure.
 """
 
 from __future__ import annotations
@@ -44,8 +44,11 @@ def schedules(draw: st.DrawFn) -> Faults:
     download = draw(rates(KINDS))
     # A real Retry-After of 1 s costs a second per 429: only the fuzz profile can afford it.
     retry_after = draw(st.sampled_from([0, 1])) if PROFILE == "fuzz" else 0
+    classes = {"download": download}
+    if draw(st.booleans()):  # the login too (it is not a data route: only when asked for)
+        classes["login"] = draw(rates(tuple(k for k in KINDS if k not in DOWNLOAD_ONLY)))
     seed = draw(st.integers(0, 2**32))
-    extra = {"classes": {"download": download}, "retry_after": retry_after, "drip_ms": 0.2}
+    extra = {"classes": classes, "retry_after": retry_after, "drip_ms": 0.2}
     return Faults.from_dict({**api, **extra, "seed": seed})
 
 
