@@ -7,7 +7,6 @@ from __future__ import annotations
 import itertools
 import logging
 import random
-import time
 from collections.abc import Callable, Iterator
 from typing import Any, cast
 
@@ -350,11 +349,10 @@ def test_a_dead_host_fails_fast_in_one_line(
     dead_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    c = client(dead_url, backoff=5.0)  # a retry would wait 5 s and more
-    t0 = time.monotonic()
+    c = client(dead_url, backoff=5.0)
     with pytest.raises(RetriableApiError) as e:
         c.call("GET", "/project/ws/p", route="GET /project/{ws}/{proj}", what="project 'ws/p'")
-    assert time.monotonic() - t0 < 4  # no retry was made (not a timing target)
     assert str(e.value) == f"cannot connect to {dead_url}/api: connection refused"
+    assert not [r for r in caplog.records if "; retry " in r.getMessage()]  # no retry at all
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert not [r for r in caplog.records if r.name.startswith("urllib3")]
