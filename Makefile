@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: env demo test test-fast lint format bench bench-report lock clean lake-env lake-test lake-bench lock-lake bi bi-env bi-test bi-lock
+.PHONY: env demo test test-fast lint format bench bench-report lock clean fuzz lake-env lake-test lake-bench lock-lake bi bi-env bi-test bi-lock
 
 env: $(STAMP)
 
@@ -22,6 +22,21 @@ test: env
 
 test-fast: env
 	$(PY) -m pytest -q -m "not contract and not integration and not slow"
+
+# Property tests, randomized and long (tests/property/conftest.py, profile "fuzz"): rounds of
+# fresh random examples until FUZZ_MINUTES have passed (a round takes ~15 min on 2 cores;
+# FUZZ_SCALE multiplies its example counts). Failures are kept in .hypothesis/ (git-ignored)
+# and replayed first by the next run; the first failing round stops the loop.
+FUZZ_MINUTES ?= 30
+FUZZ_SCALE   ?= 1
+fuzz: env
+	@end=$$(( $$(date +%s) + $(FUZZ_MINUTES) * 60 )); round=1; \
+	while [ $$(date +%s) -lt $$end ]; do \
+	  echo "fuzz round $$round"; \
+	  HYPOTHESIS_PROFILE=fuzz FUZZ_SCALE=$(FUZZ_SCALE) $(PY) -m pytest -q -x -p no:cacheprovider \
+	    --timeout=0 --hypothesis-show-statistics tests/property || exit 1; \
+	  round=$$((round + 1)); \
+	done
 
 lint: env
 	$(VENV)/bin/ruff check .

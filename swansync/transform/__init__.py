@@ -154,7 +154,7 @@ def flatten_config(config: Mapping[str, Any]) -> list[tuple[str, Any]]:
     def walk(prefix: str, value: Any) -> None:
         if isinstance(value, dict) and value:
             for k, v in value.items():
-                walk(f"{prefix}.{k}" if prefix else str(k), v)
+                walk(f"{prefix}.{k}", v)  # literally: "" is a segment too
         elif isinstance(value, list | tuple) and value:
             for i, v in enumerate(value):
                 walk(f"{prefix}[{i}]", v)

@@ -62,7 +62,7 @@ def _from_epoch(x: float) -> datetime:
 def _time_field(obj: Mapping[str, Any], key: str, what: str) -> datetime | None:
     try:
         return parse_time(obj.get(key))
-    except ValueError:
+    except (ValueError, OverflowError, OSError):  # out-of-range epochs raise the latter two
         raise DataError(f"{what}: field {key!r} is not a time: {obj.get(key)!r}") from None
 
 
@@ -251,7 +251,7 @@ def number(value: Any, what: str) -> float | None:
     if isinstance(value, bool):
         raise DataError(f"{what}: expected a number, got a boolean")
     if isinstance(value, int | float):
-        return float(value)
+        return float(str(value))  # an integer past the double range reads as ±inf, as "1e400"
     if isinstance(value, str):
         try:
             return float(value.strip())
