@@ -11,9 +11,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from swansync.config import Secret, Settings
+from swansync.config import Settings
 from swansync.warehouse import Warehouse
 from tests.e2e.compare import compare
+from tests.support.settings import sim_settings
 from trackersim.swanlab import SimServer
 from trackersim.swanlab.truth import rows
 
@@ -32,17 +33,8 @@ KEYS = {
 
 def settings_for(sim: SimServer, db: Path, **kw: Any) -> Settings:
     """Settings for a pull of every project of ``sim`` with retries that cost milliseconds."""
-    kw.setdefault("projects", tuple(sim.world.projects()))
     kw.setdefault("backoff", 0.001)
-    return Settings(
-        db=db,
-        host=sim.url,
-        api_key=Secret(sim.api_key),
-        source_name=SOURCE,
-        apply_views=False,
-        env={},
-        **kw,
-    )
+    return sim_settings(sim, db, source_name=SOURCE, **kw)
 
 
 def problems(db: Path, truth: dict[str, dict[str, list[Any]]]) -> list[str]:

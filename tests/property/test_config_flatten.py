@@ -21,7 +21,8 @@ from typing import Any
 from hypothesis import example, given, note
 
 from swansync.sources.base import RunRecord
-from swansync.transform import flatten_config, run_config_frame, to_json, unwrap_config
+from swansync.sources.swanlab.conventions import unwrap_config
+from swansync.transform import flatten_config, run_config_frame, to_json
 
 from .strategies import examples, json_objects, same_double, same_json
 
@@ -46,7 +47,9 @@ def leaves(config: dict[str, Any]) -> list[tuple[str, Any]]:
 
 def _run(config: dict[str, Any]) -> RunRecord:
     wrapped = {k: {"value": v, "desc": "", "sort": i} for i, (k, v) in enumerate(config.items())}
-    record: RunRecord = {"project": "ws/p", "run_id": "r1", "config": wrapped}  # type: ignore[typeddict-item]
+    # What the SwanLab source hands the sync: the server's wrappers removed.
+    plain = unwrap_config(wrapped)
+    record: RunRecord = {"project": "ws/p", "run_id": "r1", "config": plain}  # type: ignore[typeddict-item]
     return record  # run_config_frame reads only these fields
 
 
@@ -87,5 +90,5 @@ def test_whole_config_is_kept_losslessly(config: dict[str, Any]) -> None:
     sends it, unwrapped and written as JSON, the config reads back the same."""
     run = _run(config)
     assert run["config"] is not None
-    back = json.loads(to_json(unwrap_config(run["config"])) or "null")
+    back = json.loads(to_json(run["config"]) or "null")
     assert same_json(back, config)
