@@ -33,6 +33,9 @@ BOM = b"\xef\xbb\xbf"
 _FIELD = re.compile(rb'"(?:[^"]|"")*"|[^,"]*')
 
 
+_EXACT = float(2**53)  # floats are exact integers below this
+
+
 def _short(text: str, n: int = 40) -> str:
     return repr(text if len(text) <= n else text[:n] + "...")
 
@@ -163,11 +166,18 @@ class _Export:
         )
 
     def _step(self, num: pl.Series, raw: pl.Series) -> pl.Series:
-        whole = num.is_null() | (num.is_finite() & (num.floor() == num))
-        if not whole.all():
-            cell = raw.filter(~whole)[0]
-            raise self.fail(f"has step {_short(str(cell))}, not a whole number")
-        return num.cast(pl.Int64).alias("step")
+        """Integer spellings exactly (a float would round steps past 2**53); other spellings
+        (``5.0``, ``1e3``) only when they are whole and small enough to be exact."""
+        ints = raw.cast(pl.Int64, strict=False)
+        other = ints.is_null() & raw.is_not_null()
+        if other.any():
+            ok = num.is_finite() & (num.floor() == num) & (num.abs() < _EXACT)
+            bad = other & ~ok.fill_null(False)
+            if bad.any():
+                cell = raw.filter(bad)[0]
+                raise self.fail(f"has step {_short(str(cell))}, not a whole number BIGINT holds")
+            ints = pl.select(pl.when(other).then(num.cast(pl.Int64)).otherwise(ints)).to_series()
+        return ints.alias("step")
 
     def _drop_blank(self, wide: pl.DataFrame) -> pl.DataFrame:
         no_step = wide.get_column("step").is_null()

@@ -132,13 +132,17 @@ def test_wrong_column_count_is_a_data_error(export: Export, missing: int) -> Non
     assert not data_rows, f"a CSV with {missing} column pair(s) too few was accepted: {frame}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a step no BIGINT holds escapes the export parser as polars' "
-    "InvalidOperationError (the run fails with polars' message) instead of a DataError naming "
-    "the run; remove this marker once it is one",
+@pytest.mark.parametrize(
+    "step", [b"9223372036854775808", b"-9223372036854775809", b"1e19", b"9.3e18"]
 )
-def test_step_past_bigint_is_a_data_error() -> None:
-    data = b"step,r-k_step,r-k_timestamp\n9223372036854775808,1.0,1735689600000\n"
-    with pytest.raises(DataError):
+def test_step_past_bigint_is_a_data_error(step: bytes) -> None:
+    data = b"step,r-k_step,r-k_timestamp\n" + step + b",1.0,1735689600000\n"
+    with pytest.raises(DataError, match="BIGINT"):
         points_frame("src", CsvPoints(project="ws/p", run_id="r1", keys=("k",), data=data))
+
+
+def test_big_steps_are_read_exactly_not_through_a_float() -> None:
+    big = 2**62 + 1  # a float would round it
+    data = b"step,r-k_step,r-k_timestamp\n 5.0 ,1.0,1\n%d,2.0,2\n" % big
+    frame = points_frame("src", CsvPoints(project="ws/p", run_id="r1", keys=("k",), data=data))
+    assert frame.get_column("step").to_list() == [5, big]

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from swansync import transform
 from swansync.errors import DataError
-from swansync.sources.base import ProjectRecord, Rejected, RunRecord, SummaryRecord
+from swansync.sources.base import ProjectRecord, Rejected, RunRecord
 from swansync.sources.swanlab.cloud import parse
 from swansync.sources.swanlab.cloud.source import SwanLabSource
 
@@ -225,32 +225,16 @@ summary_items = st.one_of(
 @examples(ci=150, fuzz=2000)
 @given(st.one_of(st.dictionaries(hostile_text(), summary_items, max_size=4), anything))
 @example({"k": {"min": 10**400}})  # OverflowError: int too large to convert to float
-@example({"k": {"step": 2**63, "value": 1}})  # a step no BIGINT holds: polars ComputeError
+@example({"k": {"step": 2**63, "value": 1}})  # a step no BIGINT holds: a DataError
 def test_summary_entry_is_records_or_a_data_error(per_key: Any) -> None:
     note(repr(per_key))
     try:
         recs = parse.summary_records("alice/p", "r1", per_key)
     except DataError:
         return
-    if any(_past_bigint(r) for r in recs):
-        return  # the known bug pinned by test_step_past_bigint_is_a_data_error
     transform.summaries_frame("src", recs, NOW)
 
 
-BIGINT = range(-(2**63), 2**63)
-
-
-def _past_bigint(rec: SummaryRecord) -> bool:
-    steps = (rec["last_step"], rec["min_step"], rec["max_step"])
-    return any(s is not None and s not in BIGINT for s in steps)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: parse.step() accepts steps no BIGINT holds, and summaries_frame then raises "
-    "polars' ComputeError, failing the project; remove this marker and the early return in "
-    "test_summary_entry_is_records_or_a_data_error once it is a DataError",
-)
 @pytest.mark.parametrize("raw", [2**63, -(2**63) - 1, 1e19, "99999999999999999999"])
 def test_step_past_bigint_is_a_data_error(raw: Any) -> None:
     with pytest.raises(DataError):

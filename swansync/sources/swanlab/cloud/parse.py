@@ -260,18 +260,26 @@ def number(value: Any, what: str) -> float | None:
     raise DataError(f"{what}: expected a number, got {type(value).__name__}")
 
 
+_BIGINT = range(-(2**63), 2**63)  # what the warehouse's step columns hold
+
+
 def step(value: Any, what: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool):
         raise DataError(f"{what}: expected an integer step, got a boolean")
+    found: int | None = None
     if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
-        return int(value)
-    raise DataError(f"{what}: {value!r} is not an integer step")
+        found = value
+    elif isinstance(value, float) and value.is_integer():
+        found = int(value)
+    elif isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
+        found = int(value)
+    if found is None:
+        raise DataError(f"{what}: {value!r} is not an integer step")
+    if found not in _BIGINT:
+        raise DataError(f"{what}: step {value!r} is out of range (a 64-bit integer)")
+    return found
 
 
 def _extreme(
