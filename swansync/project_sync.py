@@ -58,7 +58,6 @@ def list_project(
     by_config = any(f.field.startswith("config.") for f in filters)
     listing = Listing(project)
     listing.run_states = bookmarks.load_runs(wh, source.name, proj)
-    source.resume(project, {rid: st.cursor for rid, st in listing.run_states.items() if st.cursor})
     listed: list[RunRecord] = []
     for item in source.list_runs(project, filters):
         if isinstance(item, Rejected):

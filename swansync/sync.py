@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 
-from swansync import transform
+from swansync import bookmarks, transform
 from swansync.bookmarks import SYNC_LOG
 from swansync.config import Settings, describe_targets
 from swansync.errors import ApiError, ConfigError, DataError, NotFoundError, SwansyncError
@@ -194,6 +194,7 @@ def _pull_source(
     stop: threading.Event,
     missing: list[NotFoundError],
 ) -> None:
+    source.resume({} if options.full else bookmarks.load_cursors(wh, source.name))
     projects = _resolve(source, summary, missing)
     progress("targets", projects=len(projects), source=source.name)
     # 1. List every project (cheap), so summaries for all runs go in one batched request.

@@ -169,9 +169,9 @@ class Counters:
 class Source(Protocol):
     """What the sync asks of a source, in this order within one pull:
 
-    1. :meth:`resolve` each of :attr:`targets` to projects;
-    2. per project, :meth:`resume` with the stored cursors, then :meth:`list_runs`, then
-       :meth:`run_detail` of the runs that need it;
+    1. :meth:`resume` with the cursors stored for this source, then :meth:`resolve` each of
+       :attr:`targets` to projects;
+    2. per project, :meth:`list_runs`, then :meth:`run_detail` of the runs that need it;
     3. :meth:`summaries` once, for every listed run of every project;
     4. per run with new metrics, :meth:`metric_keys` then :meth:`scalar_points`;
     5. :meth:`warnings`, then :meth:`close`.
@@ -199,11 +199,13 @@ class Source(Protocol):
         Unknown project/workspace/folder -> NotFoundError (only that target fails)."""
         ...
 
-    def resume(self, project: ProjectRecord, cursors: Mapping[str, str]) -> None:
-        """Per run id of ``project``, the ``cursor`` its records carried when its rows last
-        committed. A source that can read only what was appended since (a growing file) starts
-        there and gives each run record its new ``cursor``; the sync commits that with the
-        run's rows, so a crash resumes from the last committed cursor. Others ignore it."""
+    def resume(self, cursors: Mapping[str, Mapping[str, str]]) -> None:
+        """Called once per pull, before :meth:`resolve`: per project and run id, the ``cursor``
+        its run record carried when the run's rows last committed (none with ``--full``). A
+        source that can read only what was appended since (a growing file) starts there and
+        gives each run record its new ``cursor``; the sync commits that with the run's rows,
+        so a crash resumes from the last committed cursor. A source whose files name their own
+        projects finds them here without reading them again. Others ignore it."""
         ...
 
     def list_runs(

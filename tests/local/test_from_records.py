@@ -126,7 +126,7 @@ class HandMade:
             "change_marker": "",
         }
 
-    def resume(self, project: ProjectRecord, cursors: Mapping[str, str]) -> None:
+    def resume(self, cursors: Mapping[str, Mapping[str, str]]) -> None:
         """Nothing to resume: every pull lists afresh."""
 
     def list_runs(self, project: ProjectRecord, filters: Sequence[RunFilter] = ()) -> Iterator[Any]:

@@ -106,7 +106,7 @@ class FakeSource:
             "change_marker": r.state,
         }
 
-    def resume(self, project: ProjectRecord, cursors: Mapping[str, str]) -> None:
+    def resume(self, cursors: Mapping[str, Mapping[str, str]]) -> None:
         """Nothing to resume: every pull lists afresh."""
 
     def list_runs(

@@ -25,8 +25,8 @@ class AppendOnly(FakeSource):
         self.read_from: list[tuple[str, int]] = []
         self.extra: dict[str, int] = {}  # non-point records appended (cursor moves, no rows)
 
-    def resume(self, project: ProjectRecord, cursors: Mapping[str, str]) -> None:
-        self.cursors = {rid: int(c) for rid, c in cursors.items()}
+    def resume(self, cursors: Mapping[str, Mapping[str, str]]) -> None:
+        self.cursors = {rid: int(c) for runs in cursors.values() for rid, c in runs.items()}
 
     def _length(self, run_id: str) -> int:
         return max(len(p) for p in self.runs[run_id].series.values()) + self.extra.get(run_id, 0)

@@ -271,9 +271,9 @@ def step(value: Any, what: str) -> int | None:
     found: int | None = None
     if isinstance(value, int):
         found = value
-    elif isinstance(value, float) and value.is_integer():
-        found = int(value)
-    elif isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
+    elif (isinstance(value, float) and value.is_integer()) or (
+        isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value)
+    ):
         found = int(value)
     if found is None:
         raise DataError(f"{what}: {value!r} is not an integer step")

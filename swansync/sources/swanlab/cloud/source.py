@@ -155,7 +155,7 @@ class SwanLabSource:
     def _runs_path(self, project: ProjectRecord) -> str:
         return f"/project/{seg(project['workspace'])}/{seg(project['name'])}/runs"
 
-    def resume(self, project: ProjectRecord, cursors: Mapping[str, str]) -> None:
+    def resume(self, cursors: Mapping[str, Mapping[str, str]]) -> None:
         """Nothing to resume: every pull lists afresh."""
 
     def list_runs(

@@ -188,7 +188,7 @@ class DashboardSource:
             self._project_data = data
         return [project_record(data, self.project_name, {"url": self.base})]
 
-    def resume(self, project: ProjectRecord, cursors: Mapping[str, str]) -> None:
+    def resume(self, cursors: Mapping[str, Mapping[str, str]]) -> None:
         """Nothing to resume: every pull lists afresh."""
 
     def list_runs(

@@ -91,7 +91,7 @@ class LogDirSource:
         snap = self._refresh()
         return [project_record(snap.project, self.project_name, {"logdir": str(self.path)})]
 
-    def resume(self, project: ProjectRecord, cursors: Mapping[str, str]) -> None:
+    def resume(self, cursors: Mapping[str, Mapping[str, str]]) -> None:
         """Nothing to resume: every pull lists afresh."""
 
     def list_runs(
