@@ -13,8 +13,16 @@ COPY constraints.txt pyproject.toml README.md ./
 COPY swansync ./swansync
 COPY trackersim ./trackersim
 COPY sql ./sql
+# A plain install (no extras), then every product module is imported from outside the source
+# tree: a runtime import missing from [project] dependencies fails the build, not the user.
 RUN pip install -c constraints.txt . \
- && useradd --uid 10001 --create-home swansync \
+ && cd / && python -c "import importlib, pathlib, swansync, trackersim; \
+[importlib.import_module(p.__name__ + ''.join('.' + x for x in \
+ f.relative_to(pathlib.Path(p.__file__).parent).with_suffix('').parts if x != '__init__')) \
+ for p in (swansync, trackersim) for f in sorted(pathlib.Path(p.__file__).parent.rglob('*.py')) \
+ if f.stem != '__main__']" \
+ && swansync --help > /dev/null \
+ && cd /src && useradd --uid 10001 --create-home swansync \
  && mkdir -p /data /config \
  && chown swansync:swansync /data
 

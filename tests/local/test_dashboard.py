@@ -96,7 +96,7 @@ def test_dashboard_pull_matches_the_folder(
         sent.append((method.upper(), url))
         return real_request(method, url, *args, **kw)
 
-    source._session.request = spy  # type: ignore[method-assign,assignment]
+    source._session.request = spy  # type: ignore[method-assign]
     s1 = swansync.pull(local_settings(db, [folder]))
     s2 = swansync.pull(swansync.Settings(db=db, apply_views=False), sources=[source])
     assert s1.status == s2.status == "ok", (s1.failures, s2.failures)

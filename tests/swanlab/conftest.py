@@ -16,6 +16,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.http.rawserver import raw_server  # the byte-level fault server, for export chains
+
 
 @dataclass
 class Req:
@@ -118,6 +120,8 @@ def serve() -> Iterator[Callable[[App], FakeServer]]:
     for s in servers:
         s.stop()
 
+
+__all__ = ["raw_server"]
 
 KEY = "Zk3SecretKeyValue0001"  # 21 chars like a real key
 SID = "session-id-abcdef123456"

@@ -1,5 +1,12 @@
 """A small, thread-safe client for the SwanLab OpenAPI: login, JSON calls, error mapping and
 cookie-less downloads. Endpoint knowledge lives in :mod:`.source`; this module knows transport.
+
+Which calls are retried (:mod:`swansync.http.policy` says how): every GET; the POSTs that only
+read -- everything under ``/house/``, ``/files/presigned/`` and ``/resources/presigned/``, and the
+filtered run listing ``.../runs/shows``; and the login ``POST /login/api_key``, which is safe to
+repeat (a repeated login only opens another session; the old one expires unused). Any other POST
+is sent once. A JSON answer that is not JSON (an HTML page from a proxy, a truncated body,
+``null``) is retried like a dropped connection, then reported in one line naming the route.
 """
 
 from __future__ import annotations
@@ -7,13 +14,23 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
 from swansync.errors import ApiError, AuthError, DataError, FatalApiError, RetriableApiError
-from swansync.http import RETRY_STATUSES, Accounting, make_session, redact, register_secret
+from swansync.http import (
+    RETRY_STATUSES,
+    Accounting,
+    BadBody,
+    HttpFault,
+    PolicySession,
+    make_session,
+    redact,
+    register_secret,
+)
 from swansync.sources.base import Counters
 from swansync.sources.swanlab.cloud import auth
 
@@ -27,6 +44,37 @@ except importlib.metadata.PackageNotFoundError:  # running from a source tree
 # The protocol level we speak (spec 2.2, U2): sent like the SDK does, harmless if ignored.
 SDK_VERSION = "0.10.3"
 DOWNLOAD_TIMEOUT = 120.0
+_READ_POST_PREFIXES = ("/house/", "/files/presigned/", "/resources/presigned/")
+
+
+def is_read_post(path: str) -> bool:
+    """True for the POSTs that only read (safe to retry): see the module docstring."""
+    return path.startswith(_READ_POST_PREFIXES) or path.endswith("/runs/shows")
+
+
+def json_body(resp: requests.Response) -> Any:
+    """The JSON value of a 2xx answer, or :class:`BadBody` saying in a few words what came
+    instead (never the body itself: an HTML page could be long and could echo secrets)."""
+    data = resp.content
+    ctype = resp.headers.get("Content-Type", "").lower()
+    if "html" in ctype or data.lstrip()[:1] == b"<":
+        raise BadBody("an HTML page where JSON was expected")
+    if not data.strip():
+        raise BadBody("an empty body where JSON was expected")
+    try:
+        value = json.loads(data)
+    except ValueError:  # UnicodeDecodeError included
+        raise BadBody(f"a body that is not valid JSON ({len(data)} bytes; truncated?)") from None
+    if value is None:
+        raise BadBody("JSON null")
+    return value
+
+
+def not_html(resp: requests.Response) -> None:
+    """A download must not be an HTML page (a proxy's or a login portal's, answering 200)."""
+    ctype = resp.headers.get("Content-Type", "").lower()
+    if "html" in ctype or resp.content[:64].lstrip().startswith(b"<"):
+        raise BadBody("an HTML page where a file was expected")
 
 
 class SwanLabClient:
@@ -45,7 +93,7 @@ class SwanLabClient:
         retries: int = 5,
         backoff: float = 0.5,
         max_retry_after: float = 60,
-        session: requests.Session | None = None,
+        session: PolicySession | None = None,
         counters: Counters | None = None,
     ) -> None:
         self.api_host = api_host.rstrip("/")
@@ -77,18 +125,19 @@ class SwanLabClient:
     def _login_locked(self) -> auth.Session:
         self._generation += 1
         route = "POST /login/api_key"
+        parsed: list[Any] = []
         resp = self._send(
             "POST",
             self.base + "/login/api_key",
             route=route,
+            what="login",
             headers={"authorization": self._key, "X-SwanLab-SDK-Version": SDK_VERSION},
+            parsed=parsed,
         )
         if resp.status_code in (404, 405):
             session = self._verify_locked()
         elif 200 <= resp.status_code < 300:
-            session = auth.session_from_login(
-                self._json(resp, "the login answer", route), self._generation
-            )
+            session = auth.session_from_login(parsed[0], self._generation)
         elif resp.status_code in (401, 403):
             raise auth.refused(resp.status_code, self.api_host)
         else:
@@ -99,11 +148,14 @@ class SwanLabClient:
 
     def _verify_locked(self) -> auth.Session:
         route = "GET /auth/verify"
+        parsed: list[Any] = []
         resp = self._send(
             "GET",
             self.base + "/auth/verify",
             route=route,
+            what="login",
             headers={"Authorization": f"ApiKey {self._key}", "X-SwanLab-SDK-Version": SDK_VERSION},
+            parsed=parsed,
         )
         if resp.status_code in (401, 403):
             raise auth.refused(resp.status_code, self.api_host)
@@ -114,9 +166,7 @@ class SwanLabClient:
             )
         if not 200 <= resp.status_code < 300:
             raise self._error(resp, route, "login")
-        return auth.session_from_verify(
-            self._json(resp, "the verify answer", route), self._key, self._generation
-        )
+        return auth.session_from_verify(parsed[0], self._key, self._generation)
 
     def _session(self) -> auth.Session:
         """The current session, logging in first or refreshing when < 7 days remain."""
@@ -149,18 +199,32 @@ class SwanLabClient:
         url: str,
         *,
         route: str,
+        what: str,
         headers: dict[str, str] | None = None,
         params: dict[str, Any] | None = None,
         body: Any = None,
         timeout: float | None = None,
+        parsed: list[Any] | None = None,
+        idempotent: bool = True,
+        check: Callable[[requests.Response], None] | None = None,
     ) -> requests.Response:
+        """One logical request. With ``parsed`` (a list to fill), a 2xx answer must be JSON
+        (checked, and retried when it is not, under the same budget) and its value is appended.
+        """
         data = None
         hdrs = dict(headers or {})
         if body is not None:
             data = json.dumps(body, allow_nan=False).encode()
             hdrs["Content-Type"] = "application/json"
+
+        def checked(resp: requests.Response) -> None:
+            if parsed is not None:
+                parsed[:] = [json_body(resp)]
+            if check is not None:
+                check(resp)
+
         try:
-            resp = self.http.request(
+            return self.http.request(
                 method,
                 url,
                 params=params,
@@ -169,15 +233,26 @@ class SwanLabClient:
                 timeout=timeout or self.timeout,
                 allow_redirects=True,
                 hooks=self.accounting.hook(route),
+                idempotent=idempotent,
+                check=checked,
             )
-        except requests.RequestException as e:
+        except HttpFault as e:
+            raise self._fault(e, url, route, what) from None
+        except requests.RequestException as e:  # not retriable: bad URL, TLS, redirects
             reason = redact(str(e).splitlines()[0] if str(e) else type(e).__name__)
-            raise RetriableApiError(
-                f"{route}: no answer from {self.api_host} after retries ({type(e).__name__}: "
-                f"{reason[:300]})",
+            raise FatalApiError(
+                f"{what}: {route} to {_origin(url)} failed ({type(e).__name__}: {reason[:200]})",
                 route=route,
             ) from None
-        return resp
+
+    def _fault(self, e: HttpFault, url: str, route: str, what: str) -> ApiError | DataError:
+        """One line for a request that failed without a usable answer."""
+        where = self.base if url.startswith(self.base) else _origin(url)
+        if e.kind == "connect":
+            return RetriableApiError(f"cannot connect to {where}: {e}", route=route)
+        if e.kind == "body":
+            return DataError(f"{what}: {route} on {where} answered {e}")
+        return RetriableApiError(f"{what}: {route} on {where}: {e}", route=route)
 
     def call(
         self,
@@ -193,13 +268,18 @@ class SwanLabClient:
         401 after one re-login -> AuthError; 429/5xx after retries -> RetriableApiError;
         other 4xx -> FatalApiError (``status`` set, 404 included); bad JSON -> DataError."""
         session = self._session()
+        parsed: list[Any] = []
+        safe = method.upper() == "GET" or is_read_post(path)
         resp = self._send(
             method,
             self.base + path,
             route=route,
+            what=what,
             headers=dict(session.headers),
             params=params,
             body=body,
+            parsed=parsed,
+            idempotent=safe,
         )
         if resp.status_code == 401:
             log.info("%s answered 401; logging in again once", route)
@@ -208,9 +288,12 @@ class SwanLabClient:
                 method,
                 self.base + path,
                 route=route,
+                what=what,
                 headers=dict(session.headers),
                 params=params,
                 body=body,
+                parsed=parsed,
+                idempotent=safe,
             )
             if resp.status_code == 401:
                 raise AuthError(
@@ -219,52 +302,57 @@ class SwanLabClient:
                 )
         if not 200 <= resp.status_code < 300:
             raise self._error(resp, route, what)
-        return self._json(resp, what, route)
+        return parsed[0]
 
     def download(self, url: str, *, route: str, what: str) -> bytes:
-        """GET a presigned (or relative) URL with NO session cookie or key; the raw bytes.
-        Any non-2xx is an ApiError (the SDK silently returns nothing there)."""
+        """GET a presigned (or relative) URL with NO session cookie or key; the raw bytes, read
+        in 1 MiB pieces and checked against ``Content-Length`` (a short body is retried). Any
+        non-2xx is an ApiError (the SDK silently returns nothing there)."""
         full = (
             urljoin(self.api_host + "/", url)
             if not url.lower().startswith(("http://", "https://"))
             else url
         )
-        resp = self._send("GET", full, route=route, timeout=max(self.timeout, DOWNLOAD_TIMEOUT))
+        resp = self._send(
+            "GET",
+            full,
+            route=route,
+            what=what,
+            timeout=max(self.timeout, DOWNLOAD_TIMEOUT),
+            check=not_html,
+        )
         if not 200 <= resp.status_code < 300:
             raise self._error(resp, route, what)
         return resp.content
 
     # -- errors ----------------------------------------------------------------------------
 
-    def _json(self, resp: requests.Response, what: str, route: str) -> Any:
-        try:
-            body = resp.json()
-        except ValueError:
-            raise DataError(
-                f"{what}: {route} answered {resp.status_code} with a body that is not JSON"
-            ) from None
-        if body is None:
-            raise DataError(f"{what}: {route} answered JSON null")
-        return body
-
     def _error(self, resp: requests.Response, route: str, what: str) -> ApiError:
         code: Any = None
         message: Any = None
         try:
-            body = resp.json()
+            body = json.loads(resp.content)
             if isinstance(body, dict):
                 code, message = body.get("code"), body.get("message")
         except ValueError:
             pass
         trace = resp.headers.get("traceid") or resp.headers.get("x-trace-id")
         parts = [f"{what}: {route} failed with HTTP {resp.status_code}"]
+        if "html" in resp.headers.get("Content-Type", "").lower():
+            parts[0] += " (an HTML page: a proxy or gateway answered, not the API)"
         if code is not None or message is not None:
             parts.append(f"[{code}] {message}" if code is not None else str(message))
         if trace:
             parts.append(f"trace id {trace}")
-        text = redact(" | ".join(str(p) for p in parts))[:1000]
+        text = redact(" | ".join(str(p) for p in parts).replace("\n", " "))[:500]
         cls = RetriableApiError if resp.status_code in RETRY_STATUSES else FatalApiError
         return cls(text, status=resp.status_code, route=route)
 
     def close(self) -> None:
         self.http.close()
+
+
+def _origin(url: str) -> str:
+    """``scheme://host[:port]`` of ``url``: what an error may name (never a path or query)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else "the server"

@@ -1,9 +1,15 @@
 """Full-resolution scalar series from SwanLab: the CSV export chain (export -> presign ->
-download, spec 3.7) and the legacy per-key CSV route (spec 6.2) for servers that predate it."""
+download, spec 3.7) and the legacy per-key CSV route (spec 6.2) for servers that predate it.
+
+A download link that object storage refuses (401/403, or 400/404/410: expired, signature no
+longer valid, file gone) is not a failure: the chain that made it is redone for that batch (a
+fresh export and presign; for the legacy route a fresh URL), up to :data:`RELINKS` times.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import logging
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -11,7 +17,11 @@ from swansync.errors import ApiError, DataError, FatalApiError
 from swansync.sources.base import CsvPoints, ProjectRecord, RunRecord
 from swansync.sources.swanlab.cloud.client import SwanLabClient
 
+log = logging.getLogger(__name__)
+
 EXPORT_KEYS = 16  # columns per export request, as the SDK batches them
+RELINKS = 2  # fresh links per batch after object storage refused one
+LINK_REFUSED = frozenset({400, 401, 403, 404, 410})
 
 T = TypeVar("T")
 
@@ -63,33 +73,75 @@ def export_points(
     presign call for all of them, then one cookie-less download each."""
     label = run["name"] or run["run_id"]
     batches = list(chunks(list(keys), EXPORT_KEYS))
-    cos_keys: list[str] = []
-    for i, batch in enumerate(batches):
-        columns = [{"experimentName": label, **ref, "key": k} for k in batch]
-        try:
-            body = client.call(
-                "POST",
-                "/house/metrics/scalar/export",
-                body={"projectId": ref["projectId"], "columns": columns},
-                route="POST /house/metrics/scalar/export",
-                what=f"scalar export of run {run['run_id']!r}",
-            )
-        except FatalApiError as e:
-            if e.status == 404 and i == 0:
-                raise ExportMissing from None
-            raise
-        cos = body.get("cosKey") if isinstance(body, dict) else None
-        if not isinstance(cos, str) or not cos:
-            raise DataError(f"scalar export of run {run['run_id']!r}: answer has no cosKey")
-        cos_keys.append(cos)
+    cos_keys = [
+        _export(client, ref, label, run, batch, first=i == 0) for i, batch in enumerate(batches)
+    ]
     urls = _presign(client, cos_keys, run)
     for batch, url in zip(batches, urls, strict=True):
-        data = client.download(
-            url, route="GET <presigned csv>", what=f"metric CSV of run {run['run_id']!r}"
+
+        def relink(batch: Sequence[str] = batch) -> str:
+            return _presign(client, [_export(client, ref, label, run, batch)], run)[0]
+
+        data = download_csv(
+            client,
+            url,
+            relink,
+            route="GET <presigned csv>",
+            what=f"metric CSV of run {run['run_id']!r}",
         )
         yield CsvPoints(
             project=project["project"], run_id=run["run_id"], keys=tuple(batch), data=data
         )
+
+
+def _export(
+    client: SwanLabClient,
+    ref: dict[str, Any],
+    label: str,
+    run: RunRecord,
+    batch: Sequence[str],
+    *,
+    first: bool = False,
+) -> str:
+    """The object-storage key of one export of ``batch`` (``first``: a 404 means the server
+    predates the route)."""
+    columns = [{"experimentName": label, **ref, "key": k} for k in batch]
+    try:
+        body = client.call(
+            "POST",
+            "/house/metrics/scalar/export",
+            body={"projectId": ref["projectId"], "columns": columns},
+            route="POST /house/metrics/scalar/export",
+            what=f"scalar export of run {run['run_id']!r}",
+        )
+    except FatalApiError as e:
+        if e.status == 404 and first:
+            raise ExportMissing from None
+        raise
+    cos = body.get("cosKey") if isinstance(body, dict) else None
+    if not isinstance(cos, str) or not cos:
+        raise DataError(f"scalar export of run {run['run_id']!r}: answer has no cosKey")
+    return cos
+
+
+def download_csv(
+    client: SwanLabClient, url: str, relink: Callable[[], str], *, route: str, what: str
+) -> bytes:
+    """The bytes behind a download link; when object storage refuses the link, ``relink()``
+    makes a fresh one (at most :data:`RELINKS` times)."""
+    for attempt in range(RELINKS + 1):
+        try:
+            return client.download(url, route=route, what=what)
+        except FatalApiError as e:
+            if e.status not in LINK_REFUSED or attempt == RELINKS:
+                if attempt:
+                    raise FatalApiError(
+                        f"{e} (after {attempt} fresh link(s))", status=e.status, route=e.route
+                    ) from None
+                raise
+            log.info("%s: the link was refused (HTTP %s); asking for a fresh one", what, e.status)
+            url = relink()
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def _presign(client: SwanLabClient, cos_keys: list[str], run: RunRecord) -> list[str]:
@@ -117,15 +169,21 @@ def legacy_points(
 ) -> Iterator[CsvPoints]:
     """Pre-0.9 servers: one ``column/csv`` URL per key (3-column CSV, maybe a relative URL)."""
     for key in keys:
-        body = client.call(
-            "GET",
-            f"/experiment/{seg(run['run_id'])}/column/csv",
-            params={"key": key},
-            route="GET /experiment/{cuid}/column/csv",
-            what=f"CSV of key {key!r} of run {run['run_id']!r}",
+
+        def link(key: str = key) -> str:
+            body = client.call(
+                "GET",
+                f"/experiment/{seg(run['run_id'])}/column/csv",
+                params={"key": key},
+                route="GET /experiment/{cuid}/column/csv",
+                what=f"CSV of key {key!r} of run {run['run_id']!r}",
+            )
+            url = _find_url(body)
+            if url is None:
+                raise DataError(f"CSV of key {key!r} of run {run['run_id']!r}: no 'url' in answer")
+            return url
+
+        data = download_csv(
+            client, link(), link, route="GET <legacy csv>", what=f"metric CSV of key {key!r}"
         )
-        url = _find_url(body)
-        if url is None:
-            raise DataError(f"CSV of key {key!r} of run {run['run_id']!r}: no 'url' in answer")
-        data = client.download(url, route="GET <legacy csv>", what=f"metric CSV of key {key!r}")
         yield CsvPoints(project=project["project"], run_id=run["run_id"], keys=(key,), data=data)

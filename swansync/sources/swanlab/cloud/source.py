@@ -7,9 +7,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
-
 from swansync.errors import ConfigError, DataError, FatalApiError, NotFoundError
+from swansync.http import PolicySession
 from swansync.sources.base import (
     Counters,
     MetricKeyRecord,
@@ -61,7 +60,7 @@ class SwanLabSource:
         timeout: float = 60,
         retries: int = 5,
         backoff: float = 0.5,
-        session: requests.Session | None = None,
+        session: PolicySession | None = None,
     ) -> None:
         self.api_host = normalize_host(api_host)
         self.web_host = normalize_host(web_host) if web_host else web_host_for(self.api_host)

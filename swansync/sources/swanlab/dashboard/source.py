@@ -23,6 +23,7 @@ What the dashboard can and cannot give (``docs/protocols/swanlab-offline-dashboa
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections import OrderedDict
@@ -33,7 +34,7 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from swansync.errors import ApiError, DataError, FatalApiError, NotFoundError, RetriableApiError
-from swansync.http import RETRY_STATUSES, Accounting, make_session
+from swansync.http import RETRY_STATUSES, Accounting, BadBody, HttpFault, make_session
 from swansync.sources.base import (
     Counters,
     MetricKeyRecord,
@@ -55,6 +56,20 @@ _CACHE_SERIES = 512  # parsed /tag answers kept for one pull
 # swanboard answers 500 for deterministic errors (missing experiment, NaN in a series): retrying
 # those only wastes time; connection errors and 429/502-504 are still retried.
 _RETRY_STATUSES = RETRY_STATUSES - {500}
+
+
+def _envelope(resp: requests.Response, *, strict: bool = True) -> Any:
+    """The parsed JSON of an answer labelled JSON (None for one labelled otherwise: that is a
+    wrong base URL, reported by the caller). ``strict``: JSON that does not parse is
+    :class:`BadBody` (a body cut short: retried); otherwise None."""
+    if "json" not in resp.headers.get("content-type", ""):
+        return None
+    try:
+        return json.loads(resp.content)
+    except ValueError:
+        if strict:
+            raise BadBody(f"JSON that does not parse ({len(resp.content)} bytes)") from None
+        return None
 
 
 class DashboardSource:
@@ -104,26 +119,44 @@ class DashboardSource:
     # -- HTTP ------------------------------------------------------------------------------
 
     def _get(self, path: str, route: str) -> Any:
-        """GET ``path`` (below /api/v1) and return the envelope's ``data``."""
+        """GET ``path`` (below /api/v1) and return the envelope's ``data``. Every dashboard
+        route is a read, so everything transient is retried under one budget: statuses,
+        dropped connections, bodies cut short, and JSON answers that do not parse."""
         url = self.base + guard_path(path)
+        parsed: list[Any] = []
         try:
-            resp = self._session.get(url, hooks=self._accounting.hook(f"GET {route}"))
+            resp = self._session.request(
+                "GET",
+                url,
+                hooks=self._accounting.hook(f"GET {route}"),
+                idempotent=True,
+                check=lambda r: parsed.append(_envelope(r)),
+            )
+        except HttpFault as e:
+            where = f"cannot connect to {self.base}" if e.kind == "connect" else f"GET {route}"
+            raise RetriableApiError(f"dashboard {self.name}: {where}: {e}", route=route) from None
         except requests.RequestException as e:
-            raise RetriableApiError(
+            raise FatalApiError(
                 f"dashboard {self.name}: GET {route} failed: {type(e).__name__}", route=route
             ) from None
         ctype = resp.headers.get("content-type", "")
         if "json" not in ctype:
+            if resp.status_code in _RETRY_STATUSES:
+                raise RetriableApiError(
+                    f"dashboard {self.name}: GET {route} failed with HTTP {resp.status_code} "
+                    f"({ctype or 'no content type'}, not the dashboard's JSON)",
+                    status=resp.status_code,
+                    route=route,
+                )
             raise FatalApiError(
                 f"{self.base}{route} answered {resp.status_code} {ctype or 'without a type'}, "
                 "not JSON: is this the base URL of a `swanlab watch` dashboard?",
                 status=resp.status_code,
                 route=route,
             )
-        try:
-            body = resp.json()
-        except ValueError:
-            raise DataError(f"dashboard {self.name}: GET {route}: malformed JSON") from None
+        body = parsed[-1] if parsed else _envelope(resp, strict=False)
+        if body is None:
+            raise DataError(f"dashboard {self.name}: GET {route}: malformed JSON")
         if not isinstance(body, dict):
             raise DataError(f"dashboard {self.name}: GET {route}: expected an object")
         code, message = body.get("code"), str(body.get("message") or body.get("detail") or "")

@@ -1,0 +1,28 @@
+"""One place for HTTP policy: timeouts, one retry budget per logical request (statuses,
+dropped connections and broken bodies alike) with backoff honouring ``Retry-After``,
+accounting, and redaction of secrets. See :mod:`.policy` for what is retried and why."""
+
+from swansync.http.policy import (
+    RETRY_STATUSES,
+    BadBody,
+    HttpFault,
+    RetryPolicy,
+    parse_retry_after,
+)
+from swansync.http.redact import RedactingFilter, redact, register_secret
+from swansync.http.session import Accounting, PolicySession, make_session, route_urllib3_logs
+
+__all__ = [
+    "RETRY_STATUSES",
+    "Accounting",
+    "BadBody",
+    "HttpFault",
+    "PolicySession",
+    "RedactingFilter",
+    "RetryPolicy",
+    "make_session",
+    "parse_retry_after",
+    "redact",
+    "register_secret",
+    "route_urllib3_logs",
+]

@@ -1,0 +1,309 @@
+"""The session every swansync HTTP call goes through: one retry loop per logical request that
+covers the status, the connection AND reading the body (urllib3's ``Retry`` only covers the
+first two, so a reset mid-body used to fail the run), bodies read in full and checked against
+``Content-Length``, an optional caller check of the body, no cookie jar, and urllib3's own log
+lines routed to ours at DEBUG.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Collection, Mapping
+from http.cookiejar import Cookie, CookiePolicy
+from typing import Any
+from urllib.parse import urlsplit
+from urllib.request import Request as UrlRequest
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from swansync.http.policy import (
+    RETRY_STATUSES,
+    BadBody,
+    Fault,
+    HttpFault,
+    RetryPolicy,
+    body_fault,
+    parse_retry_after,
+    request_fault,
+)
+from swansync.http.redact import redact
+from swansync.sources.base import Counters
+
+log = logging.getLogger("swansync.http")
+_urllib3_log = logging.getLogger("swansync.http.urllib3")
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+READ_CHUNK = 1 << 20  # bodies (CSV exports of many MB) are read in 1 MiB pieces
+LOUD_WAIT = 10.0  # waits at least this long are logged as warnings, shorter ones at INFO
+
+Check = Callable[[requests.Response], None]
+
+
+class PolicySession(requests.Session):
+    """A ``requests.Session`` whose :meth:`request` is one logical request under a
+    :class:`RetryPolicy`: it returns a response whose body is fully read (``.content``), or the
+    last retriable-status response when the budget ran out, or raises :class:`HttpFault`.
+
+    Extra keyword arguments of :meth:`request`: ``idempotent`` (default: by method; POSTs that
+    only read must say so) and ``check(response)``, called on 2xx answers, which raises
+    :class:`BadBody` for a body that is not what was expected (retried like a dropped
+    connection). Response hooks run once per attempt, after its body was read.
+    """
+
+    def __init__(self, policy: RetryPolicy, timeout: float) -> None:
+        super().__init__()
+        self.policy = policy
+        self.timeout = timeout
+        self._answered: set[str] = set()  # hosts that answered: a refusal there is a restart
+        self._lock = threading.Lock()
+
+    def request(  # type: ignore[override]
+        self,
+        method: str,
+        url: str,
+        *args: Any,
+        idempotent: bool | None = None,
+        check: Check | None = None,
+        **kw: Any,
+    ) -> requests.Response:
+        safe = method.upper() in IDEMPOTENT_METHODS if idempotent is None else idempotent
+        hooks = kw.pop("hooks", None)
+        kw["stream"] = True  # the body is read below, inside the retry loop
+        if kw.get("timeout") is None:
+            kw["timeout"] = self.timeout
+        host = urlsplit(url).netloc
+        budget = self.policy.retries + 1
+        for attempt in range(1, budget + 1):
+            outcome = self._attempt(method, url, args, kw, hooks, check)
+            retry_after: float | None = None
+            if isinstance(outcome, Fault):
+                if not self._may_retry(outcome, safe, host) or attempt == budget:
+                    raise HttpFault(outcome, attempt) from None
+                reason = outcome.reason
+            else:
+                resp = outcome
+                if resp.status_code not in self.policy.statuses or not safe or attempt == budget:
+                    return resp
+                retry_after = parse_retry_after(
+                    resp.headers.get("Retry-After"), resp.headers.get("Date")
+                )
+                reason = f"HTTP {resp.status_code}{_html_note(resp)}"
+            delay, why = self.policy.wait(attempt, retry_after)
+            log.log(
+                logging.WARNING if delay >= LOUD_WAIT else logging.INFO,
+                "%s %s: %s; retry %d of %d in %.3g s (%s)",
+                method.upper(),
+                redact(url),
+                reason,
+                attempt,
+                budget - 1,
+                delay,
+                why,
+            )
+            time.sleep(delay)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _attempt(
+        self,
+        method: str,
+        url: str,
+        args: tuple[Any, ...],
+        kw: dict[str, Any],
+        hooks: Any,
+        check: Check | None,
+    ) -> requests.Response | Fault:
+        """One attempt: the response with its body read, or what went wrong."""
+        try:
+            resp = super().request(method, url, *args, **kw)
+        except requests.RequestException as e:
+            fault = request_fault(e, kw.get("timeout"))
+            if fault is None:
+                raise
+            return fault
+        with self._lock:
+            self._answered.add(urlsplit(url).netloc)
+        fault = _read_body(resp, method, kw.get("timeout"))
+        _run_hooks(hooks, resp)
+        if fault is None and check is not None and 200 <= resp.status_code < 300:
+            try:
+                check(resp)
+            except BadBody as e:
+                fault = Fault("body", e.reason)
+        return resp if fault is None else fault
+
+    def _may_retry(self, fault: Fault, safe: bool, host: str) -> bool:
+        if fault.refused:
+            with self._lock:
+                return safe and host in self._answered
+        return safe or not fault.sent
+
+
+def _run_hooks(hooks: Any, resp: requests.Response) -> None:
+    """The caller's ``response`` hooks (one callable or a list), as requests would call them."""
+    found = hooks.get("response") if isinstance(hooks, Mapping) else None
+    for hook in [found] if callable(found) else list(found or []):
+        hook(resp)
+
+
+def _read_body(resp: requests.Response, method: str, timeout: Any) -> Fault | None:
+    """Read the whole body into ``resp.content``; the fault when the connection broke, stalled
+    or delivered fewer bytes than ``Content-Length`` announced."""
+    chunks: list[bytes] = []
+    fault: Fault | None = None
+    try:
+        for chunk in resp.raw.stream(READ_CHUNK, decode_content=True):
+            chunks.append(chunk)
+    except Exception as e:  # urllib3 raises its own, OSError and ssl errors here
+        fault = body_fault(e, timeout if isinstance(timeout, int | float) else None)
+    body = b"".join(chunks)
+    resp._content = body
+    resp._content_consumed = True  # type: ignore[attr-defined]
+    if fault is None:
+        fault = _length_fault(resp, method, len(body))
+    if fault is not None:
+        resp.close()  # never hand a half-read connection back to the pool
+    return fault
+
+
+def _length_fault(resp: requests.Response, method: str, got: int) -> Fault | None:
+    """A fault when an identity-encoded body's length disagrees with ``Content-Length``."""
+    h = resp.headers
+    if method.upper() == "HEAD" or resp.status_code in (204, 304) or "Transfer-Encoding" in h:
+        return None
+    if h.get("Content-Encoding", "identity").strip().lower() not in ("", "identity"):
+        return None  # urllib3 checks the length of the encoded bytes itself
+    text = h.get("Content-Length", "").strip()
+    if not text.isdigit() or int(text) == got:
+        return None
+    return Fault("transport", f"the body has {got} bytes, Content-Length said {int(text)}")
+
+
+def _html_note(resp: requests.Response) -> str:
+    ctype = resp.headers.get("Content-Type", "").lower()
+    return " (an HTML error page, likely from a proxy)" if "html" in ctype else ""
+
+
+# -- urllib3's own log lines ---------------------------------------------------------------
+
+
+class _ToOurLog(logging.Filter):
+    """Drop every urllib3 record and log it again, redacted, on ``swansync.http.urllib3`` at
+    DEBUG: its warnings ("Retrying ...", "Connection pool is full", header parse errors) are
+    not for the user's terminal, and they can carry presigned URLs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if _urllib3_log.isEnabledFor(logging.DEBUG):
+            try:
+                text = record.getMessage()
+            except Exception:  # a broken format string: keep its template
+                text = str(record.msg)
+            _urllib3_log.debug("%s: %s", record.name, redact(text))
+        return False
+
+
+_URLLIB3_LOGGERS = (
+    "urllib3",
+    "urllib3.connectionpool",
+    "urllib3.connection",
+    "urllib3.response",
+    "urllib3.poolmanager",
+    "urllib3.util.retry",
+)
+_routed = False
+_route_lock = threading.Lock()
+
+
+def route_urllib3_logs() -> None:
+    """Install :class:`_ToOurLog` on urllib3's loggers (once per process)."""
+    global _routed
+    with _route_lock:
+        if _routed:
+            return
+        flt = _ToOurLog()
+        for name in _URLLIB3_LOGGERS:
+            logging.getLogger(name).addFilter(flt)
+        _routed = True
+
+
+# -- the factory ---------------------------------------------------------------------------
+
+
+class _NoCookies(CookiePolicy):
+    """Never store or send cookies from the jar: the client sets ``Cookie`` explicitly on the
+    requests that need it, so nothing can leak to presigned URLs by accident."""
+
+    netscape = True
+    rfc2965 = False
+    hide_cookie2 = True
+
+    def set_ok(self, cookie: Cookie, request: UrlRequest) -> bool:
+        return False
+
+    def return_ok(self, cookie: Cookie, request: UrlRequest) -> bool:
+        return False
+
+    def domain_return_ok(self, domain: str, request: UrlRequest) -> bool:
+        return False
+
+    def path_return_ok(self, path: str, request: UrlRequest) -> bool:
+        return False
+
+
+def make_session(
+    *,
+    timeout: float = 60,
+    retries: int = 5,
+    backoff: float = 0.5,
+    max_retry_after: float = 60,
+    backoff_max: float = 30.0,
+    user_agent: str,
+    pool_size: int = 16,
+    retry_statuses: Collection[int] = RETRY_STATUSES,
+) -> PolicySession:
+    """A :class:`PolicySession` for http and https: ``timeout`` for every request that does not
+    pass its own, ``retries`` retries per logical request (``retries + 1`` attempts), backoff
+    ``backoff * 2**(n-1)`` capped at ``backoff_max``, ``Retry-After`` honoured up to
+    ``max_retry_after``, ``retry_statuses`` the statuses worth retrying. No cookie jar."""
+    route_urllib3_logs()
+    policy = RetryPolicy(
+        retries=retries,
+        backoff=backoff,
+        backoff_max=backoff_max,
+        max_retry_after=max_retry_after,
+        statuses=frozenset(retry_statuses),
+    )
+    session = PolicySession(policy, timeout)
+    session.cookies.set_policy(_NoCookies())
+    session.headers["User-Agent"] = user_agent
+    # No urllib3 retries: every retry is ours, under one budget per logical request.
+    adapter = HTTPAdapter(max_retries=0, pool_connections=pool_size, pool_maxsize=pool_size)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+# -- accounting ----------------------------------------------------------------------------
+
+
+class Accounting:
+    """Response hooks that count requests and bytes into a :class:`~swansync.sources.base.Counters`.
+
+    Callers name the route (``"POST /house/metrics/summaries"``) so that ids in paths and
+    presigned URLs never become counter keys. Every attempt counts (a retried request is two
+    requests on the wire), with the bytes that arrived.
+    """
+
+    def __init__(self, counters: Counters | None = None) -> None:
+        self.counters = counters if counters is not None else Counters()
+
+    def hook(self, route: str) -> Mapping[str, Any]:
+        """A ``hooks=`` argument for one request that records it under ``route``."""
+
+        def on_response(response: requests.Response, *args: Any, **kw: Any) -> requests.Response:
+            self.counters.record(route, len(response.content or b""))
+            return response
+
+        return {"response": on_response}
