@@ -10,10 +10,14 @@ slug                the run id too (what W&B URLs use); name = the display name
 state               :data:`STATES` (the raw state stays in ``runs.raw``)
 cluster / job       ``group`` / ``job_type``; labels = tags; username = the run's user
 config              nested config, ``{value, desc}`` wrappers removed, ``_wandb`` kept apart
-                    (in ``runs.raw``), flattened into ``run_config`` like SwanLab's
+                    (in ``runs.raw``), ``wandb_version`` (W&B's, not the user's) left out of it,
+                    flattened into ``run_config`` like SwanLab's
 step / ts           history ``_step`` / ``_timestamp`` (seconds, fractional -> ms)
 metric keys         every history key but :data:`RESERVED`; a value that is an object with
-                    ``_type`` (image, table, histogram, ...) makes its key kind ``MEDIA``
+                    ``_type`` (image, table, histogram, ...) makes its key kind ``MEDIA``, and so
+                    does a key that never held a number (text): recorded, no points. Points are
+                    :func:`scalar_value` of a ``SCALAR`` key's values (numbers, booleans as 1/0,
+                    the non-finite spellings); other values of such a key are not points
 system metrics      the system-metrics stream (cloud ``events``, offline ``stats`` records):
                     keys ``system.*``, class ``SYSTEM``, step = the sample's 0-based position in
                     the stream (W&B indexes them by time, not by ``_step``), ts = its timestamp
@@ -24,12 +28,15 @@ summaries           per scalar key: last step/value from history; min/max over t
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
 from swansync.sources.base import MetricClass
 
 RESERVED = frozenset({"_step", "_timestamp", "_runtime", "_wandb"})
+INTERNAL_CONFIG = frozenset({"wandb_version"})  # W&B's own config keys, besides ``_wandb``
+_NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 SYSTEM_PREFIX = "system."
 # W&B run states -> the contract's. A run W&B still calls running may have died (its heartbeat
 # stops); the cloud marks it crashed after a while, and so does the contract, not sooner.
@@ -61,14 +68,30 @@ def is_media(value: Any) -> bool:
     return isinstance(value, Mapping) and "_type" in value
 
 
+def scalar_value(value: Any) -> float | None:
+    """A history value as a metric point: numbers as floats, booleans as 1.0/0.0, the strings
+    ``NaN``/``Infinity``/``-Infinity`` (how a server may spell non-finite numbers) as IEEE
+    values; anything else (text, media, null) is not a point (None)."""
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        return _NONFINITE.get(value)
+    return None
+
+
 def unwrap_config(config: Mapping[str, Any] | None) -> tuple[dict[str, Any], Any]:
     """``{key: {"value": v, "desc": d}}`` -> ``({key: v}, wandb_internals)``; unwrapped keys
-    (offline logs hold plain values) pass unchanged; ``_wandb`` is returned apart."""
+    (offline logs hold plain values) pass unchanged; ``_wandb`` is returned apart and
+    ``wandb_version`` left out (the SDK moves both out of ``run.config`` too)."""
     out: dict[str, Any] = {}
     internals: Any = None
     for key, item in (config or {}).items():
         if key == "_wandb":
             internals = item.get("value", item) if isinstance(item, Mapping) else item
+            continue
+        if key in INTERNAL_CONFIG:
             continue
         if isinstance(item, Mapping) and "value" in item and set(item) <= {"value", "desc"}:
             out[str(key)] = item["value"]
