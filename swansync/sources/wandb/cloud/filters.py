@@ -68,7 +68,7 @@ def _time(f: RunFilter) -> dict[str, Any] | None:
 def _config(f: RunFilter) -> dict[str, Any] | None:
     if f.op not in ("=", "in"):
         return None
-    path = "config." + f.field.split(".", 1)[1] + ".value"
+    path = "config." + f.field.split(".", 1)[1]  # as the SDK documents it: {"config.lr": 0.01}
     numbers: list[Any] = []
     texts: list[Any] = []
     any_text = False

@@ -85,7 +85,10 @@ def marker(node: dict[str, Any]) -> str:
 
 
 def run_record(node: Any, project: ProjectRecord, app: str) -> RunRecord:
-    """A run record from a ``Runs`` node (the full field set: no detail read is needed)."""
+    """A run record from a ``Runs`` node. The node holds every field, but the record says
+    ``has_profile=False`` so that the sync rewrites config and metadata only of runs whose
+    ``change_marker`` moved (its "detail" read is answered from the record, see
+    ``WandbCloudSource.run_detail``)."""
     proj = project["project"]
     if not isinstance(node, dict):
         raise DataError("a run that is not an object")
@@ -138,7 +141,7 @@ def run_record(node: Any, project: ProjectRecord, app: str) -> RunRecord:
             "host": _str(node, "host", what),
             "commit": _str(node, "commit", what),
             "sweep": _str(node, "sweepName", what),
-            "heartbeat_at": node.get("heartbeatAt"),
+            "heartbeat_at": heartbeat.isoformat() if heartbeat else None,
             "history_line_count": node.get("historyLineCount"),
             "summary_keys": sorted(summary) if isinstance(summary, dict) else [],
             "system_metrics": system,
@@ -150,6 +153,6 @@ def run_record(node: Any, project: ProjectRecord, app: str) -> RunRecord:
         root_project_id=None,
         root_run_id=None,
         raw=raw,
-        has_profile=True,
+        has_profile=False,
         change_marker=marker(node),
     )

@@ -1,7 +1,7 @@
 """The W&B cloud (or a W&B server) as a :class:`~swansync.sources.base.Source`.
 
 Per pull: ``resolve`` (``GetProject`` / ``GetProjects``), ``list_runs`` (``Runs`` pages with the
-full field set: no detail reads), then ``summaries``: a run whose history marker (state,
+full field set: ``run_detail`` sends nothing), then ``summaries``: a run whose history marker (state,
 heartbeat, line count, last step) equals the one in its cursor is answered from the cursor with
 no request; a new or moved run has its new rows read here (``HistoryPage`` windows from the last
 step mirrored + 1, and ``RunEvents`` when it reports system metrics), parked in a
@@ -155,8 +155,8 @@ class WandbCloudSource:
             yield item
 
     def run_detail(self, project: ProjectRecord, run: RunRecord) -> RunRecord:
-        """The listing already holds every field: nothing to re-read."""
-        return run
+        """The listing already holds every field: the same record, with its profile."""
+        return RunRecord(**{**run, "has_profile": True})  # type: ignore[typeddict-item]
 
     # -- summaries -------------------------------------------------------------------------
 
