@@ -57,7 +57,11 @@ def _json(text: str | None) -> Any:
 
 
 def compare(
-    db: Path, want: dict[str, dict[str, list[Any]]], source: str, *, deleted: set[str] = frozenset()
+    db: Path,
+    want: dict[str, dict[str, list[Any]]],
+    source: str,
+    *,
+    deleted: set[str] | frozenset[str] = frozenset(),
 ) -> list[str]:
     """Differences between the warehouse rows of ``source`` and ``want``. Runs in ``deleted``
     must be marked deleted; their other rows are what was mirrored before, not compared."""
@@ -104,7 +108,7 @@ def compare(
 
 
 def _points(
-    wh: Warehouse, want_cols: dict[str, list[Any]], source: str, deleted: set[str]
+    wh: Warehouse, want_cols: dict[str, list[Any]], source: str, deleted: set[str] | frozenset[str]
 ) -> list[str]:
     want = pl.DataFrame(
         want_cols,

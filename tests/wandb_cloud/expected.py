@@ -153,7 +153,7 @@ def expected(
     types = {(r["project"], r["run_id"]): r["history_keys"] for r in live}
     keys, points = [], []
     series: dict[tuple[str, str], list[tuple[int, float]]] = {}
-    for (proj, rid), kinds in types.items():
+    for (_, rid), kinds in types.items():
         for key, kind in kinds.items():
             scalar = kind == "number"
             klass = "SYSTEM" if key.startswith("system.") else "CUSTOM"

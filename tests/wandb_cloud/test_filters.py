@@ -81,13 +81,13 @@ def _passes(run: dict[str, Any], expr: str) -> bool:
     if expr == "label=a/b":
         return "a/b" in run["tags"]
     if expr == "config.optimizer.name=sgd":
-        return run["config"].get("optimizer", {}).get("name") == "sgd"
+        return bool(run["config"].get("optimizer", {}).get("name") == "sgd")
     if expr == "config.lr=0.001":
-        return run["config"].get("lr") == 0.001
+        return bool(run["config"].get("lr") == 0.001)
     if expr == "created_at>=2025-01-01T10:00":
-        return run["created_at"] >= datetime(2025, 1, 1, 10, tzinfo=UTC)
+        return bool(run["created_at"] >= datetime(2025, 1, 1, 10, tzinfo=UTC))
     if expr == "job!=eval":
-        return run["job_type"] != "eval"
+        return bool(run["job_type"] != "eval")
     raise AssertionError(expr)
 
 

@@ -1,15 +1,17 @@
 """The W&B cloud (or a W&B server) as a :class:`~swansync.sources.base.Source`.
 
-Per pull: ``resolve`` (``GetProject`` / ``GetProjects``), ``list_runs`` (``Runs`` pages with the
-full field set: ``run_detail`` sends nothing), then ``summaries``: a run whose history marker (state,
-heartbeat, line count, last step) equals the one in its cursor is answered from the cursor with
-no request; a new or moved run has its new rows read here (``HistoryPage`` windows from the last
-step mirrored + 1, and ``RunEvents`` when it reports system metrics), parked in a
-:class:`~.spool.Spool` for ``scalar_points``, and gets its new cursor. So a no-op pull sends
-only listing requests, and a grown run costs the windows of its new steps.
+Per pull: ``resolve`` (``GetProject`` / ``GetProjects``), ``list_runs`` (``Runs`` pages with
+the full field set: ``run_detail`` sends nothing), then ``summaries``: a run whose history
+marker (state, heartbeat, line count, last step) equals the one in its cursor is answered from
+the cursor with no request; a new or moved run has its new rows read here
+(``HistoryPage`` windows from the last step mirrored + 1, and ``RunEvents`` when it reports
+system metrics), parked in a :class:`~.spool.Spool` for ``scalar_points``, and gets its new
+cursor. So a no-op pull sends only listing requests, and a grown run costs the windows of its
+new steps.
 
 The run's cursor is set on its record during ``summaries``: the sync commits the value a record
-holds when the run's rows commit (tests/wandb_cloud/test_cursor_contract.py pins that).
+holds when the run's rows commit (``test_every_run_commits_its_cursor`` in tests/wandb_cloud
+pins that).
 """
 
 from __future__ import annotations
@@ -156,7 +158,7 @@ class WandbCloudSource:
 
     def run_detail(self, project: ProjectRecord, run: RunRecord) -> RunRecord:
         """The listing already holds every field: the same record, with its profile."""
-        return RunRecord(**{**run, "has_profile": True})  # type: ignore[typeddict-item]
+        return RunRecord(**{**run, "has_profile": True})
 
     # -- summaries -------------------------------------------------------------------------
 
