@@ -285,17 +285,23 @@ class WandbCloudSource:
         after_step: Mapping[str, int] | None = None,
     ) -> Iterator[Points]:
         """The points of ``keys``: from what ``summaries`` read ahead where that covers them,
-        else read now from ``min(after_step) + 1`` (the sync's bookmarks) on."""
+        else read now from ``min(after_step) + 1`` (the sync's bookmarks) on. A run whose
+        read-ahead failed (reported with its summary) is tried once more here."""
         key = (project["project"], run["run_id"])
         with self._lock:
-            error = self._failed.get(key)
+            self._failed.pop(key, None)
             state = self._states.get(key)
             base = self._bases.get(key)
-        if error is not None:
-            raise error
         after = dict(after_step or {})
         batch = self._spool.take(key)
-        system_keys = set(state.system) if state else set()
+        known = state or RunState.decode(run.get("cursor"))
+        facts = self._facts(key, run)
+        system_keys = {
+            k
+            for k in keys
+            if (known is not None and k in known.system)
+            or (k.startswith(conventions.SYSTEM_PREFIX) and k not in facts.scalar_keys)
+        }
         hist = [k for k in keys if k not in system_keys]
         sysk = [k for k in keys if k in system_keys]
         missing = (
@@ -309,7 +315,6 @@ class WandbCloudSource:
             page_rows=self.page_rows,
         )
         if missing:
-            facts = self._facts(key, run)
             lows = [after.get(k) for k in missing]
             start = None if any(v is None for v in lows) else min(v for v in lows if v is not None)
             direct = Batch(base=start, history_to=None)
