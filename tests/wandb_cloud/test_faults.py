@@ -29,7 +29,7 @@ TWENTY_PERCENT = {
 
 @pytest.mark.slow
 def test_twenty_percent_faults_one_pull_exact(sim: SimServer, world: World, db: Path) -> None:
-    sim.faults = Faults(**TWENTY_PERCENT, seed=7, retry_after=0)
+    sim.faults = Faults.from_dict({**TWENTY_PERCENT, "seed": 7, "retry_after": 0})
     summary = swansync.pull(settings(sim, db, PROJECTS, retries=10))
     assert summary.status == "ok", summary.failures
     want = expected(world.truth(), sim.url, projects=set(PROJECTS))
