@@ -162,12 +162,16 @@ class RunReader:
             prev = step
         return rows
 
-    def history(self, batch: Batch, end: int, expected: int | None) -> None:
+    def history(
+        self, batch: Batch, end: int, expected: int | None, start: int | None = None
+    ) -> None:
         """Read rows with ``_step`` in ``(batch.base, end]`` into ``batch``; ``expected`` is how
         many rows the run's line count says are there (None: unknown). Fewer rows than that
         from wide windows (a server that caps ``samples``) are read again in the SDK's
-        1000-step windows; still fewer is reported as ``batch.shortfall``."""
-        widest = self._read(batch, end, expected, MAX_WIDTH)
+        1000-step windows; still fewer is reported as ``batch.shortfall``. ``start`` overrides
+        the first step (rows before it are in the batch already: a parquet export)."""
+        first = start if start is not None else (0 if batch.base is None else batch.base + 1)
+        widest = self._read(batch, first, end, expected, MAX_WIDTH)
         if expected is not None and batch.lines < expected and widest > SAFE_WIDTH:
             log.info(
                 "%s: %d of %d rows; reading again in narrow windows",
@@ -176,15 +180,15 @@ class RunReader:
                 expected,
             )
             batch.history, batch.other, batch.lines = {}, set(), 0
-            self._read(batch, end, expected, SAFE_WIDTH)
+            first = 0 if batch.base is None else batch.base + 1
+            self._read(batch, first, end, expected, SAFE_WIDTH)
         if expected is not None and batch.lines < expected:
             batch.shortfall = (
                 f"history of {self.what}: read {batch.lines} rows, the run's line count "
                 f"says {expected}"
             )
 
-    def _read(self, batch: Batch, end: int, expected: int | None, cap: int) -> int:
-        start = 0 if batch.base is None else batch.base + 1
+    def _read(self, batch: Batch, start: int, end: int, expected: int | None, cap: int) -> int:
         lo, stop, widest = start, end + 1, 0
         while lo < stop:
             span = stop - lo
@@ -198,7 +202,8 @@ class RunReader:
             for r in self._window(lo, lo + width):
                 add_history_row(batch, r, _step(r, self.what))
             lo += width
-        batch.history_to = end if end >= start else batch.base
+        if end >= start:
+            batch.history_to = end
         return widest
 
     def events(self, batch: Batch) -> None:

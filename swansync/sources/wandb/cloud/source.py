@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from swansync.errors import ApiError, DataError
 from swansync.http import PolicySession
 from swansync.sources.base import (
+    TERMINAL_STATES,
     Counters,
     MetricKeyRecord,
     Points,
@@ -33,17 +34,18 @@ from swansync.sources.base import (
     RunFilter,
     RunKey,
     RunRecord,
-    SeriesPoints,
     SourceOptions,
     SummaryRecord,
 )
 from swansync.sources.wandb import conventions
 from swansync.sources.wandb.cloud import listing
-from swansync.sources.wandb.cloud.client import GraphQLClient
+from swansync.sources.wandb.cloud.answers import covered, series, summary_record
+from swansync.sources.wandb.cloud.client import GraphQLClient, GraphQLError
 from swansync.sources.wandb.cloud.credentials import app_url, netloc, resolve_credentials
-from swansync.sources.wandb.cloud.history import PAGE_ROWS, Batch, Columns, RunReader, fold
+from swansync.sources.wandb.cloud.history import PAGE_ROWS, Batch, RunReader, fold
+from swansync.sources.wandb.cloud.parquet import read_export
 from swansync.sources.wandb.cloud.spool import Spool
-from swansync.sources.wandb.cloud.state import KeyState, RunState
+from swansync.sources.wandb.cloud.state import RunState
 
 if TYPE_CHECKING:
     from swansync.sources.wandb.plugin import WandbCloud
@@ -74,6 +76,7 @@ class WandbCloudSource:
         session: PolicySession | None = None,
         page_rows: int = PAGE_ROWS,
         readers: int = READERS,
+        parquet: bool = True,
     ) -> None:
         self.host = host
         self.app = app_url(host)
@@ -92,6 +95,7 @@ class WandbCloudSource:
         )
         self.page_rows = page_rows
         self.readers = max(1, readers)
+        self._parquet = parquet  # off once the server shows it has no parquet history
         self._lock = threading.Lock()
         self._stored: dict[str, dict[str, str]] = {}  # project -> run id -> cursor
         self._listed: dict[RunKey, listing.Listed] = {}
@@ -216,7 +220,8 @@ class WandbCloudSource:
             or facts.lines < old.lines
         ):
             base = None  # new, never had history, or its history shrank (rewound): read it all
-        batch = Batch(base=None if base is None else base.history_to, history_to=None)
+        start = None if base is None else base.history_to
+        batch = Batch(base=start, history_to=start)
         reader = RunReader(
             self.client,
             project["workspace"],
@@ -226,7 +231,10 @@ class WandbCloudSource:
         )
         try:
             expected = facts.lines - (base.lines if base else 0)
-            reader.history(batch, facts.last_step, expected)
+            first = None
+            if base is None and run["state"] in TERMINAL_STATES and self._parquet:
+                first = self._export(reader, batch)
+            reader.history(batch, facts.last_step, expected, start=first)
             if facts.has_system:
                 reader.events(batch)
             else:
@@ -244,6 +252,26 @@ class WandbCloudSource:
             if batch.shortfall:
                 self._warnings.append(batch.shortfall)
 
+    def _export(self, reader: RunReader, batch: Batch) -> int | None:
+        """Read a finished run's parquet export into ``batch``; the first step left for
+        ``HistoryPage`` windows, or None (no export: windows from the start)."""
+        try:
+            last = read_export(self.client, reader.vars, batch, reader.what)
+        except GraphQLError as e:
+            log.info("%s offers no parquet history (%s); reading windows", self.host, e)
+            self._parquet = False
+            return None
+        except (ApiError, DataError) as e:
+            log.info(
+                "%s: the parquet export could not be read (%s); reading windows", reader.what, e
+            )
+            batch.history, batch.other, batch.lines = {}, set(), 0
+            return None
+        if last is None:
+            return None
+        batch.history_to = last
+        return last + 1
+
     def _facts(self, key: RunKey, run: RunRecord) -> listing.Listed:
         with self._lock:
             facts = self._listed.get(key)
@@ -253,8 +281,8 @@ class WandbCloudSource:
         facts = self._listed.get(key)
         summary = facts.summary if facts else {}
         system = facts.system if facts else {}
-        out = [_record(key, k, s, summary) for k, s in state.keys.items()]
-        out += [_record(key, k, s, system) for k, s in state.system.items()]
+        out = [summary_record(key, k, s, summary) for k, s in state.keys.items()]
+        out += [summary_record(key, k, s, system) for k, s in state.system.items()]
         return out
 
     # -- keys and points -------------------------------------------------------------------
@@ -304,9 +332,7 @@ class WandbCloudSource:
         }
         hist = [k for k in keys if k not in system_keys]
         sysk = [k for k in keys if k in system_keys]
-        missing = (
-            hist if batch is None else [k for k in hist if not _covered(batch, base, k, after)]
-        )
+        missing = hist if batch is None else [k for k in hist if not covered(batch, base, k, after)]
         reader = RunReader(
             self.client,
             project["workspace"],
@@ -319,14 +345,14 @@ class WandbCloudSource:
             start = None if any(v is None for v in lows) else min(v for v in lows if v is not None)
             direct = Batch(base=start, history_to=None)
             reader.history(direct, facts.last_step, None)
-            yield from _series(key, direct.history, missing, True)
+            yield from series(key, direct.history, missing, True)
         if batch is not None:
-            yield from _series(key, batch.history, [k for k in hist if k not in missing], True)
+            yield from series(key, batch.history, [k for k in hist if k not in missing], True)
         if sysk:
             if batch is None or batch.events is None:
                 batch = batch or Batch(base=None, history_to=None)
                 reader.events(batch)
-            yield from _series(key, batch.events or {}, sysk, batch.events_complete)
+            yield from series(key, batch.events or {}, sysk, batch.events_complete)
 
     def warnings(self) -> list[str]:
         with self._lock:
@@ -335,43 +361,3 @@ class WandbCloudSource:
     def close(self) -> None:
         self._spool.close()
         self.client.close()
-
-
-def _covered(batch: Batch, base: RunState | None, key: str, after: Mapping[str, int]) -> bool:
-    """Whether the rows read ahead (steps after ``batch.base``) hold every point of ``key``
-    the sync still lacks: all of them when the read started at the beginning, else when the
-    sync's bookmark reaches the key's last step before the read (or the key is new since)."""
-    if batch.base is None or base is None:
-        return True
-    prev = base.keys.get(key)
-    if prev is None or prev.last_step is None:
-        return True
-    got = after.get(key)
-    return got is not None and got >= prev.last_step
-
-
-def _series(
-    key: RunKey, cols: Mapping[str, Columns], wanted: Sequence[str], complete: bool
-) -> Iterator[SeriesPoints]:
-    proj, rid = key
-    for k in wanted:
-        c = cols.get(k)
-        if c is not None and c.steps:
-            yield SeriesPoints(proj, rid, k, c.steps, c.values, c.ts_ms, complete=complete)
-
-
-def _record(key: RunKey, name: str, s: KeyState, upstream: Mapping[str, object]) -> SummaryRecord:
-    proj, rid = key
-    return SummaryRecord(
-        project=proj,
-        run_id=rid,
-        key=name,
-        klass=conventions.metric_class(name),
-        last_step=s.last_step,
-        last_value=s.last_value,
-        min_value=s.min_value,
-        min_step=s.min_step,
-        max_value=s.max_value,
-        max_step=s.max_step,
-        raw={"value": upstream[name]} if name in upstream else None,
-    )
