@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: env demo test test-fast lint format bench lock clean
+.PHONY: env demo test test-fast lint format bench bench-wandb lock clean
 
 env: $(STAMP)
 
@@ -34,6 +34,10 @@ format: env
 
 bench: env
 	$(PY) -m bench.run
+
+# W&B: a full pull of the bench world vs the SDK user's script, no-op, incremental (bench/results/).
+bench-wandb: env
+	$(PY) -m bench.wandb_run $(BENCH_ARGS)
 
 # Re-resolve the pinned versions (run after changing dependencies in pyproject.toml).
 lock:

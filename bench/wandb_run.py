@@ -127,14 +127,28 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="40 runs x 10 keys x 1,000 steps")
     parser.add_argument("--paths-runs", type=int, default=20)
+    parser.add_argument(
+        "--exports",
+        action="store_true",
+        help="the server offers parquet exports of finished runs (both readers use them)",
+    )
     args = parser.parse_args(argv)
     scale = {"runs": 40, "keys": 10, "steps": 1000} if args.quick else {}
-    world = build_world("bench", seed=0, **scale)
+    world = build_world("bench", seed=0, parquet_export=args.exports, **scale)
+    if args.exports:
+        for rid in world.runs():
+            if world.run(rid).state == "finished":
+                world.export(rid)
     projects = world.projects()
     truth = world.truth(history=False)
     out: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "world": {"preset": "bench", **scale, "runs_total": len(truth["runs"])},
+        "world": {
+            "preset": "bench",
+            **scale,
+            "runs_total": len(truth["runs"]),
+            "parquet_exports": args.exports,
+        },
     }
     with (
         tempfile.TemporaryDirectory(prefix="swansync-bench-wandb-") as tmp,

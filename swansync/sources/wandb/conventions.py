@@ -10,20 +10,23 @@ slug                the run id too (what W&B URLs use); name = the display name
 state               :data:`STATES` (the raw state stays in ``runs.raw``)
 cluster / job       ``group`` / ``job_type``; labels = tags; username = the run's user
 config              nested config, ``{value, desc}`` wrappers removed, ``_wandb`` kept apart
-                    (in ``runs.raw``), ``wandb_version`` (W&B's, not the user's) left out of it,
-                    flattened into ``run_config`` like SwanLab's
-step / ts           history ``_step`` / ``_timestamp`` (seconds, fractional -> ms)
-metric keys         every history key but :data:`RESERVED`; a value that is an object with
-                    ``_type`` (image, table, histogram, ...) makes its key kind ``MEDIA``, and so
-                    does a key that never held a number (text): recorded, no points. Points are
-                    :func:`scalar_value` of a ``SCALAR`` key's values (numbers, booleans as 1/0,
-                    the non-finite spellings); other values of such a key are not points
+                    (in ``runs.raw``), flattened into ``run_config`` like SwanLab's
+step / ts           history ``_step`` / ``_timestamp`` (seconds, fractional -> ms: :func:`ts_ms`)
+metric keys         every history key but the reserved ones (:func:`is_reserved`); a value that
+                    is an object with ``_type`` (image, table, histogram, ...) makes its key
+                    kind ``MEDIA``
 system metrics      the system-metrics stream (cloud ``events``, offline ``stats`` records):
                     keys ``system.*``, class ``SYSTEM``, step = the sample's 0-based position in
                     the stream (W&B indexes them by time, not by ``_step``), ts = its timestamp
 summaries           per scalar key: last step/value from history; min/max over the history
                     (finite values; the summary W&B keeps is in ``raw``)
 ==================  ===========================================================================
+
+Two more rules: ``wandb_version`` in a run's config is W&B's own, like ``_wandb``, and is left
+out of the user config (the SDK moves both out of ``run.config``; ``runs.raw`` keeps the wire
+form). A metric point is :func:`scalar_value` of a logged value: numbers, booleans as 1/0, and the
+strings ``NaN``/``Infinity``/``-Infinity`` a server may use for non-finite numbers; a key that
+never held one is kind ``MEDIA`` (text included), recorded with no points.
 """
 
 from __future__ import annotations
@@ -35,8 +38,6 @@ from typing import Any
 from swansync.sources.base import MetricClass
 
 RESERVED = frozenset({"_step", "_timestamp", "_runtime", "_wandb"})
-INTERNAL_CONFIG = frozenset({"wandb_version"})  # W&B's own config keys, besides ``_wandb``
-_NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 SYSTEM_PREFIX = "system."
 # W&B run states -> the contract's. A run W&B still calls running may have died (its heartbeat
 # stops); the cloud marks it crashed after a while, and so does the contract, not sooner.
@@ -68,23 +69,25 @@ def is_media(value: Any) -> bool:
     return isinstance(value, Mapping) and "_type" in value
 
 
-def scalar_value(value: Any) -> float | None:
-    """A history value as a metric point: numbers as floats, booleans as 1.0/0.0, the strings
-    ``NaN``/``Infinity``/``-Infinity`` (how a server may spell non-finite numbers) as IEEE
-    values; anything else (text, media, null) is not a point (None)."""
-    if isinstance(value, bool):
-        return 1.0 if value else 0.0
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        return _NONFINITE.get(value)
-    return None
+def is_reserved(key: str) -> bool:
+    """A history column W&B writes for itself: :data:`RESERVED`, and ``_wandb`` flattened
+    (``_wandb.runtime``) by readers that join nested keys with ``.``."""
+    return key in RESERVED or key.startswith("_wandb.")
+
+
+def ts_ms(seconds: Any) -> int | None:
+    """A ``_timestamp`` (Unix seconds, fractional) in Unix milliseconds, rounded to the nearest
+    (``1796019019.7422938`` -> ``1796019019742``); None for anything but a finite number."""
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        return None
+    if not math.isfinite(seconds):
+        return None
+    return round(seconds * 1000)
 
 
 def unwrap_config(config: Mapping[str, Any] | None) -> tuple[dict[str, Any], Any]:
     """``{key: {"value": v, "desc": d}}`` -> ``({key: v}, wandb_internals)``; unwrapped keys
-    (offline logs hold plain values) pass unchanged; ``_wandb`` is returned apart and
-    ``wandb_version`` left out (the SDK moves both out of ``run.config`` too)."""
+    (offline logs hold plain values) pass unchanged; ``_wandb`` is returned apart."""
     out: dict[str, Any] = {}
     internals: Any = None
     for key, item in (config or {}).items():
@@ -92,9 +95,31 @@ def unwrap_config(config: Mapping[str, Any] | None) -> tuple[dict[str, Any], Any
             internals = item.get("value", item) if isinstance(item, Mapping) else item
             continue
         if key in INTERNAL_CONFIG:
-            continue
+            continue  # W&B's own (see the module docstring); runs.raw keeps it
         if isinstance(item, Mapping) and "value" in item and set(item) <= {"value", "desc"}:
             out[str(key)] = item["value"]
         else:
             out[str(key)] = item
     return out, internals
+
+
+INTERNAL_CONFIG = frozenset({"wandb_version"})  # W&B's own config keys besides ``_wandb``
+_NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+
+def scalar_value(value: Any) -> float | None:
+    """A logged value as a metric point: numbers as floats (an integer too large for a double
+    as ±inf), booleans as 1.0/0.0, the strings ``NaN``/``Infinity``/``-Infinity`` as IEEE values;
+    None for anything else (text, media, null)."""
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if isinstance(value, float):
+        return value
+    if isinstance(value, int):
+        try:
+            return float(value)
+        except OverflowError:
+            return math.inf if value > 0 else -math.inf
+    if isinstance(value, str):
+        return _NONFINITE.get(value)
+    return None

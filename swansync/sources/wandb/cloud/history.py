@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,12 +65,6 @@ class Batch:
     shortfall: str | None = None  # a warning: fewer rows than the line count said
 
 
-def _ms(value: Any) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        return None
-    return round(value * 1000)
-
-
 def _flat(row: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
     for key, value in row.items():
         name = f"{prefix}{key}"
@@ -105,9 +98,9 @@ def _row(text: Any, what: str) -> dict[str, Any]:
 
 
 def add_history_row(batch: Batch, row: dict[str, Any], step: int) -> None:
-    ts = _ms(row.get("_timestamp"))
+    ts = conventions.ts_ms(row.get("_timestamp"))
     for key, value in _flat(row):
-        if key in conventions.RESERVED or value is None:
+        if conventions.is_reserved(key) or value is None:
             continue
         number = None if conventions.is_media(value) else conventions.scalar_value(value)
         if number is None:
@@ -222,7 +215,7 @@ class RunReader:
         cols: dict[str, Columns] = {}
         for i, text in enumerate(items):
             row = _row(text, self.what)
-            ts = _ms(row.get("_timestamp"))
+            ts = conventions.ts_ms(row.get("_timestamp"))
             for key, value in _flat(row):
                 if not key.startswith(conventions.SYSTEM_PREFIX):
                     continue

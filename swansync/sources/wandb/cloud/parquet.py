@@ -20,7 +20,7 @@ from swansync.errors import DataError
 from swansync.sources.wandb import conventions
 from swansync.sources.wandb.cloud.client import GraphQLClient
 from swansync.sources.wandb.cloud.download import ExpiredURL, download
-from swansync.sources.wandb.cloud.history import Batch, Columns, _ms
+from swansync.sources.wandb.cloud.history import Batch, Columns
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ def _add_file(
         raise DataError(f"{what}: a history export without a _step column")
     steps = table.column("_step").to_pylist()
     ts = (
-        [_ms(v) for v in table.column("_timestamp").to_pylist()]
+        [conventions.ts_ms(v) for v in table.column("_timestamp").to_pylist()]
         if "_timestamp" in table.column_names
         else [None] * len(steps)
     )
@@ -107,7 +107,7 @@ def _add_file(
         and (last is None or s > last)
     ]
     for name in table.column_names:
-        if name in conventions.RESERVED:
+        if conventions.is_reserved(name):
             continue
         values = table.column(name).to_pylist()
         cols: Columns | None = None
