@@ -186,7 +186,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"  SDK script       {s['wall_s']:8.1f} s  "
-        f"(cpu {s['cpu_s']} s + server {s['server_cpu_s']} s)  ({s['script_wall_s']} s scan_history + "
+        f"(cpu {s['cpu_s']} s + server {s['server_cpu_s']} s)  "
+        f"({s['script_wall_s']} s scan_history + "
         f"{s['duckdb_load_s']} s DuckDB load), {s['points']} points, requests {s['requests']}"
     )
     print(
