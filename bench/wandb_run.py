@@ -56,14 +56,19 @@ def pull(sim: SimServer, db: Path, work: Path, name: str, projects: list[str]) -
     c1 = os.times()
     if res.returncode != 0:
         raise RuntimeError(f"pull {name} exited {res.returncode}: {res.stderr[-2000:]}")
-    summary = json.loads(res.stdout)
+    with duckdb.connect(str(db), read_only=True) as con:  # the pull's own log, not stdout
+        status, rows, failures = con.execute(
+            "SELECT status, rows, failures FROM _swansync.sync_log ORDER BY id DESC LIMIT 1"
+        ).fetchone() or (None, "{}", "[]")
     return {
         "wall_s": round(res.wall_s, 2),
         "cpu_s": round(res.user_s + res.sys_s, 2),
         "server_cpu_s": round(c1.user - c0.user + c1.system - c0.system, 2),
         "peak_rss_mb": round(res.peak_rss_mb),
-        "status": summary.get("status"),
-        "rows": summary.get("rows"),
+        "status": status,
+        "rows": json.loads(rows),
+        "failures": json.loads(failures)[:5],
+        "stderr_tail": res.stderr[-1500:],
         "requests": _counts(before, sim.counters.snapshot()),
     }
 

@@ -107,3 +107,14 @@ def test_every_run_commits_its_cursor(sim: SimServer, world: World, db: Path) ->
             truth[rid]["history_line_count"],
             truth[rid]["last_step"] if truth[rid]["last_step"] is not None else -1,
         ]
+
+
+def test_full_re_reads_every_series_and_stays_exact(sim: SimServer, world: World, db: Path) -> None:
+    swansync.pull(settings(sim, db, ("alice/quirks",)))
+    sim.counters.reset()
+    summary = swansync.pull(settings(sim, db, ("alice/quirks",), full=True))
+    assert summary.status == "ok", summary.failures
+    with_history = [r for r in world.runs("alice/quirks") if world.run(r).line_count()]
+    assert ops(sim)["HistoryPage"] >= len(with_history)  # read again, not from the cursor
+    assert summary.rows["metrics"] > 0
+    assert compare(db, expected(world.truth(), sim.url, projects={"alice/quirks"}), SOURCE) == []
