@@ -51,22 +51,21 @@ def source(url: str, **kw: Any) -> DashboardSource:
 @pytest.mark.parametrize("kind", list(FAULTS))
 def test_a_fault_then_the_project(raw_server: Start, kind: str) -> None:
     s = raw_server(lambda r: FAULTS[kind] if len(s.hits()) == 1 else OK)
-    (project,) = source(s.url).resolve(s.url)
-    assert project["project"] == "local/demo"
+    assert source(s.url)._project()["name"] == "demo"  # GET /project, the first read of a pull
     assert len(s.hits()) == 2
 
 
 def test_a_web_page_is_not_a_dashboard_at_once(raw_server: Start) -> None:
     s = raw_server(lambda r: html(200, "Welcome to nginx"))
     with pytest.raises(FatalApiError, match="is this the base URL of a `swanlab watch`"):
-        source(s.url).resolve(s.url)
+        source(s.url)._project()
     assert len(s.hits()) == 1
 
 
 def test_a_proxy_502_forever_says_so(raw_server: Start) -> None:
     s = raw_server(lambda r: html(502))
     with pytest.raises(RetriableApiError) as e:
-        source(s.url, retries=1).resolve(s.url)
+        source(s.url, retries=1)._project()
     assert str(e.value) == (
         f"dashboard dashboard:127.0.0.1:{s.port}: GET /project failed with HTTP 502 "
         "(text/html, not the dashboard's JSON)"
@@ -86,7 +85,7 @@ def dead_url() -> Iterator[str]:
 
 def test_a_dead_dashboard_is_one_line_at_once(dead_url: str) -> None:
     with pytest.raises(RetriableApiError) as e:
-        source(dead_url, backoff=30.0).resolve(dead_url)
+        source(dead_url, backoff=30.0)._project()
     host = dead_url.split("//")[1]
     assert str(e.value) == (
         f"dashboard dashboard:{host}: cannot connect to {dead_url}/api/v1: connection refused"
