@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: env demo test test-fast lint format bench bench-report lock clean fuzz lake-env lake-test lake-bench lock-lake bi bi-env bi-test bi-lock
+.PHONY: env demo test test-fast lint format bench bench-report bench-wandb lock clean fuzz lake-env lake-test lake-bench lock-lake bi bi-env bi-test bi-lock
 
 env: $(STAMP)
 
@@ -53,6 +53,10 @@ bench: env
 
 bench-report: env
 	$(PY) -m bench.run --render latest --markdown BENCHMARKS.md
+
+# W&B: a full pull of the bench world vs the SDK user's script, no-op, incremental (bench/results/).
+bench-wandb: env
+	$(PY) -m bench.wandb_run $(BENCH_ARGS)
 
 # Re-resolve the pinned versions (run after changing dependencies in pyproject.toml).
 lock:

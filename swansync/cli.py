@@ -235,6 +235,28 @@ def pull(
             help="Value of the `source` column (default: host[:port]).",
         ),
     ] = None,
+    wandb: Annotated[
+        list[str] | None,
+        typer.Option("--wandb", help="W&B ENTITY/PROJECT to mirror (repeatable)."),
+    ] = None,
+    wandb_entity: Annotated[
+        list[str] | None,
+        typer.Option("--wandb-entity", help="Mirror every W&B project of an entity (repeatable)."),
+    ] = None,
+    wandb_dir: Annotated[
+        list[Path] | None,
+        typer.Option("--wandb-dir", help="A folder of W&B offline runs (repeatable)."),
+    ] = None,
+    wandb_host: Annotated[
+        str | None,
+        typer.Option("--wandb-host", help="W&B API host (default: WANDB_BASE_URL, the cloud)."),
+    ] = None,
+    wandb_api_key: Annotated[
+        str | None,
+        typer.Option(
+            "--wandb-api-key", help="W&B API key (default: WANDB_API_KEY or `wandb login`)."
+        ),
+    ] = None,
     as_json: JsonOpt = False,
     config: ConfigOpt = None,
 ) -> None:
@@ -257,6 +279,11 @@ def pull(
         filters=filter_,
         workers=workers,
         source_name=source_name,
+        wandb=wandb,
+        wandb_entity=wandb_entity,
+        wandb_dir=wandb_dir,
+        wandb_host=wandb_host,
+        wandb_api_key=wandb_api_key,
     )
     stop = threading.Event()
     if _err().is_terminal and not as_json:

@@ -76,7 +76,9 @@ class RunRecord(TypedDict):
     # updatedAt, ...). The sync re-reads the detail of a terminal run only when this changes.
     change_marker: str
     # The source's resume token after reading this run (see Source.resume); absent for sources
-    # that re-read what they need.
+    # that re-read what they need. A source may set it as late as in ``summaries`` (the W&B
+    # cloud source does, once it has read ahead): the sync commits the value the record holds
+    # when the run's rows (or, with nothing new, the cursor alone) commit.
     cursor: NotRequired[str | None]
 
 

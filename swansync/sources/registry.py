@@ -24,6 +24,7 @@ from swansync.sources.base import SourceConfig
 # section -> module holding ``PLUGIN``; the order is the order sources are pulled in.
 PLUGINS: dict[str, str] = {
     "swanlab": "swansync.sources.swanlab.plugin",
+    "wandb": "swansync.sources.wandb.plugin",
 }
 
 

@@ -1,0 +1,363 @@
+"""The W&B cloud (or a W&B server) as a :class:`~swansync.sources.base.Source`.
+
+Per pull: ``resolve`` (``GetProject`` / ``GetProjects``), ``list_runs`` (``Runs`` pages with
+the full field set: ``run_detail`` sends nothing), then ``summaries``: a run whose history
+marker (state, heartbeat, line count, last step) equals the one in its cursor is answered from
+the cursor with no request; a new or moved run has its new rows read here
+(``HistoryPage`` windows from the last step mirrored + 1, and ``RunEvents`` when it reports
+system metrics), parked in a :class:`~.spool.Spool` for ``scalar_points``, and gets its new
+cursor. So a no-op pull sends only listing requests, and a grown run costs the windows of its
+new steps.
+
+The run's cursor is set on its record during ``summaries``: the sync commits the value a record
+holds when the run's rows commit (``test_every_run_commits_its_cursor`` in tests/wandb_cloud
+pins that).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+from swansync.errors import ApiError, DataError
+from swansync.http import PolicySession
+from swansync.sources.base import (
+    TERMINAL_STATES,
+    Counters,
+    MetricKeyRecord,
+    Points,
+    ProjectRecord,
+    Rejected,
+    RunFilter,
+    RunKey,
+    RunRecord,
+    SourceOptions,
+    SummaryRecord,
+)
+from swansync.sources.wandb import conventions
+from swansync.sources.wandb.cloud import listing
+from swansync.sources.wandb.cloud.answers import covered, series, summary_record
+from swansync.sources.wandb.cloud.client import GraphQLClient, GraphQLError
+from swansync.sources.wandb.cloud.credentials import app_url, netloc, resolve_credentials
+from swansync.sources.wandb.cloud.history import PAGE_ROWS, Batch, RunReader, fold
+from swansync.sources.wandb.cloud.parquet import read_export
+from swansync.sources.wandb.cloud.spool import Spool
+from swansync.sources.wandb.cloud.state import RunState
+
+if TYPE_CHECKING:
+    from swansync.sources.wandb.plugin import WandbCloud
+
+log = logging.getLogger(__name__)
+
+_ENTITY = "entity:"
+READERS = 4  # runs whose history is read at once during summaries
+
+
+class WandbCloudSource:
+    """Projects, runs, summaries, metric keys and full-resolution history from W&B.
+
+    Thread-safe: worker threads may call every method concurrently.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        api_key: str,
+        *,
+        name: str | None = None,
+        projects: Sequence[str] = (),
+        entities: Sequence[str] = (),
+        timeout: float = 60,
+        retries: int = 5,
+        backoff: float = 0.5,
+        session: PolicySession | None = None,
+        page_rows: int = PAGE_ROWS,
+        readers: int = READERS,
+        parquet: bool = True,
+    ) -> None:
+        self.host = host
+        self.app = app_url(host)
+        self.name = name or f"wandb:{netloc(host)}"
+        self._projects = tuple(projects)
+        self._entities = tuple(entities)
+        self.counters = Counters()
+        self.client = GraphQLClient(
+            host,
+            api_key,
+            timeout=timeout,
+            retries=retries,
+            backoff=backoff,
+            session=session,
+            counters=self.counters,
+        )
+        self.page_rows = page_rows
+        self.readers = max(1, readers)
+        self._parquet = parquet  # off once the server shows it has no parquet history
+        self._lock = threading.Lock()
+        self._stored: dict[str, dict[str, str]] = {}  # project -> run id -> cursor
+        self._listed: dict[RunKey, listing.Listed] = {}
+        self._states: dict[RunKey, RunState] = {}  # after this pull's reads
+        self._bases: dict[RunKey, RunState | None] = {}  # what a read continued from
+        self._failed: dict[RunKey, ApiError | DataError] = {}
+        self._warnings: list[str] = []
+        self._spool = Spool()
+
+    @classmethod
+    def from_config(cls, config: WandbCloud, options: SourceOptions) -> WandbCloudSource:
+        creds = resolve_credentials(
+            config.api_key.reveal() if config.api_key else None,
+            config.host,
+            env=options.env,
+            home=options.home,
+            config_host=config.config_host,
+        )
+        return cls(
+            creds.host,
+            creds.api_key,
+            name=config.source_name,
+            projects=config.projects,
+            entities=config.entities,
+            timeout=options.timeout,
+            retries=options.retries,
+            backoff=options.backoff,
+        )
+
+    def __repr__(self) -> str:
+        return f"WandbCloudSource(name={self.name!r}, host={self.host!r})"
+
+    # -- projects --------------------------------------------------------------------------
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        return (*self._projects, *(f"{_ENTITY}{e}" for e in self._entities))
+
+    def resolve(self, target: str) -> list[ProjectRecord]:
+        if target.startswith(_ENTITY):
+            return listing.entity_projects(self.client, target.removeprefix(_ENTITY), self.app)
+        return [listing.get_project(self.client, target, self.app)]
+
+    # -- runs ------------------------------------------------------------------------------
+
+    def resume(self, project: ProjectRecord, cursors: Mapping[str, str]) -> None:
+        """Remember the stored cursors: each listed run record carries its own."""
+        with self._lock:
+            self._stored[project["project"]] = dict(cursors)
+
+    def list_runs(
+        self, project: ProjectRecord, filters: Sequence[RunFilter] = ()
+    ) -> Iterator[RunRecord | Rejected]:
+        proj = project["project"]
+        with self._lock:
+            cursors = self._stored.get(proj, {})
+        for item in listing.list_runs(self.client, project, filters, self.app):
+            if not isinstance(item, Rejected):
+                item["cursor"] = cursors.get(item["run_id"])
+                facts = listing.listed_facts(item)
+                with self._lock:
+                    self._listed[(proj, item["run_id"])] = facts
+            yield item
+
+    def run_detail(self, project: ProjectRecord, run: RunRecord) -> RunRecord:
+        """The listing already holds every field: the same record, with its profile."""
+        return RunRecord(**{**run, "has_profile": True})
+
+    # -- summaries -------------------------------------------------------------------------
+
+    def summaries(
+        self, groups: Sequence[tuple[ProjectRecord, Sequence[RunRecord]]]
+    ) -> Mapping[RunKey, list[SummaryRecord]]:
+        todo: list[tuple[ProjectRecord, RunRecord]] = []
+        for project, runs in groups:
+            for run in runs:
+                key = (project["project"], run["run_id"])
+                with self._lock:
+                    done = key in self._states or key in self._failed
+                if not done and not self._unchanged(key, run):
+                    todo.append((project, run))
+        if todo:
+            with ThreadPoolExecutor(min(self.readers, len(todo))) as pool:
+                list(pool.map(lambda pr: self._read_ahead(*pr), todo))
+        out: dict[RunKey, list[SummaryRecord]] = {}
+        first_error: ApiError | DataError | None = None
+        for project, runs in groups:
+            for run in runs:
+                key = (project["project"], run["run_id"])
+                with self._lock:
+                    state, error = self._states.get(key), self._failed.get(key)
+                if error is not None:
+                    first_error = first_error or error
+                    continue
+                if state is not None:
+                    run["cursor"] = state.encode()
+                    out[key] = self._records(key, state)
+        if first_error is not None:
+            raise first_error  # the sync splits the batch until the failing run stands alone
+        return out
+
+    def _unchanged(self, key: RunKey, run: RunRecord) -> bool:
+        """True (and the state remembered) when the run's cursor still describes it."""
+        old = RunState.decode(run.get("cursor"))
+        with self._lock:
+            facts = self._listed.get(key)
+            if old is None or facts is None or old.marker != facts.marker:
+                return False
+            self._states[key] = old
+            self._bases[key] = None
+            return True
+
+    def _read_ahead(self, project: ProjectRecord, run: RunRecord) -> None:
+        key = (project["project"], run["run_id"])
+        facts = self._facts(key, run)
+        old = RunState.decode(run.get("cursor"))
+        base = old
+        if (
+            old is None
+            or old.history_to is None
+            or facts.last_step < old.history_to
+            or facts.lines < old.lines
+        ):
+            base = None  # new, never had history, or its history shrank (rewound): read it all
+        start = None if base is None else base.history_to
+        batch = Batch(base=start, history_to=start)
+        reader = RunReader(
+            self.client,
+            project["workspace"],
+            project["name"],
+            run["run_id"],
+            page_rows=self.page_rows,
+        )
+        try:
+            expected = facts.lines - (base.lines if base else 0)
+            first = None
+            if base is None and run["state"] in TERMINAL_STATES and self._parquet:
+                first = self._export(reader, batch)
+            reader.history(batch, facts.last_step, expected, start=first)
+            if facts.has_system:
+                reader.events(batch)
+            else:
+                batch.events = {}
+        except (ApiError, DataError) as e:
+            with self._lock:
+                self._failed[key] = e
+            return
+        state = base.copy_history(facts.marker) if base else RunState(facts.marker)
+        fold(state, batch)
+        self._spool.put(key, batch)
+        with self._lock:
+            self._states[key] = state
+            self._bases[key] = base
+            if batch.shortfall:
+                self._warnings.append(batch.shortfall)
+
+    def _export(self, reader: RunReader, batch: Batch) -> int | None:
+        """Read a finished run's parquet export into ``batch``; the first step left for
+        ``HistoryPage`` windows, or None (no export: windows from the start)."""
+        try:
+            last = read_export(self.client, reader.vars, batch, reader.what)
+        except GraphQLError as e:
+            log.info("%s offers no parquet history (%s); reading windows", self.host, e)
+            self._parquet = False
+            return None
+        except (ApiError, DataError) as e:
+            log.info(
+                "%s: the parquet export could not be read (%s); reading windows", reader.what, e
+            )
+            batch.history, batch.other, batch.lines = {}, set(), 0
+            return None
+        if last is None:
+            return None
+        batch.history_to = last
+        return last + 1
+
+    def _facts(self, key: RunKey, run: RunRecord) -> listing.Listed:
+        with self._lock:
+            facts = self._listed.get(key)
+        return facts if facts is not None else listing.listed_facts(run)
+
+    def _records(self, key: RunKey, state: RunState) -> list[SummaryRecord]:
+        facts = self._listed.get(key)
+        summary = facts.summary if facts else {}
+        system = facts.system if facts else {}
+        out = [summary_record(key, k, s, summary) for k, s in state.keys.items()]
+        out += [summary_record(key, k, s, system) for k, s in state.system.items()]
+        return out
+
+    # -- keys and points -------------------------------------------------------------------
+
+    def metric_keys(self, project: ProjectRecord, run: RunRecord) -> list[MetricKeyRecord]:
+        key = (project["project"], run["run_id"])
+        facts = self._facts(key, run)
+        with self._lock:
+            state = self._states.get(key) or RunState.decode(run.get("cursor"))
+        scalar = set(facts.scalar_keys) | (set(state.keys) if state else set())
+        other = (set(facts.other_keys) | (state.other if state else set())) - scalar
+        system = set(state.system) if state else set()
+        proj, rid = key
+
+        def rec(k: str, kind: str, klass: str) -> MetricKeyRecord:
+            return MetricKeyRecord(project=proj, run_id=rid, key=k, kind=kind, klass=klass)  # type: ignore[typeddict-item]
+
+        out = [rec(k, "SCALAR", conventions.metric_class(k)) for k in sorted(scalar)]
+        out += [rec(k, "MEDIA", conventions.metric_class(k)) for k in sorted(other)]
+        out += [rec(k, "SCALAR", "SYSTEM") for k in sorted(system - scalar)]
+        return out
+
+    def scalar_points(
+        self,
+        project: ProjectRecord,
+        run: RunRecord,
+        keys: Sequence[str],
+        after_step: Mapping[str, int] | None = None,
+    ) -> Iterator[Points]:
+        """The points of ``keys``: from what ``summaries`` read ahead where that covers them,
+        else read now from ``min(after_step) + 1`` (the sync's bookmarks) on. A run whose
+        read-ahead failed (reported with its summary) is tried once more here."""
+        key = (project["project"], run["run_id"])
+        with self._lock:
+            self._failed.pop(key, None)
+            state = self._states.get(key)
+            base = self._bases.get(key)
+        after = dict(after_step or {})
+        batch = self._spool.take(key)
+        known = state or RunState.decode(run.get("cursor"))
+        facts = self._facts(key, run)
+        system_keys = {
+            k
+            for k in keys
+            if (known is not None and k in known.system)
+            or (k.startswith(conventions.SYSTEM_PREFIX) and k not in facts.scalar_keys)
+        }
+        hist = [k for k in keys if k not in system_keys]
+        sysk = [k for k in keys if k in system_keys]
+        missing = hist if batch is None else [k for k in hist if not covered(batch, base, k, after)]
+        reader = RunReader(
+            self.client,
+            project["workspace"],
+            project["name"],
+            run["run_id"],
+            page_rows=self.page_rows,
+        )
+        if missing:
+            lows = [after.get(k) for k in missing]
+            start = None if any(v is None for v in lows) else min(v for v in lows if v is not None)
+            direct = Batch(base=start, history_to=None)
+            reader.history(direct, facts.last_step, None)
+            yield from series(key, direct.history, missing, True)
+        if batch is not None:
+            yield from series(key, batch.history, [k for k in hist if k not in missing], True)
+        if sysk:
+            if batch is None or batch.events is None:
+                batch = batch or Batch(base=None, history_to=None)
+                reader.events(batch)
+            yield from series(key, batch.events or {}, sysk, batch.events_complete)
+
+    def warnings(self) -> list[str]:
+        with self._lock:
+            return list(self._warnings)
+
+    def close(self) -> None:
+        self._spool.close()
+        self.client.close()
