@@ -69,6 +69,17 @@ def load_runs(wh: Warehouse, source: str, project: str) -> dict[str, RunState]:
     }
 
 
+def load_cursors(wh: Warehouse, source: str) -> dict[str, dict[str, str]]:
+    """project -> run_id -> the source's cursor, for every run of ``source`` that has one."""
+    out: dict[str, dict[str, str]] = {}
+    for project, run_id, cursor in wh.rows(
+        f"SELECT project, run_id, cursor FROM {RUN_STATE} WHERE source = ? AND cursor IS NOT NULL",
+        [source],
+    ):
+        out.setdefault(project, {})[run_id] = cursor
+    return out
+
+
 def stored_run_ids(wh: Warehouse, source: str, project: str) -> set[str]:
     """Runs in the warehouse that are not marked deleted."""
     return {

@@ -14,7 +14,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 
 from swansync import transform
-from swansync.bookmarks import SYNC_LOG
+from swansync.bookmarks import SYNC_LOG, load_cursors
 from swansync.config import Settings, describe_targets
 from swansync.errors import ApiError, ConfigError, DataError, NotFoundError, SwansyncError
 from swansync.filters import parse_filter, select
@@ -22,7 +22,7 @@ from swansync.metric_sync import pull_metrics
 from swansync.options import PullOptions
 from swansync.project_sync import Listing, fetch_summaries, list_project, store_metadata
 from swansync.report import TABLES, Failure, ProgressFn, PullSummary, noop, reason
-from swansync.sources.base import ProjectRecord, Source
+from swansync.sources.base import ProjectRecord, ResumesBeforeResolve, Source
 from swansync.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
@@ -190,6 +190,8 @@ def _pull_source(
     stop: threading.Event,
     missing: list[NotFoundError],
 ) -> None:
+    if isinstance(source, ResumesBeforeResolve):  # its projects are found in what it resumes
+        source.resume_all({} if options.full else load_cursors(wh, source.name))
     projects = _resolve(source, summary, missing)
     progress("targets", projects=len(projects), source=source.name)
     # 1. List every project (cheap), so summaries for all runs go in one batched request.

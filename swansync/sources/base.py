@@ -21,7 +21,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, NotRequired, Protocol, TypedDict
+from typing import Any, Literal, NotRequired, Protocol, TypedDict, runtime_checkable
 
 RunState = Literal["RUNNING", "FINISHED", "CRASHED", "ABORTED", "OFFLINE"]
 TERMINAL_STATES: frozenset[str] = frozenset({"FINISHED", "CRASHED", "ABORTED"})
@@ -250,6 +250,19 @@ class Source(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class ResumesBeforeResolve(Protocol):
+    """An optional capability of a :class:`Source` whose projects are written inside the data
+    it resumes (a W&B offline log names its entity and project in its first records): before
+    :meth:`Source.resolve`, the sync hands it every cursor stored for its ``name``, so that
+    resolving reads nothing that did not change since. ``--full`` hands it none."""
+
+    def resume_all(self, cursors: Mapping[str, Mapping[str, str]]) -> None:
+        """Per project, per run id: the cursor the run's records carried when its rows last
+        committed (as :meth:`Source.resume` gives them for one project)."""
+        ...
 
 
 @dataclass(frozen=True)
