@@ -11,9 +11,10 @@ state               :data:`STATES` (the raw state stays in ``runs.raw``)
 cluster / job       ``group`` / ``job_type``; labels = tags; username = the run's user
 config              nested config, ``{value, desc}`` wrappers removed, ``_wandb`` kept apart
                     (in ``runs.raw``), flattened into ``run_config`` like SwanLab's
-step / ts           history ``_step`` / ``_timestamp`` (seconds, fractional -> ms)
-metric keys         every history key but :data:`RESERVED`; a value that is an object with
-                    ``_type`` (image, table, histogram, ...) makes its key kind ``MEDIA``
+step / ts           history ``_step`` / ``_timestamp`` (seconds, fractional -> ms: :func:`ts_ms`)
+metric keys         every history key but the reserved ones (:func:`is_reserved`); a value that
+                    is an object with ``_type`` (image, table, histogram, ...) makes its key
+                    kind ``MEDIA``
 system metrics      the system-metrics stream (cloud ``events``, offline ``stats`` records):
                     keys ``system.*``, class ``SYSTEM``, step = the sample's 0-based position in
                     the stream (W&B indexes them by time, not by ``_step``), ts = its timestamp
@@ -24,6 +25,7 @@ summaries           per scalar key: last step/value from history; min/max over t
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -59,6 +61,22 @@ def metric_class(key: str) -> MetricClass:
 def is_media(value: Any) -> bool:
     """A history value W&B stores as a file or a structured object (image, table, ...)."""
     return isinstance(value, Mapping) and "_type" in value
+
+
+def is_reserved(key: str) -> bool:
+    """A history column W&B writes for itself: :data:`RESERVED`, and ``_wandb`` flattened
+    (``_wandb.runtime``) by readers that join nested keys with ``.``."""
+    return key in RESERVED or key.startswith("_wandb.")
+
+
+def ts_ms(seconds: Any) -> int | None:
+    """A ``_timestamp`` (Unix seconds, fractional) in Unix milliseconds, rounded to the nearest
+    (``1796019019.7422938`` -> ``1796019019742``); None for anything but a finite number."""
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        return None
+    if not math.isfinite(seconds):
+        return None
+    return round(seconds * 1000)
 
 
 def unwrap_config(config: Mapping[str, Any] | None) -> tuple[dict[str, Any], Any]:
