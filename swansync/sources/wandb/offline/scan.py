@@ -96,7 +96,9 @@ class FolderScan:
         self._buffered = 0
 
     def warn(self, message: str) -> None:
-        log.warning("%s", message)
+        # Reported once, through Source.warnings (the CLI prints them); logged as it happens
+        # at INFO only, so the user does not read each twice.
+        log.info("%s", message)
         with self._lock:
             self.warnings.append(message)
 
@@ -173,7 +175,8 @@ class FolderScan:
             )
             return None
         pending = state.size - state.offset
-        if state.state == "CRASHED" and state.exit is None and was != "CRASHED" and pending:
+        cut = state.end == "incomplete" and pending > 0  # damage was reported when it was read
+        if state.state == "CRASHED" and state.exit is None and was != "CRASHED" and cut:
             self.warn(
                 f"{folder.log}: no exit record and unchanged since the last pull, so the run "
                 f"is taken as CRASHED; its last {pending} bytes are a record cut short (its "
@@ -228,7 +231,7 @@ class FolderScan:
                 self._buffered += held
         for warning in result.warnings:
             self.warn(warning)
-        state.offset = result.end_offset
+        state.offset, state.end = result.end_offset, result.end
         state.size, state.mtime_ns = result.file_size, result.file_mtime_ns
         if state.username is None and folder.metadata is not None:
             metadata, _ = read_metadata(folder)

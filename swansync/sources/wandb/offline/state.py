@@ -192,6 +192,7 @@ class LogState:
     last_ts: int | None = None
     state: str | None = None  # the contract state at the last look
     username: str | None = None  # from files/wandb-metadata.json (0.17.x; 0.18+: env records)
+    end: str = "clean"  # how the last read ended: clean | incomplete | corrupt (framing.py)
     keys: dict[str, KeyStats] = field(default_factory=dict)
 
     # -- folding ----------------------------------------------------------------------------
@@ -299,6 +300,7 @@ class LogState:
             "last_ts": self.last_ts,
             "state": self.state,
             "user": self.username,
+            "end": self.end,
             "keys": {k: s.to_list() for k, s in self.keys.items()},
         }
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
@@ -328,6 +330,7 @@ class LogState:
                 last_ts=data["last_ts"],
                 state=data["state"],
                 username=data["user"],
+                end=str(data["end"]),
                 keys={str(k): KeyStats.from_list(v) for k, v in dict(data["keys"]).items()},
             )
         except (ValueError, TypeError, KeyError, IndexError, RecursionError):
