@@ -91,6 +91,7 @@ class LogRead:
     def __iter__(self) -> Iterator[Record]:
         self._warnings = []
         self._scan = None
+        self._header_bytes = 0
         try:
             fp = self.path.open("rb")
         except OSError as exc:
@@ -127,6 +128,11 @@ class LogRead:
                     "the records before it were read"
                 )
 
+    @property
+    def bytes_read(self) -> int:
+        """Bytes taken from the disk so far (also after a :class:`WandbFileError`)."""
+        return self._header_bytes + (self._scan.bytes_read if self._scan is not None else 0)
+
     def result(self, records: tuple[Record, ...] = ()) -> ReadResult:
         if self._scan is None:
             raise RuntimeError("LogRead.result() before the records were read")
@@ -139,7 +145,7 @@ class LogRead:
             file_size=self._size,
             file_mtime_ns=self._mtime_ns,
             warnings=tuple(self._warnings),
-            bytes_read=self._header_bytes + self._scan.bytes_read,
+            bytes_read=self.bytes_read,
         )
 
 
