@@ -195,9 +195,11 @@ class FolderScan:
         """Read ``folder``'s log from ``state.offset`` on, folding into ``state``; None (with a
         warning) when the log cannot be read."""
         try:
+            read = LogRead(folder.log, state.offset)
             try:
-                return self._fold(folder, state, LogRead(folder.log, state.offset))
+                return self._fold(folder, state, read)
             except WandbFileError as exc:
+                self._count("log", read.bytes_read)  # the checks that found it replaced
                 if state.offset == 0:
                     raise
                 self.warn(
