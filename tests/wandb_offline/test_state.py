@@ -54,7 +54,7 @@ def test_folding_in_pieces_through_the_cursor_equals_one_fold(rows, cuts):
     whole = LogState("f")
     whole_points = list(whole.apply(records))
     state = LogState("f")
-    points = []
+    points: list[tuple[str, int, float, int | None]] = []
     start = 0
     for cut in [*sorted(c % (len(records) + 1) for c in cuts), len(records)]:
         points += state.apply(records[start:cut])
@@ -73,7 +73,7 @@ def test_folding_in_pieces_through_the_cursor_equals_one_fold(rows, cuts):
 
 def test_summary_statistics_and_kinds():
     state = LogState("f")
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"x": 3.0, "t": "text"},
         {"x": math.nan, "m": {"_type": "image-file"}},
         {"x": -math.inf, "flag": True},
