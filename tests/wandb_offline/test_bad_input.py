@@ -119,3 +119,22 @@ def test_an_empty_wandb_folder_is_no_runs_yet(tmp_path):
     (tmp_path / "proj" / "wandb").mkdir(parents=True)
     summary, _ = pull_dir(tmp_path / "w.duckdb", tmp_path / "proj")
     assert summary.status == "ok" and summary.failures == [] and summary.runs == 0
+
+
+def test_a_mirrored_run_that_cannot_be_read_now_is_a_failure_not_a_deletion(folder, tmp_path):
+    data, _ = w.frame(payloads("was", loss_rows(5)))
+    log = write_run(folder, "was", data, stamp="20260101_000001")
+    db = tmp_path / "w.duckdb"
+    pull_dir(db, folder)
+    log.write_bytes(b"garbage, not a W&B log at all".ljust(len(data) + 10, b"!"))
+    for _ in range(2):  # two listings without it would mark a vanished run deleted
+        summary, _ = pull_dir(db, folder)
+        assert summary.status == "partial" and summary.warnings == []
+        (failure,) = summary.failures
+        assert (failure.run_id, failure.target) == ("was", "ent/proj")
+        assert str(log) in failure.reason and "not a W&B run log" in failure.reason
+    assert rows(db, "SELECT run_id, deleted_at FROM runs ORDER BY run_id") == [
+        ("good", None),
+        ("was", None),
+    ]
+    assert rows(db, "SELECT count(*) FROM metrics WHERE run_id = 'was'") == [(5,)]

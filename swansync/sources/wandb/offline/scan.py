@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from swansync.errors import DataError, NotFoundError
-from swansync.sources.base import ProjectRecord, RunKey, RunRecord
+from swansync.sources.base import ProjectRecord, Rejected, RunKey, RunRecord
 from swansync.sources.wandb.offline import contract
 from swansync.sources.wandb.offline.folder import (
     RunFolder,
@@ -36,6 +36,10 @@ BUFFER_POINTS = 4_000_000  # points held between the listing and the writing of 
 
 Series = tuple[list[int], list[float], list[int | None]]  # steps, values, ts (Unix ms)
 Count = Callable[[str, int], None]  # (route, bytes read)
+
+
+class _Unreadable(Exception):
+    """A log that cannot be read at all (the message names it)."""
 
 
 @dataclass
@@ -92,6 +96,7 @@ class FolderScan:
         self.runs: dict[RunKey, FoundRun] = {}
         self.projects: dict[str, ProjectRecord] = {}
         self.warnings: list[str] = []
+        self.rejected: list[Rejected] = []  # mirrored runs that could not be read this time
         self._buffers: dict[tuple[str, str], dict[str, Series]] = {}
         self._buffered = 0
 
@@ -144,23 +149,25 @@ class FolderScan:
     def _look(self, folder: RunFolder) -> FoundRun | None:
         rel = folder.path.relative_to(self.root).as_posix() if folder.path != self.root else "."
         prior = self._prior(folder, rel)
-        try:
-            st = folder.log.stat()
-        except OSError as exc:
-            self.warn(f"{folder.log}: cannot read: {exc.strerror or exc}; skipped")
-            return None
         previous = None if prior is None else (prior.size, prior.mtime_ns)
         was = None if prior is None else prior.state
-        if prior is not None and previous == (st.st_size, st.st_mtime_ns):
-            state, start, start_stats = prior, prior.offset, prior.stats
-            start_last = prior.last_steps()
-            with self._lock:
-                self._buffers[(folder.run_id, rel)] = {}  # nothing new: no point to hand over
-        else:
-            got = self._read(folder, prior or LogState(rel), rel)
-            if got is None:
-                return None
-            state, start, start_stats, start_last = got
+        try:
+            st = folder.log.stat()
+            if prior is not None and previous == (st.st_size, st.st_mtime_ns):
+                state, start, start_stats = prior, prior.offset, prior.stats
+                start_last = prior.last_steps()
+                with self._lock:
+                    self._buffers[(folder.run_id, rel)] = {}  # nothing new to hand over
+            else:
+                state, start, start_stats, start_last = self._read(
+                    folder, prior or LogState(rel), rel, st.st_size
+                )
+        except _Unreadable as exc:
+            self._skip(prior, folder, str(exc))
+            return None
+        except OSError as exc:
+            self._skip(prior, folder, f"{folder.log}: cannot read: {exc.strerror or exc}")
+            return None
         state.state = run_state(
             has_exit=state.exit is not None,
             exit_code=None if state.exit is None else state.exit[0],
@@ -169,10 +176,8 @@ class FolderScan:
             previous=previous,
         )
         if state.run is None:
-            self.warn(
-                f"{folder.log}: no run record (an empty log, or a run that has only just "
-                "started); skipped until one is written"
-            )
+            why = "no run record (an empty log, or a run that has only just started)"
+            self._skip(prior, folder, f"{folder.log}: {why}")
             return None
         pending = state.size - state.offset
         cut = state.end == "incomplete" and pending > 0  # damage was reported when it was read
@@ -189,29 +194,36 @@ class FolderScan:
         record = contract.run_record(project, state, folder, side)
         return FoundRun(folder, project, state, start, start_stats, start_last, record)
 
+    def _skip(self, prior: LogState | None, folder: RunFolder, why: str) -> None:
+        """A run that cannot be read this time. One mirrored before (its cursor names its
+        project) is rejected, so the sync reports it and does not take it as deleted; any
+        other costs a warning."""
+        if prior is not None and prior.run is not None:
+            project, _, _ = contract.project_path(prior.run)
+            run_id = str(prior.run.get("run_id") or folder.run_id)
+            self.rejected.append(Rejected(project, run_id, why))
+        else:
+            self.warn(f"{why}; skipped")
+
     def _read(
-        self, folder: RunFolder, state: LogState, rel: str
-    ) -> tuple[LogState, int, int, dict[str, int]] | None:
-        """Read ``folder``'s log from ``state.offset`` on, folding into ``state``; None (with a
-        warning) when the log cannot be read."""
+        self, folder: RunFolder, state: LogState, rel: str, size: int
+    ) -> tuple[LogState, int, int, dict[str, int]]:
+        """Read ``folder``'s log (``size`` bytes now) from ``state.offset`` on, folding into
+        ``state``; raises :class:`_Unreadable` or ``OSError`` when it cannot be read."""
+        if size < state.offset:
+            self.warn(
+                f"{folder.log}: the log has {size} bytes, fewer than the {state.offset} read "
+                "before: it was replaced, and is read again from the start; the stored rows "
+                f"of run {folder.run_id} may hold points of the earlier log: pull with --full "
+                "to replace them"
+            )
+            state = LogState(rel)
+        read = LogRead(folder.log, state.offset)
         try:
-            read = LogRead(folder.log, state.offset)
-            try:
-                return self._fold(folder, state, read)
-            except WandbFileError as exc:
-                self._count("log", read.bytes_read)  # the checks that found it replaced
-                if state.offset == 0:
-                    raise
-                self.warn(
-                    f"{exc}; the stored rows of run {folder.run_id} may hold points of the "
-                    "earlier file: pull with --full to replace them"
-                )
-                return self._fold(folder, LogState(rel), LogRead(folder.log, 0))
+            return self._fold(folder, state, read)
         except WandbFileError as exc:
-            self.warn(f"{exc}; skipped")
-        except OSError as exc:
-            self.warn(f"{folder.log}: cannot read: {exc.strerror or exc}; skipped")
-        return None
+            self._count("log", read.bytes_read)  # the checks that found it unreadable
+            raise _Unreadable(str(exc)) from None
 
     def _fold(
         self, folder: RunFolder, state: LogState, read: LogRead

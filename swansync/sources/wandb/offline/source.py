@@ -32,6 +32,7 @@ from swansync.sources.base import (
     MetricKeyRecord,
     Points,
     ProjectRecord,
+    Rejected,
     RunFilter,
     RunKey,
     RunRecord,
@@ -104,11 +105,14 @@ class WandbOfflineSource:
 
     def list_runs(
         self, project: ProjectRecord, filters: Sequence[RunFilter] = ()
-    ) -> Iterator[RunRecord]:
-        """Every run of the project (filters are left to the sync)."""
-        for (path, _), run in self._looked().runs.items():
+    ) -> Iterator[RunRecord | Rejected]:
+        """Every run of the project (filters are left to the sync); a run mirrored before whose
+        log cannot be read now comes as :class:`Rejected` (reported, not taken as deleted)."""
+        scan = self._looked()
+        for (path, _), run in scan.runs.items():
             if path == project["project"]:
                 yield {**run.record}
+        yield from (r for r in scan.rejected if r.project == project["project"])
 
     def run_detail(self, project: ProjectRecord, run: RunRecord) -> RunRecord:
         found = self._run(project, run)
