@@ -138,3 +138,15 @@ def test_a_mirrored_run_that_cannot_be_read_now_is_a_failure_not_a_deletion(fold
         ("was", None),
     ]
     assert rows(db, "SELECT count(*) FROM metrics WHERE run_id = 'was'") == [(5,)]
+
+
+def test_the_only_run_of_a_project_that_cannot_be_read_now_is_reported(tmp_path):
+    data, _ = w.frame(payloads("solo", loss_rows(5), project="alone"))
+    log = write_run(tmp_path / "d", "solo", data)
+    db = tmp_path / "w.duckdb"
+    pull_dir(db, tmp_path / "d")
+    log.write_bytes(b"")  # truncated to nothing: shorter than the stored offset, no run record
+    summary, _ = pull_dir(db, tmp_path / "d")
+    assert summary.status == "partial"
+    assert [(f.target, f.run_id) for f in summary.failures] == [("ent/alone", "solo")]
+    assert rows(db, "SELECT deleted_at FROM runs") == [(None,)]

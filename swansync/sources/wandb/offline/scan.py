@@ -129,7 +129,7 @@ class FolderScan:
                     f"{folder.path}; mirrored from the newer folder only"
                 )
             self.runs[key] = run
-        groups: dict[str, list[LogState]] = {}
+        groups: dict[str, list[LogState]] = {r.project: [] for r in self.rejected}
         for run in self.runs.values():
             groups.setdefault(run.project, []).append(run.state)
         self.projects = {
