@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.wandb_offline.expect import DATA, FIXTURES, PROJECT
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,6 +31,7 @@ def _cli(*args: str, columns: int | None = None) -> subprocess.CompletedProcess[
     )
 
 
+@pytest.mark.slow
 def test_pull_wandb_dir_then_status(tmp_path):
     folder = tmp_path / "runs"
     shutil.copytree(DATA, folder)
