@@ -141,10 +141,10 @@ class WandbCloudSource:
 
     # -- runs ------------------------------------------------------------------------------
 
-    def resume(self, project: ProjectRecord, cursors: Mapping[str, str]) -> None:
+    def resume(self, cursors: Mapping[str, Mapping[str, str]]) -> None:
         """Remember the stored cursors: each listed run record carries its own."""
         with self._lock:
-            self._stored[project["project"]] = dict(cursors)
+            self._stored = {project: dict(runs) for project, runs in cursors.items()}
 
     def list_runs(
         self, project: ProjectRecord, filters: Sequence[RunFilter] = ()

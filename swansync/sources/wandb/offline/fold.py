@@ -39,7 +39,9 @@ from swansync.sources.wandb.offline.values import JsonValue, flatten, remove_pat
 INTERNAL_KEY = "_wandb"
 
 
-def _apply(tree: dict[str, JsonValue], record: UpdateRecord) -> None:
+def apply_update(tree: dict[str, JsonValue], record: UpdateRecord) -> None:
+    """Apply one summary/config update to a nested object: its items in order, then its
+    removals (values are copied in, the record is left as it was)."""
     for item in record.update:
         value = copy.deepcopy(item.value) if isinstance(item.value, dict | list) else item.value
         set_path(tree, item.path, value)
@@ -69,13 +71,15 @@ class RunFold:
             if record.step is not None:
                 self.last_step = record.step
         elif isinstance(record, SummaryRecord | ConfigRecord):
-            _apply(self._summary if isinstance(record, SummaryRecord) else self._config, record)
+            apply_update(
+                self._summary if isinstance(record, SummaryRecord) else self._config, record
+            )
         elif isinstance(record, RunRecord):
             self.run = record
             if record.config is not None:
-                _apply(self._config, record.config)
+                apply_update(self._config, record.config)
             if record.summary is not None:
-                _apply(self._summary, record.summary)
+                apply_update(self._summary, record.summary)
         elif isinstance(record, ExitRecord):
             self.exit = record
         elif isinstance(record, StatsRecord):

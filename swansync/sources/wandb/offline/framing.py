@@ -29,7 +29,8 @@ How a scan ends (``Scan.end``):
   the run; the warning tells the user which file and where.
 
 The scan reads the file a block at a time (a record spanning many blocks is assembled in
-memory) and never past the size it saw when it opened the file, so a writer appending at the
+memory; a resumed scan reads its first block from ``start``, so it reads only bytes after it)
+and never past the size it saw when it opened the file, so a writer appending at the
 same time cannot make it see half a record as whole. A resumed scan (``start`` > 0) yields
 exactly the records a scan from 0 yields after ``start`` when ``start`` is an ``end_offset``
 that an earlier scan returned.
@@ -94,6 +95,7 @@ class Scan:
         self.end: End = "clean"
         self.end_offset = self._start if size >= len(FILE_HEADER) else 0
         self.problem: tuple[int, str] | None = None
+        self.bytes_read = 0  # what the scan read from ``fp`` (a resumed scan: the new bytes)
 
     def __iter__(self) -> Iterator[Frame]:
         size = self._size
@@ -104,6 +106,7 @@ class Scan:
         parts: list[bytes] = []
         record_start = pos
         block_start = -1
+        base = 0  # file offset of block[0]: the block's start, or ``start`` in the first block
         block = b""
         while True:
             in_block = pos % BLOCK_SIZE
@@ -114,24 +117,29 @@ class Scan:
                 self.end = "incomplete" if parts else "clean"
                 return
             if pos - in_block != block_start:
-                block_start = pos - in_block
-                self._fp.seek(block_start)
-                block = self._fp.read(min(BLOCK_SIZE, size - block_start))
-                if len(block) < min(BLOCK_SIZE, size - block_start):  # the file shrank
-                    size = block_start + len(block)
+                # A new block, read from ``pos`` on: a resumed scan reads no byte before its
+                # start, and each byte of the file at most once.
+                block_start, base = pos - in_block, pos
+                wanted = min(block_start + BLOCK_SIZE, size) - pos
+                self._fp.seek(pos)
+                block = self._fp.read(wanted)
+                self.bytes_read += len(block)
+                if len(block) < wanted:  # the file shrank
+                    size = pos + len(block)
                     continue
-            if in_block + CHUNK_HEADER_SIZE > len(block):
+            rel = pos - base
+            if rel + CHUNK_HEADER_SIZE > len(block):
                 self.end = "incomplete"  # a chunk header cut by the end of the file
                 return
-            header = block[in_block : in_block + CHUNK_HEADER_SIZE]
+            header = block[rel : rel + CHUNK_HEADER_SIZE]
             length = int.from_bytes(header[4:6], "little")
             kind = header[6]
-            data_start = in_block + CHUNK_HEADER_SIZE
+            data_start = rel + CHUNK_HEADER_SIZE
             data_end = data_start + length
             if header == b"\x00" * CHUNK_HEADER_SIZE:
                 self._zeroed(pos, size)
                 return
-            if data_end > BLOCK_SIZE:
+            if in_block + CHUNK_HEADER_SIZE + length > BLOCK_SIZE:
                 self._corrupt(pos, f"chunk length {length} runs past the end of its block")
                 return
             if data_end > len(block):
@@ -153,7 +161,7 @@ class Scan:
             else:
                 self._corrupt(pos, f"unknown chunk type {kind}")
                 return
-            pos = block_start + data_end
+            pos = base + data_end
             if kind in (FULL, LAST):
                 payload = data if not parts else b"".join([*parts, data])
                 parts.clear()
@@ -172,6 +180,7 @@ class Scan:
         remaining = size - offset
         while remaining > 0:
             piece = self._fp.read(min(remaining, BLOCK_SIZE))
+            self.bytes_read += len(piece)
             if not piece:
                 break
             if piece.count(0) != len(piece):

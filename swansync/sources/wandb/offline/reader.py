@@ -15,6 +15,11 @@ after that point. What can happen:
 - the file does not start with the W&B header, or is shorter than ``start`` (it was replaced
   or truncated since that offset was saved): :class:`WandbFileError` naming the file.
 
+``stop`` (a record boundary an earlier read returned as ``end_offset``) ends a read there even
+if the file has grown since: reading ``[start, stop)`` again gives the same records as the read
+that returned ``stop``. ``bytes_read`` counts what a read took from the disk: the 7-byte header
+check plus the bytes from ``start`` on (never a byte before ``start``).
+
 Nothing is written: the file is opened read-only and no side file is made.
 """
 
@@ -57,6 +62,7 @@ class ReadResult:
     file_size: int
     file_mtime_ns: int
     warnings: tuple[str, ...]
+    bytes_read: int = 0
 
     @property
     def pending_bytes(self) -> int:
@@ -67,11 +73,15 @@ class ReadResult:
 class LogRead:
     """An open read: iterate for records; ``result()`` after the iteration is exhausted."""
 
-    def __init__(self, path: Path, start: int = 0) -> None:
+    def __init__(self, path: Path, start: int = 0, stop: int | None = None) -> None:
         if start < 0 or 0 < start < len(FILE_HEADER):
             raise ValueError(f"start offset {start} is not 0 or a record boundary")
+        if stop is not None and stop < start:
+            raise ValueError(f"stop offset {stop} is before the start offset {start}")
         self.path = path
         self.start = start
+        self.stop = stop
+        self._header_bytes = 0
         self._records: list[Record] = []
         self._warnings: list[str] = []
         self._scan: Scan | None = None
@@ -81,6 +91,7 @@ class LogRead:
     def __iter__(self) -> Iterator[Record]:
         self._warnings = []
         self._scan = None
+        self._header_bytes = 0
         try:
             fp = self.path.open("rb")
         except OSError as exc:
@@ -88,8 +99,10 @@ class LogRead:
         with fp:
             stat = os.fstat(fp.fileno())
             self._size, self._mtime_ns = stat.st_size, stat.st_mtime_ns
+            head = fp.read(len(FILE_HEADER))
+            self._header_bytes = len(head)
             try:
-                check_header(fp.read(len(FILE_HEADER)))
+                check_header(head)
             except HeaderError as exc:
                 raise WandbFileError(f"{self.path}: {exc}") from None
             if self.start > self._size:
@@ -97,7 +110,8 @@ class LogRead:
                     f"{self.path}: the file has {self._size} bytes, fewer than the saved "
                     f"offset {self.start}; it was replaced or truncated, read it again from 0"
                 )
-            self._scan = scan = Scan(fp, self.start, self._size)
+            limit = self._size if self.stop is None else min(self.stop, self._size)
+            self._scan = scan = Scan(fp, self.start, limit)
             for frame in scan:
                 try:
                     record = decode_record(frame.payload)
@@ -114,6 +128,11 @@ class LogRead:
                     "the records before it were read"
                 )
 
+    @property
+    def bytes_read(self) -> int:
+        """Bytes taken from the disk so far (also after a :class:`WandbFileError`)."""
+        return self._header_bytes + (self._scan.bytes_read if self._scan is not None else 0)
+
     def result(self, records: tuple[Record, ...] = ()) -> ReadResult:
         if self._scan is None:
             raise RuntimeError("LogRead.result() before the records were read")
@@ -126,13 +145,15 @@ class LogRead:
             file_size=self._size,
             file_mtime_ns=self._mtime_ns,
             warnings=tuple(self._warnings),
+            bytes_read=self.bytes_read,
         )
 
 
-def read_log(path: str | os.PathLike[str], start: int = 0) -> ReadResult:
+def read_log(path: str | os.PathLike[str], start: int = 0, stop: int | None = None) -> ReadResult:
     """Every complete record of the log at ``path`` from byte ``start`` (0 or an earlier
-    ``end_offset``). Raises :class:`WandbFileError` only for a file that is not a W&B log or
-    that is shorter than ``start``."""
-    read = LogRead(Path(path), start)
+    ``end_offset``) up to ``stop`` (an earlier ``end_offset``; default: the end of the file).
+    Raises :class:`WandbFileError` only for a file that is not a W&B log or that is shorter
+    than ``start``."""
+    read = LogRead(Path(path), start, stop)
     records = tuple(read)
     return read.result(records)
