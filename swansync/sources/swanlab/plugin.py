@@ -100,7 +100,9 @@ class SwanLabDashboard:
     def build(self, options: SourceOptions) -> Source:
         from swansync.sources.swanlab.dashboard import DashboardSource
 
-        return DashboardSource(self.url, timeout=options.timeout, retries=options.retries)
+        return DashboardSource(
+            self.url, timeout=options.timeout, retries=options.retries, backoff=options.backoff
+        )
 
 
 def parse(values: Mapping[str, Any]) -> list[SourceConfig]:
