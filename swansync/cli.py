@@ -237,24 +237,36 @@ def pull(
     ] = None,
     wandb: Annotated[
         list[str] | None,
-        typer.Option("--wandb", help="W&B ENTITY/PROJECT to mirror (repeatable)."),
+        typer.Option(
+            "--wandb", metavar="ENTITY/PROJECT", help="W&B ENTITY/PROJECT to mirror (repeatable)."
+        ),
     ] = None,
     wandb_entity: Annotated[
         list[str] | None,
-        typer.Option("--wandb-entity", help="Mirror every W&B project of an entity (repeatable)."),
+        typer.Option(
+            "--wandb-entity",
+            metavar="ENTITY",
+            help="Mirror every W&B project of an entity (repeatable).",
+        ),
     ] = None,
     wandb_dir: Annotated[
         list[Path] | None,
-        typer.Option("--wandb-dir", help="A folder of W&B offline runs (repeatable)."),
+        typer.Option(
+            "--wandb-dir", metavar="PATH", help="A folder of W&B offline runs (repeatable)."
+        ),
     ] = None,
     wandb_host: Annotated[
         str | None,
-        typer.Option("--wandb-host", help="W&B API host (default: WANDB_BASE_URL, the cloud)."),
+        typer.Option(
+            "--wandb-host", metavar="URL", help="W&B API host (default: WANDB_BASE_URL, the cloud)."
+        ),
     ] = None,
     wandb_api_key: Annotated[
         str | None,
         typer.Option(
-            "--wandb-api-key", help="W&B API key (default: WANDB_API_KEY or `wandb login`)."
+            "--wandb-api-key",
+            metavar="KEY",
+            help="W&B API key (default: WANDB_API_KEY or `wandb login`).",
         ),
     ] = None,
     as_json: JsonOpt = False,
