@@ -118,6 +118,34 @@ SUMMARIES_SCHEMA: dict[str, Any] = {
     "synced_at": TS,
 }
 
+LOGS_SCHEMA: dict[str, Any] = {
+    "source": STR,
+    "project": STR,
+    "run_id": STR,
+    "seq": pl.Int64,
+    "ts": TS,
+    "level": STR,
+    "stream": STR,
+    "text": STR,
+}
+
+MEDIA_SCHEMA: dict[str, Any] = {
+    "source": STR,
+    "project": STR,
+    "run_id": STR,
+    "key": STR,
+    "step": pl.Int64,
+    "idx": pl.Int32,
+    "kind": STR,
+    "caption": STR,
+    "url": STR,
+    "path": STR,
+    "sha256": STR,
+    "bytes": pl.Int64,
+    "content_type": STR,
+    "synced_at": TS,
+}
+
 
 # -- JSON ---------------------------------------------------------------------------------
 

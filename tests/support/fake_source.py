@@ -8,9 +8,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from swansync.errors import ApiError
+from swansync.errors import ApiError, NotFoundError
 from swansync.sources.base import (
     Counters,
+    LogRecord,
+    MediaRecord,
     MetricKeyRecord,
     Points,
     ProjectRecord,
@@ -182,6 +184,25 @@ class FakeSource:
                 [v for _, v in pts],
                 [1767225600000 + s for s, _ in pts],
             )
+
+    def logs(
+        self, project: ProjectRecord, run: RunRecord, after_seq: int | None
+    ) -> Iterator[LogRecord]:
+        return iter(())
+
+    def media(
+        self,
+        project: ProjectRecord,
+        run: RunRecord,
+        keys: Sequence[str],
+        after_step: Mapping[str, int] | None = None,
+    ) -> Iterator[MediaRecord]:
+        return iter(())
+
+    def media_content(
+        self, project: ProjectRecord, run: RunRecord, item: MediaRecord
+    ) -> Iterator[bytes]:
+        raise NotFoundError(f"{item['key']} step {item['step']}: no media here")
 
     def warnings(self) -> list[str]:
         return []

@@ -11,6 +11,8 @@ from swansync.errors import ConfigError, DataError, FatalApiError, NotFoundError
 from swansync.http import PolicySession
 from swansync.sources.base import (
     Counters,
+    LogRecord,
+    MediaRecord,
     MetricKeyRecord,
     Points,
     ProjectRecord,
@@ -352,6 +354,25 @@ class SwanLabSource:
                 )
                 self._legacy_export = True
         yield from legacy_points(self.client, project, run, keys)
+
+    def logs(
+        self, project: ProjectRecord, run: RunRecord, after_seq: int | None
+    ) -> Iterator[LogRecord]:
+        return iter(())
+
+    def media(
+        self,
+        project: ProjectRecord,
+        run: RunRecord,
+        keys: Sequence[str],
+        after_step: Mapping[str, int] | None = None,
+    ) -> Iterator[MediaRecord]:
+        return iter(())
+
+    def media_content(
+        self, project: ProjectRecord, run: RunRecord, item: MediaRecord
+    ) -> Iterator[bytes]:
+        raise NotFoundError(f"{item['key']} step {item['step']}: no media here")
 
     def warnings(self) -> list[str]:
         return []

@@ -37,6 +37,8 @@ from swansync.errors import ApiError, DataError, FatalApiError, NotFoundError, R
 from swansync.http import RETRY_STATUSES, Accounting, BadBody, HttpFault, make_session
 from swansync.sources.base import (
     Counters,
+    LogRecord,
+    MediaRecord,
     MetricKeyRecord,
     Points,
     ProjectRecord,
@@ -325,6 +327,25 @@ class DashboardSource:
         with self._lock:
             if (run["run_id"], key, str(e)) not in self._unreadable_series:
                 self._unreadable_series.append((run["run_id"], key, str(e)))
+
+    def logs(
+        self, project: ProjectRecord, run: RunRecord, after_seq: int | None
+    ) -> Iterator[LogRecord]:
+        return iter(())
+
+    def media(
+        self,
+        project: ProjectRecord,
+        run: RunRecord,
+        keys: Sequence[str],
+        after_step: Mapping[str, int] | None = None,
+    ) -> Iterator[MediaRecord]:
+        return iter(())
+
+    def media_content(
+        self, project: ProjectRecord, run: RunRecord, item: MediaRecord
+    ) -> Iterator[bytes]:
+        raise NotFoundError(f"{item['key']} step {item['step']}: no media here")
 
     def warnings(self) -> list[str]:
         with self._lock:

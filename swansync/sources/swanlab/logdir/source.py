@@ -8,9 +8,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from swansync.errors import DataError
+from swansync.errors import DataError, NotFoundError
 from swansync.sources.base import (
     Counters,
+    LogRecord,
+    MediaRecord,
     MetricKeyRecord,
     Points,
     ProjectRecord,
@@ -234,6 +236,25 @@ class LogDirSource:
                 series.ts_ms,
                 complete=True,
             )
+
+    def logs(
+        self, project: ProjectRecord, run: RunRecord, after_seq: int | None
+    ) -> Iterator[LogRecord]:
+        return iter(())
+
+    def media(
+        self,
+        project: ProjectRecord,
+        run: RunRecord,
+        keys: Sequence[str],
+        after_step: Mapping[str, int] | None = None,
+    ) -> Iterator[MediaRecord]:
+        return iter(())
+
+    def media_content(
+        self, project: ProjectRecord, run: RunRecord, item: MediaRecord
+    ) -> Iterator[bytes]:
+        raise NotFoundError(f"{item['key']} step {item['step']}: no media here")
 
     def warnings(self) -> list[str]:
         return []
