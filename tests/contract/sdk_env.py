@@ -35,16 +35,12 @@ class SdkEnvError(RuntimeError):
 
 
 def constraints_file() -> Path:
-    """The constraints the SDK venv is built from: the copy in this folder first, then the
-    shared research folder next to the repo clone (``<repo>/../shared/realdata``)."""
-    candidates = [HERE / CONSTRAINTS_NAME, REPO.parent / "shared" / "realdata" / CONSTRAINTS_NAME]
-    for path in candidates:
-        if path.is_file():
-            return path
-    raise SdkEnvError(
-        f"no {CONSTRAINTS_NAME} found; looked in: {', '.join(str(p) for p in candidates)}. "
-        "Restore tests/contract/" + CONSTRAINTS_NAME + " from git."
-    )
+    """The constraints the SDK venv is built from: the copy in this folder (the same file as
+    tests/realdata's, which the local-source tests build their SwanLab venvs from)."""
+    path = HERE / CONSTRAINTS_NAME
+    if not path.is_file():
+        raise SdkEnvError(f"no {path}: restore tests/contract/{CONSTRAINTS_NAME} from git")
+    return path
 
 
 def venv_dir(constraints: Path) -> Path:

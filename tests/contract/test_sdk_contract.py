@@ -25,9 +25,6 @@ import pytest
 from tests.contract.compare import Report, compare_all
 from tests.contract.findings import Findings, set_aside
 from tests.contract.sdk_env import (
-    CONSTRAINTS_NAME,
-    HERE,
-    REPO,
     DriverResult,
     run_driver,
 )
@@ -312,10 +309,3 @@ def test_comparator_flags_a_wrong_truth(demo_read: Read) -> None:
     text = "\n".join(report.problems)
     for fragment in ("first difference", " config:", "step/value", "keys:", "description"):
         assert fragment in text, f"comparator missed a {fragment!r} change:\n{report.summary()}"
-
-
-def test_constraints_copy_matches_the_shared_research_file() -> None:
-    shared = REPO.parent / "shared" / "realdata" / CONSTRAINTS_NAME
-    if not shared.is_file():
-        pytest.skip(f"{shared} is not present on this machine")
-    assert (HERE / CONSTRAINTS_NAME).read_bytes() == shared.read_bytes()

@@ -10,37 +10,13 @@ from tests.contract import sdk_env
 from tests.contract.sdk_env import CONSTRAINTS_NAME, SdkEnvError, constraints_file, venv_dir
 
 
-@pytest.fixture
-def layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
-    """A fake clone at <tmp>/repo with its contract folder, next to <tmp>/shared/realdata."""
-    here = tmp_path / "repo" / "tests" / "contract"
-    shared = tmp_path / "shared" / "realdata"
-    here.mkdir(parents=True)
-    shared.mkdir(parents=True)
-    monkeypatch.setattr(sdk_env, "HERE", here)
-    monkeypatch.setattr(sdk_env, "REPO", tmp_path / "repo")
-    return here, shared
-
-
-def test_the_copy_in_the_repo_wins(layout: tuple[Path, Path]) -> None:
-    here, shared = layout
-    (here / CONSTRAINTS_NAME).write_text("swanlab==0.10.3\n")
-    (shared / CONSTRAINTS_NAME).write_text("swanlab==0.10.3\nother==1\n")
-    assert constraints_file() == here / CONSTRAINTS_NAME
-
-
-def test_falls_back_to_the_shared_folder_next_to_the_clone(layout: tuple[Path, Path]) -> None:
-    _, shared = layout
-    (shared / CONSTRAINTS_NAME).write_text("swanlab==0.10.3\n")
-    assert constraints_file() == shared / CONSTRAINTS_NAME
-
-
-def test_missing_constraints_fail_with_both_places_named(layout: tuple[Path, Path]) -> None:
-    here, shared = layout
+def test_missing_constraints_fail_naming_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sdk_env, "HERE", tmp_path)
     with pytest.raises(SdkEnvError) as info:
         constraints_file()
-    assert str(here / CONSTRAINTS_NAME) in str(info.value)
-    assert str(shared / CONSTRAINTS_NAME) in str(info.value)
+    assert str(tmp_path / CONSTRAINTS_NAME) in str(info.value)
 
 
 def test_the_cache_is_keyed_by_the_constraints_content(tmp_path: Path) -> None:
@@ -54,3 +30,10 @@ def test_the_cache_is_keyed_by_the_constraints_content(tmp_path: Path) -> None:
 
 def test_the_repo_copy_is_the_one_in_git() -> None:
     assert (Path(__file__).parent / CONSTRAINTS_NAME).read_text().count("swanlab==0.10.3") == 1
+
+
+def test_contract_and_local_tests_pin_the_same_sdk() -> None:
+    """One SwanLab SDK environment for the whole suite: the contract copy of the constraints
+    and the one tests/realdata/setup_venv.sh installs from are the same file."""
+    realdata = sdk_env.REPO / "tests" / "realdata" / CONSTRAINTS_NAME
+    assert constraints_file().read_bytes() == realdata.read_bytes()

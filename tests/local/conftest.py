@@ -8,25 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.local.realenv import REALDATA, RealData, generate
-
-
-def _need_realdata() -> None:
-    if not (REALDATA / "make_local_runs.py").is_file():
-        pytest.skip(f"real SwanLab scripts not found at {REALDATA} (set SWANSYNC_REALDATA)")
+from tests.local.realenv import RealData, generate
 
 
 @pytest.fixture(scope="session")
 def real_new(tmp_path_factory: pytest.TempPathFactory) -> RealData:
     """Runs written by swanlab 0.10.3 (read-only: copy a project before changing it)."""
-    _need_realdata()
     return generate("new", tmp_path_factory.mktemp("swanlab-new") / "data")
 
 
 @pytest.fixture(scope="session")
 def real_old(tmp_path_factory: pytest.TempPathFactory) -> RealData:
     """Runs written by swanlab 0.7.20 (older on-disk format)."""
-    _need_realdata()
     return generate("old", tmp_path_factory.mktemp("swanlab-old") / "data")
 
 

@@ -1,5 +1,6 @@
 """Real SwanLab software for the local-source tests: cached SDK venvs, generated runs, a live
-writer and the real offline dashboard, all from ``../shared/realdata`` beside the repo."""
+writer and the real offline dashboard, from the scripts in ``tests/realdata`` (a fresh clone
+has everything; the SwanLab venvs are built on first use)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
-REALDATA = Path(os.environ.get("SWANSYNC_REALDATA", REPO.parent / "shared" / "realdata"))
+REALDATA = REPO / "tests" / "realdata"
 BUILD_TIMEOUT_S = 600
 # CI-sized: every case of the generator (NaN/inf, crashed, killed, duplicate name, encoded key)
 # with few steps; the long run crosses the dashboard's 1,500-point sampling threshold.
