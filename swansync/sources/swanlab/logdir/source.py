@@ -8,8 +8,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from swansync.errors import DataError, NotFoundError
+from swansync.errors import DataError
 from swansync.sources.base import (
+    TERMINAL_STATES,
     Counters,
     LogRecord,
     MediaRecord,
@@ -23,9 +24,11 @@ from swansync.sources.base import (
     SummaryRecord,
 )
 from swansync.sources.swanlab.conventions import metric_class, unwrap_config
-from swansync.sources.swanlab.local import project_record, run_record
-from swansync.sources.swanlab.logdir import files
+from swansync.sources.swanlab.local import Problems, media_kind, project_record, run_record
+from swansync.sources.swanlab.logdir import backup, files
+from swansync.sources.swanlab.logdir.console import read_console
 from swansync.sources.swanlab.logdir.db import Snapshot, read_snapshot
+from swansync.sources.swanlab.logdir.media import MediaReader, Where
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +36,11 @@ _ERROR_LOG_LIMIT = 64 * 1024
 
 
 class _Key:
-    __slots__ = ("folder", "kind", "klass")
+    __slots__ = ("folder", "kind", "klass", "media")
 
-    def __init__(self, folder: Path, kind: str, klass: str) -> None:
+    def __init__(self, folder: Path, kind: str, klass: str, media: str | None = None) -> None:
         self.folder, self.kind, self.klass = folder, kind, klass
+        self.media = media  # the warehouse media kind (image, audio, ...) of a MEDIA key
 
 
 def _stat_marker(path: Path) -> str:
@@ -66,7 +70,9 @@ class LogDirSource:
         self.counters = Counters()
         self._snap: Snapshot | None = None
         self._lock = threading.Lock()
-        self._system_cache: dict[str, tuple[str, dict[str, str]]] = {}
+        self._columns_cache: dict[str, tuple[str, dict[str, backup.Column]]] = {}
+        self._problems = Problems(self.name)
+        self._media = MediaReader(self.path, self._problems)
 
     # -- snapshot --------------------------------------------------------------------------
 
@@ -146,13 +152,14 @@ class LogDirSource:
 
     # -- metrics ---------------------------------------------------------------------------
 
-    def _system_folders(self, run_dir: Path) -> dict[str, str]:
-        marker = _stat_marker(run_dir / "backup.swanlab")
-        cached = self._system_cache.get(run_dir.name)
+    def _columns(self, run_dir: Path) -> dict[str, backup.Column]:
+        """0.7.x: the series ``backup.swanlab`` declares, by folder (re-read when it changes)."""
+        marker = _stat_marker(run_dir / backup.NAME)
+        cached = self._columns_cache.get(run_dir.name)
         if cached is not None and cached[0] == marker:
             return cached[1]
-        found = files.system_columns(run_dir)
-        self._system_cache[run_dir.name] = (marker, found)
+        found = backup.columns(run_dir)
+        self._columns_cache[run_dir.name] = (marker, found)
         return found
 
     def _keys(self, run: RunRecord) -> dict[str, _Key]:
@@ -164,23 +171,31 @@ class LogDirSource:
             raise DataError(f"run {run['run_id']!r}: no experiment id in the database") from None
         out: dict[str, _Key] = {}
         for tag in self._snapshot().tags.get(exp_id, []):
-            kind = "SCALAR" if tag.type == "line" else "MEDIA"
+            tag_dir = run_dir / "logs" / tag.folder
             klass = metric_class(tag.name)
-            out.setdefault(tag.name, _Key(run_dir / "logs" / tag.folder, kind, klass))
+            if tag.type == "line":
+                out.setdefault(tag.name, _Key(tag_dir, "SCALAR", klass))
+            else:
+                out.setdefault(tag.name, _Key(tag_dir, "MEDIA", klass, media_kind(tag.type)))
         registered = {k.folder.name for k in out.values()}
         try:
             folders = [p.name for p in (run_dir / "logs").iterdir() if p.is_dir()]
         except FileNotFoundError:
             folders = []
         extra = [f for f in folders if f not in registered]
-        if extra:  # 0.7.x hardware monitor series, named only in backup.swanlab
-            names = self._system_folders(run_dir)
+        if extra:  # 0.7.x: hardware monitor and media the dashboard cannot show, in backup
+            columns = self._columns(run_dir)
             for folder in sorted(extra, key=lambda f: (len(f), f)):
-                key = names.get(folder)
-                if key is None:
+                col = columns.get(folder)
+                if col is None:
                     log.debug("%s: logs/%s is not a known metric; skipped", run_dir, folder)
                     continue
-                out.setdefault(key, _Key(run_dir / "logs" / folder, "SCALAR", "SYSTEM"))
+                where = run_dir / "logs" / folder
+                if col.cls == "SYSTEM":
+                    out.setdefault(col.key, _Key(where, "SCALAR", "SYSTEM"))
+                elif col.column_type.upper() not in ("FLOAT", "NONE"):
+                    kind = media_kind(col.column_type)
+                    out.setdefault(col.key, _Key(where, "MEDIA", metric_class(col.key), kind))
         return out
 
     def metric_keys(self, project: ProjectRecord, run: RunRecord) -> list[MetricKeyRecord]:
@@ -240,7 +255,25 @@ class LogDirSource:
     def logs(
         self, project: ProjectRecord, run: RunRecord, after_seq: int | None
     ) -> Iterator[LogRecord]:
-        return iter(())
+        """The run's console (``console/*.log`` and ``error.log``; on 0.7.x the SDK's record
+        stream, which has levels, times and its own line counter), see :mod:`.console`."""
+        run_dir = self.path / run["run_id"]
+        self.counters.record("console")
+        ended = run["state"] in TERMINAL_STATES
+        for line in read_console(run_dir, after_seq, ended):
+            if line.cut:
+                self._problems.add(run["run_id"], "console lines over 1 MiB cut", line.seq)
+            if line.invalid:
+                self._problems.add(run["run_id"], "console lines not in UTF-8", line.seq)
+            yield {
+                "project": project["project"],
+                "run_id": run["run_id"],
+                "seq": line.seq,
+                "ts": line.ts,
+                "level": line.level,
+                "stream": line.stream,
+                "text": line.text,
+            }
 
     def media(
         self,
@@ -249,15 +282,32 @@ class LogDirSource:
         keys: Sequence[str],
         after_step: Mapping[str, int] | None = None,
     ) -> Iterator[MediaRecord]:
-        return iter(())
+        """The media items of ``keys`` above ``after_step``, with size and SHA-256 of each
+        file; ``ref`` is the file's path (see :mod:`.media`)."""
+        where = self._keys(run)
+        for key in keys:
+            k = where.get(key)
+            if k is None or k.kind != "MEDIA" or k.media is None:
+                log.warning("run %s has no media key %r; skipped", run["run_id"], key)
+                continue
+            self.counters.record("media")
+            yield from self._media.items(
+                project["project"],
+                run["run_id"],
+                key,
+                Where(k.folder, k.media),
+                (after_step or {}).get(key),
+            )
 
     def media_content(
         self, project: ProjectRecord, run: RunRecord, item: MediaRecord
     ) -> Iterator[bytes]:
-        raise NotFoundError(f"{item['key']} step {item['step']}: no media here")
+        """The file the item's ``ref`` names, streamed (never outside the log folder)."""
+        self.counters.record("media file")
+        return self._media.content(item)
 
     def warnings(self) -> list[str]:
-        return []
+        return self._problems.warnings()
 
     def close(self) -> None:
         with self._lock:

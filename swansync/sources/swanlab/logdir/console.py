@@ -1,0 +1,173 @@
+"""A run's console, read from its folder.
+
+Two layouts (``docs/protocols/swanlab-offline-dashboard.md`` section 6):
+
+* **0.10.x**: ``console/YYYY-MM-DD.log`` (one file per local calendar day, bare lines, stdout and
+  stderr mixed, no level, stream or time) and, for a crashed run, ``console/error.log`` (the
+  writer's local time on the first line, then the error text). ``seq`` is the 1-based line
+  number across the day files in date order; a crashed run's error becomes one more line, level
+  ``ERROR``, once the run has ended (the SDK writes ``error.log`` as it finishes).
+* **0.7.x**: the same files, plus ``backup.swanlab`` whose ``Log`` records carry the SDK's own
+  counter (``epoch``), level and time for each line, and the error as a final ERROR record.
+  That stream is read instead (see :mod:`.backup`).
+
+Files are read in 1 MiB chunks; a line longer than MAX_LOG_LINE keeps only its first bytes
+(:func:`~swansync.sources.swanlab.local.line_text`). Lines up to ``after_seq`` are skipped by
+counting newlines, without decoding them. The last line of the newest day file is taken only
+once it ends in a newline, or once the run has ended: while the run is live it may be a write
+in progress.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from swansync.sources.base import MAX_LOG_LINE
+from swansync.sources.swanlab.local import ERROR_LEVEL, error_text, line_text, parse_time, str_line
+from swansync.sources.swanlab.logdir import backup
+
+_CHUNK = 1 << 20
+_DAY_FILE = re.compile(r"\d{4}-\d{2}-\d{2}\.log")
+ERROR_LOG = "error.log"
+# 0.7.x levels: the SDK logs stdout as INFO and stderr as WARN (ERROR is the finish error).
+_STREAM_OF_LEVEL = {"INFO": "stdout", "WARN": "stderr"}
+
+
+@dataclass(frozen=True)
+class Line:
+    seq: int
+    text: str
+    ts: datetime | None = None
+    level: str | None = None
+    stream: str | None = None
+    cut: bool = False  # longer than MAX_LOG_LINE: cut, with a marker
+    invalid: bool = False  # held bytes that are not UTF-8 (replaced)
+
+
+def day_files(run_dir: Path) -> list[Path]:
+    """``console/YYYY-MM-DD.log`` files in date order (other names are not the SDK's)."""
+    try:
+        entries = list((run_dir / "console").iterdir())
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return sorted((p for p in entries if _DAY_FILE.fullmatch(p.name)), key=lambda p: p.name)
+
+
+def _skip(f: BinaryIO, lines: int) -> tuple[int, bytes, int, bool]:
+    """Read past ``lines`` newlines. Returns (newlines passed, the chunk in hand, the position
+    just after the last newline passed in it, whether the file ended in a line without its
+    newline) -- the last only matters when the file held fewer than ``lines`` newlines."""
+    passed, tail = 0, False
+    while passed < lines:
+        chunk = f.read(_CHUNK)
+        if not chunk:
+            return passed, b"", 0, tail
+        n = chunk.count(b"\n")
+        if passed + n < lines:
+            passed += n
+            tail = not chunk.endswith(b"\n") if n else tail or bool(chunk)
+            continue
+        pos = 0
+        for _ in range(lines - passed):
+            pos = chunk.index(b"\n", pos) + 1
+        return lines, chunk, pos, False
+    return 0, b"", 0, False
+
+
+def _file_lines(
+    f: BinaryIO, skip: int, first_seq: int, take_partial: bool
+) -> Generator[tuple[int, bytes, int], None, int]:
+    """``(seq, head, size)`` of the lines of one file after its first ``skip`` ones; the
+    generator returns how many lines the file holds (a partial last line counts only when
+    ``take_partial``)."""
+    passed, chunk, pos, tail = _skip(f, skip)
+    if passed < skip:
+        return passed + (1 if tail and take_partial else 0)
+    index = skip
+    head = bytearray()
+    size = 0
+    while True:
+        if pos >= len(chunk):
+            chunk, pos = f.read(_CHUNK), 0
+            if not chunk:
+                break
+        nl = chunk.find(b"\n", pos)
+        end = len(chunk) if nl < 0 else nl
+        room = MAX_LOG_LINE - len(head)
+        if room > 0:
+            head += chunk[pos : min(end, pos + room)]
+        size += end - pos
+        if nl < 0:
+            pos = len(chunk)
+            continue
+        yield first_seq + index, bytes(head), size
+        index += 1
+        head, size, pos = bytearray(), 0, nl + 1
+    if size and take_partial:
+        yield first_seq + index, bytes(head), size
+        index += 1
+    return index
+
+
+def _text_lines(run_dir: Path, after: int, ended: bool) -> Iterator[Line]:
+    files = day_files(run_dir)
+    seen = 0  # lines before the current file
+    for i, path in enumerate(files):
+        newest = i == len(files) - 1
+        try:
+            f = path.open("rb")
+        except FileNotFoundError:
+            continue
+        with f:
+            lines = _file_lines(f, max(0, after - seen), seen + 1, take_partial=ended or not newest)
+            while True:
+                try:
+                    seq, head, size = next(lines)
+                except StopIteration as stop:
+                    seen += int(stop.value or 0)
+                    break
+                text, cut, invalid = line_text(head, size)
+                yield Line(seq, text, cut=cut, invalid=invalid)
+    if ended and seen + 1 > after:
+        try:
+            raw = (run_dir / "console" / ERROR_LOG).read_bytes()
+        except FileNotFoundError:
+            return
+        try:
+            decoded, invalid = raw.decode("utf-8"), False
+        except UnicodeDecodeError:
+            decoded, invalid = raw.decode("utf-8", errors="replace"), True
+        error = error_text(decoded.split("\n"))
+        if error is not None:
+            shown, cut = str_line(error)
+            yield Line(seen + 1, shown, level=ERROR_LEVEL, cut=cut, invalid=invalid)
+
+
+def _stream_lines(run_dir: Path, after: int) -> Iterator[Line]:
+    for rec in backup.log_lines(run_dir):
+        if rec.epoch <= after:
+            continue
+        text, cut = str_line(rec.message)
+        level = rec.level.upper() if rec.level else None
+        yield Line(
+            rec.epoch,
+            text,
+            ts=parse_time(rec.create_time),
+            level=level,
+            stream=_STREAM_OF_LEVEL.get(level or ""),
+            cut=cut,
+        )
+
+
+def read_console(run_dir: Path, after_seq: int | None, ended: bool) -> Iterator[Line]:
+    """The run's console lines with ``seq > after_seq``, in seq order. ``ended``: the run has
+    finished or crashed, so a last line without its newline is final and error.log complete."""
+    after = after_seq or 0
+    if backup.has_stream(run_dir):
+        return _stream_lines(run_dir, after)
+    return _text_lines(run_dir, after, ended)
