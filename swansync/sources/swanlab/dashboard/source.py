@@ -38,6 +38,7 @@ from swansync.http import RETRY_STATUSES, Accounting, BadBody, HttpFault, make_s
 from swansync.sources.base import (
     Counters,
     LogRecord,
+    MediaBody,
     MediaRecord,
     MetricKeyRecord,
     Points,
@@ -342,9 +343,7 @@ class DashboardSource:
     ) -> Iterator[MediaRecord]:
         return iter(())
 
-    def media_content(
-        self, project: ProjectRecord, run: RunRecord, item: MediaRecord
-    ) -> Iterator[bytes]:
+    def media_content(self, project: ProjectRecord, run: RunRecord, item: MediaRecord) -> MediaBody:
         raise NotFoundError(f"{item['key']} step {item['step']}: no media here")
 
     def warnings(self) -> list[str]:

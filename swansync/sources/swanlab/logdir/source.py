@@ -12,6 +12,7 @@ from swansync.errors import DataError, NotFoundError
 from swansync.sources.base import (
     Counters,
     LogRecord,
+    MediaBody,
     MediaRecord,
     MetricKeyRecord,
     Points,
@@ -251,9 +252,7 @@ class LogDirSource:
     ) -> Iterator[MediaRecord]:
         return iter(())
 
-    def media_content(
-        self, project: ProjectRecord, run: RunRecord, item: MediaRecord
-    ) -> Iterator[bytes]:
+    def media_content(self, project: ProjectRecord, run: RunRecord, item: MediaRecord) -> MediaBody:
         raise NotFoundError(f"{item['key']} step {item['step']}: no media here")
 
     def warnings(self) -> list[str]:
