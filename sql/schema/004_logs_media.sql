@@ -11,6 +11,7 @@ CREATE TABLE IF NOT EXISTS logs (
     level    VARCHAR,                   -- DEBUG/INFO/WARN/ERROR where the source says so
     stream   VARCHAR,                   -- stdout/stderr where the source says so
     text     VARCHAR NOT NULL,          -- UTF-8; invalid bytes replaced; over 1 MiB cut (marked)
+    tag      VARCHAR,                   -- the source's own label of the line (SwanLab: tag)
     PRIMARY KEY (source, project, run_id, seq)
 );
 
@@ -22,9 +23,10 @@ CREATE TABLE IF NOT EXISTS media (
     key           VARCHAR NOT NULL,
     step          BIGINT NOT NULL,
     idx           INTEGER NOT NULL,
-    kind          VARCHAR NOT NULL,       -- image, audio, video, text, object3d, molecule, echarts, table, other
+    kind          VARCHAR NOT NULL,       -- image, audio, video, text, html, object3d, molecule, echarts, table, other
     caption       VARCHAR,
     url           VARCHAR,                -- as the source gave it; presigned URLs expire
+    ref           VARCHAR,                -- how the source names the file (object path, file path)
     path          VARCHAR,                -- the local copy, relative to the warehouse's folder
     sha256        VARCHAR,
     bytes         BIGINT,
@@ -33,8 +35,24 @@ CREATE TABLE IF NOT EXISTS media (
     PRIMARY KEY (source, project, run_id, key, step, idx)
 );
 
--- Per run: the highest console seq stored and the run state when its console was last read
--- whole (a finished run whose console is mirrored costs no request).
+-- Per run: the highest console seq stored, and the run state when its console and its media
+-- were last read whole (a finished run whose console and media are mirrored costs no request).
 ALTER TABLE _swansync.run_state ADD COLUMN logs_seq BIGINT;
 ALTER TABLE _swansync.run_state ADD COLUMN logs_state VARCHAR;
 -- Media bookmarks are the MEDIA rows of _swansync.series: last_step = highest step stored.
+
+-- Media items whose file was not downloaded for a reason a plain retry does not fix: 'gone'
+-- (upstream answered 404; tried again only by --full) or 'too_big' (bytes over the per-file
+-- bound; tried again when a pull allows that many bytes).
+CREATE TABLE _swansync.media_skips (
+    source      VARCHAR NOT NULL,
+    project     VARCHAR NOT NULL,
+    run_id      VARCHAR NOT NULL,
+    key         VARCHAR NOT NULL,
+    step        BIGINT NOT NULL,
+    idx         INTEGER NOT NULL,
+    status      VARCHAR NOT NULL,
+    bytes       BIGINT,
+    checked_at  TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (source, project, run_id, key, step, idx)
+);

@@ -115,10 +115,23 @@ class LogRecord(TypedDict):
     level: str | None  # DEBUG / INFO / WARN / ERROR where the source says so
     stream: str | None  # stdout / stderr where the source says so
     text: str  # decoded as UTF-8, invalid bytes replaced (U+FFFD); see MAX_LOG_LINE
+    # The source's own label of the line where it has one (SwanLab: ``tag``); None otherwise.
+    tag: NotRequired[str | None]
 
 
 MEDIA_KINDS = frozenset(
-    {"image", "audio", "video", "text", "object3d", "molecule", "echarts", "table", "other"}
+    {
+        "image",
+        "audio",
+        "video",
+        "text",
+        "html",
+        "object3d",
+        "molecule",
+        "echarts",
+        "table",
+        "other",
+    }
 )
 
 
@@ -141,9 +154,30 @@ class MediaRecord(TypedDict):
     ref: str | None
 
 
-# A console line longer than this is cut there (with a marker) so one runaway line cannot blow
-# up a pull; the cut is reported as a warning.
+# A console line longer than this many UTF-8 bytes is cut there (back to a character boundary)
+# and LOG_CUT_MARKER appended, so one runaway line cannot blow up a pull; the cut is reported as
+# a warning. ``total`` is the line's whole length in bytes.
 MAX_LOG_LINE = 1 << 20
+LOG_CUT_MARKER = " [... line cut at 1 MiB by swansync: {total} bytes in all]"
+
+
+@dataclass
+class MediaBody:
+    """The content of one media item as :meth:`Source.media_content` opens it: its bytes in
+    chunks, read lazily (a download stream, a file), with what the source learnt on opening it.
+
+    ``close()`` ends the read early (a file too big for ``--media-max-bytes``); reading to the end
+    closes it too.
+    """
+
+    chunks: Iterator[bytes]
+    content_type: str | None = None  # e.g. the download's Content-Type
+    size: int | None = None  # bytes announced before reading (Content-Length, file size)
+
+    def close(self) -> None:
+        close = getattr(self.chunks, "close", None)
+        if callable(close):
+            close()
 
 
 @dataclass(frozen=True)
@@ -207,6 +241,11 @@ class Counters:
             self.requests += 1
             self.bytes += nbytes
             self.by_route[route] = self.by_route.get(route, 0) + 1
+
+    def add_bytes(self, nbytes: int) -> None:
+        """Count bytes of a body read after its request was recorded (a streamed download)."""
+        with self._lock:
+            self.bytes += nbytes
 
 
 class Source(Protocol):
@@ -308,11 +347,12 @@ class Source(Protocol):
         when absent). A source without media yields nothing."""
         ...
 
-    def media_content(
-        self, project: ProjectRecord, run: RunRecord, item: MediaRecord
-    ) -> Iterator[bytes]:
-        """The item's bytes, in chunks (an expired presigned URL is presigned again, not
-        failed). ``NotFoundError`` when upstream no longer has it: that item only fails."""
+    def media_content(self, project: ProjectRecord, run: RunRecord, item: MediaRecord) -> MediaBody:
+        """The item's content, opened for reading (an expired presigned URL is presigned again,
+        not failed). ``item`` may come back from the warehouse in a later pull (its ``url`` old,
+        its ``ref`` as the source gave it). ``NotFoundError`` when upstream no longer has it:
+        that item only fails. A read that breaks midway raises ``RetriableApiError`` from
+        ``chunks``; the sync opens the item again."""
         ...
 
     def warnings(self) -> list[str]:

@@ -127,6 +127,7 @@ LOGS_SCHEMA: dict[str, Any] = {
     "level": STR,
     "stream": STR,
     "text": STR,
+    "tag": STR,
 }
 
 MEDIA_SCHEMA: dict[str, Any] = {
@@ -139,6 +140,7 @@ MEDIA_SCHEMA: dict[str, Any] = {
     "kind": STR,
     "caption": STR,
     "url": STR,
+    "ref": STR,
     "path": STR,
     "sha256": STR,
     "bytes": pl.Int64,

@@ -169,11 +169,14 @@ def test_media_from_a_fake_swanboard(fake: FakeServer) -> None:
     first: MediaRecord = by[("img", 0, 0)]
     assert first["url"] == f"{fake.url}/api/v1/media/000-a.png?tag=img&experiment_id=1"
     assert first["content_type"] == "image/png" and first["sha256"] is None
-    assert b"".join(src.media_content(project, run, first)) == b"bytes of 000-a.png"
+    body = src.media_content(project, run, first)
+    assert (body.content_type, body.size) == ("image/png", len(b"bytes of 000-a.png"))
+    assert b"".join(body.chunks) == b"bytes of 000-a.png"
     with pytest.raises(NotFoundError):
-        b"".join(src.media_content(project, run, by[("img", 0, 1)]))
+        src.media_content(project, run, by[("img", 0, 1)])
     text = by[("txt", 3, 0)]
-    assert b"".join(src.media_content(project, run, text)) == "héllo".encode()
+    body = src.media_content(project, run, text)
+    assert b"".join(body.chunks) == "héllo".encode() and body.size == text["bytes"]
     assert text["bytes"] == len("héllo".encode()) and text["sha256"] is not None
     assert [(i["key"], i["step"]) for i in src.media(project, run, keys, {"img": 0, "txt": 3})] == [
         ("img", 7)

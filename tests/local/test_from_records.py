@@ -20,6 +20,7 @@ from swansync.sources.base import (
     Counters,
     CsvPoints,
     LogRecord,
+    MediaBody,
     MediaRecord,
     MetricKeyRecord,
     Points,
@@ -159,9 +160,7 @@ class HandMade:
     ) -> Iterator[MediaRecord]:
         return iter(())
 
-    def media_content(
-        self, project: ProjectRecord, run: RunRecord, item: MediaRecord
-    ) -> Iterator[bytes]:
+    def media_content(self, project: ProjectRecord, run: RunRecord, item: MediaRecord) -> MediaBody:
         raise NotFoundError(f"{item['key']} step {item['step']}: no media here")
 
     def warnings(self) -> list[str]:

@@ -40,7 +40,12 @@ def read_all(src: Any) -> tuple[dict[str, list[LogRecord]], list[MediaRecord], d
         for item in src.media(project, run, media_keys(src, project, run)):
             items.append(item)
             key = (item["run_id"], item["key"], item["step"], item["idx"])
-            contents[key] = b"".join(src.media_content(project, run, item))
+            body = src.media_content(project, run, item)
+            contents[key] = b"".join(body.chunks)
+            assert body.size == len(contents[key]), key
+            # the same sort of file (the dashboard's server says audio/x-wav for audio/wav)
+            sort = (item["content_type"] or "-").split("/")[0]
+            assert (body.content_type or "").split("/")[0] == sort, key
     return logs, items, contents
 
 

@@ -12,6 +12,7 @@ from swansync.errors import ApiError, NotFoundError
 from swansync.sources.base import (
     Counters,
     LogRecord,
+    MediaBody,
     MediaRecord,
     MetricKeyRecord,
     Points,
@@ -199,9 +200,7 @@ class FakeSource:
     ) -> Iterator[MediaRecord]:
         return iter(())
 
-    def media_content(
-        self, project: ProjectRecord, run: RunRecord, item: MediaRecord
-    ) -> Iterator[bytes]:
+    def media_content(self, project: ProjectRecord, run: RunRecord, item: MediaRecord) -> MediaBody:
         raise NotFoundError(f"{item['key']} step {item['step']}: no media here")
 
     def warnings(self) -> list[str]:

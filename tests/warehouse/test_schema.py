@@ -93,9 +93,8 @@ def test_source_records_name_the_contract_columns(ddl):
     bookmarks = {"complete", "last_step", "points"}  # written by the sync, not the source
     assert _keys(base.MetricKeyRecord) == keys - bookmarks | {"klass"}
     assert _keys(base.LogRecord) == _columns(ddl, "logs") - ADDED_BY_THE_SYNC
-    # path: the local copy the sync writes; ref: how the source finds the bytes again.
-    media = _columns(ddl, "media") - ADDED_BY_THE_SYNC - {"path"}
-    assert _keys(base.MediaRecord) == media | {"ref"}
+    # path: the local copy the sync writes.
+    assert _keys(base.MediaRecord) == _columns(ddl, "media") - ADDED_BY_THE_SYNC - {"path"}
 
 
 def test_the_metric_keys_view_shows_the_series_table(ddl):

@@ -15,7 +15,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from swansync.sources.base import MAX_LOG_LINE, ProjectRecord, RunRecord, SummaryRecord
+from swansync.sources.base import (
+    LOG_CUT_MARKER,
+    MAX_LOG_LINE,
+    ProjectRecord,
+    RunRecord,
+    SummaryRecord,
+)
 from swansync.sources.swanlab.conventions import metric_class
 
 log = logging.getLogger(__name__)
@@ -200,8 +206,8 @@ _ERROR_STAMP = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)?")
 
 
 def cut_mark(size: int) -> str:
-    """What replaces the rest of a console line longer than MAX_LOG_LINE bytes."""
-    return f" \u2026 [swansync: line cut at {MAX_LOG_LINE} of {size} bytes]"
+    """What replaces the rest of a console line of ``size`` bytes, over MAX_LOG_LINE."""
+    return LOG_CUT_MARKER.format(total=size)
 
 
 def _trim_split_char(head: bytes) -> bytes:
@@ -286,6 +292,7 @@ _KINDS: dict[str, str] = {
     "image": "image",
     "audio": "audio",
     "text": "text",
+    "html": "html",
     "video": "video",
     "echarts": "echarts",
     "object3d": "object3d",

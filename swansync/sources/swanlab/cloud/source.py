@@ -12,6 +12,7 @@ from swansync.http import PolicySession
 from swansync.sources.base import (
     Counters,
     LogRecord,
+    MediaBody,
     MediaRecord,
     MetricKeyRecord,
     Points,
@@ -369,9 +370,7 @@ class SwanLabSource:
     ) -> Iterator[MediaRecord]:
         return iter(())
 
-    def media_content(
-        self, project: ProjectRecord, run: RunRecord, item: MediaRecord
-    ) -> Iterator[bytes]:
+    def media_content(self, project: ProjectRecord, run: RunRecord, item: MediaRecord) -> MediaBody:
         raise NotFoundError(f"{item['key']} step {item['step']}: no media here")
 
     def warnings(self) -> list[str]:

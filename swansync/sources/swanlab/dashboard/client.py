@@ -119,15 +119,16 @@ class DashboardClient:
             or ""
         )
 
-    def get_file(self, name: str, key: str, exp_id: str) -> bytes:
-        """The bytes of one media file (``GET /media/<name>?tag=<key>&experiment_id=<id>``).
+    def get_file(self, name: str, key: str, exp_id: str) -> tuple[bytes, str | None]:
+        """The bytes and content type of one media file
+        (``GET /media/<name>?tag=<key>&experiment_id=<id>``).
         A missing file or key is :class:`NotFoundError`: swanboard answers 404 for the first
         and a 500 JSON error for the second."""
         route = "/media/{name}"
         resp = self._send(self.media_url(name, key, exp_id), route, allow_redirects=False)
         ctype = resp.headers.get("content-type", "")
         if resp.status_code == 200 and "json" not in ctype:
-            return resp.content
+            return resp.content, ctype or None
         what = f"dashboard {self.name}: GET /media/{name} ({key!r}): HTTP {resp.status_code}"
         if resp.status_code == 404 or (resp.status_code == 500 and "json" in ctype):
             raise NotFoundError(what)

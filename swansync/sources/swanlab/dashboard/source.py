@@ -35,6 +35,7 @@ from swansync.sources.base import (
     TERMINAL_STATES,
     Counters,
     LogRecord,
+    MediaBody,
     MediaRecord,
     MetricKeyRecord,
     Points,
@@ -51,6 +52,7 @@ from swansync.sources.swanlab.dashboard.api import Tag, base_url
 from swansync.sources.swanlab.dashboard.client import DashboardClient
 from swansync.sources.swanlab.dashboard.console import recent_lines
 from swansync.sources.swanlab.local import (
+    TEXT_CONTENT_TYPE,
     Problems,
     media_kind,
     project_record,
@@ -328,19 +330,19 @@ class DashboardSource:
                 else:
                     yield item
 
-    def media_content(
-        self, project: ProjectRecord, run: RunRecord, item: MediaRecord
-    ) -> Iterator[bytes]:
-        """A text's bytes, or the file from the dashboard's media route (read whole)."""
+    def media_content(self, project: ProjectRecord, run: RunRecord, item: MediaRecord) -> MediaBody:
+        """A text's bytes, or the file from the dashboard's media route (read whole: the
+        route serves small local files)."""
         ref = item["ref"] or ""
         if ref.startswith(media_answers.INLINE):
-            yield ref[len(media_answers.INLINE) :].encode("utf-8", errors="surrogatepass")
-            return
+            raw = ref[len(media_answers.INLINE) :].encode("utf-8", errors="surrogatepass")
+            return MediaBody(iter([raw]), TEXT_CONTENT_TYPE, len(raw))
         parsed = media_answers.parse_file_ref(ref)
         if parsed is None:
             raise NotFoundError(f"media {item['key']!r} step {item['step']}: no file to fetch")
         exp_id, key, name = parsed
-        yield self._client.get_file(name, key, exp_id)
+        body, ctype = self._client.get_file(name, key, exp_id)
+        return MediaBody(iter([body]), ctype or item["content_type"], len(body))
 
     def warnings(self) -> list[str]:
         with self._lock:

@@ -19,13 +19,14 @@ and a file is read only when it resolves inside the log folder.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from swansync.errors import NotFoundError
-from swansync.sources.base import MediaRecord
+from swansync.sources.base import Counters, MediaBody, MediaRecord
 from swansync.sources.swanlab.local import (
     TEXT_CONTENT_TYPE,
     Problems,
@@ -150,22 +151,29 @@ class MediaReader:
             return
         rec["url"], rec["ref"] = path.as_uri(), str(path)
 
-    def content(self, item: MediaRecord) -> Iterator[bytes]:
-        """The item's bytes: the file its ``ref`` names (inside the log folder only), or the
-        inline text."""
+    def content(self, item: MediaRecord, counters: Counters) -> MediaBody:
+        """The item's content: the file its ``ref`` names (inside the log folder only), opened
+        now (NotFoundError when it is gone) and read lazily, or the inline text."""
         ref = item["ref"]
         what = f"{item['run_id']} {item['key']!r} step {item['step']} #{item['idx']}"
         if ref is None:
             raise NotFoundError(f"media {what}: no file in the log folder")
         if ref.startswith(INLINE):
-            yield ref[len(INLINE) :].encode("utf-8", errors="surrogatepass")
-            return
+            raw = ref[len(INLINE) :].encode("utf-8", errors="surrogatepass")
+            return MediaBody(iter([raw]), TEXT_CONTENT_TYPE, len(raw))
         path = self._inside(Path(ref))
         if path is None:
             raise NotFoundError(f"media {what}: {ref} is gone (or lies outside {self.root})")
         try:
-            with path.open("rb") as f:
-                while chunk := f.read(_READ):
-                    yield chunk
+            f = path.open("rb")
         except FileNotFoundError:
             raise NotFoundError(f"media {what}: {ref} is gone") from None
+        size = os.fstat(f.fileno()).st_size
+        return MediaBody(_chunks(f, counters), item["content_type"] or content_type(ref), size)
+
+
+def _chunks(f: BinaryIO, counters: Counters) -> Iterator[bytes]:
+    with f:
+        while chunk := f.read(_READ):
+            counters.add_bytes(len(chunk))
+            yield chunk

@@ -13,6 +13,7 @@ from swansync.sources.base import (
     TERMINAL_STATES,
     Counters,
     LogRecord,
+    MediaBody,
     MediaRecord,
     MetricKeyRecord,
     Points,
@@ -299,12 +300,10 @@ class LogDirSource:
                 (after_step or {}).get(key),
             )
 
-    def media_content(
-        self, project: ProjectRecord, run: RunRecord, item: MediaRecord
-    ) -> Iterator[bytes]:
+    def media_content(self, project: ProjectRecord, run: RunRecord, item: MediaRecord) -> MediaBody:
         """The file the item's ``ref`` names, streamed (never outside the log folder)."""
         self.counters.record("media file")
-        return self._media.content(item)
+        return self._media.content(item, self.counters)
 
     def warnings(self) -> list[str]:
         return self._problems.warnings()
