@@ -161,3 +161,26 @@ def test_any_bookmark_gives_exactly_the_rest(
         mp.setattr(console, "_CHUNK", chunk)
         got = [(line.seq, line.text) for line in console.read_console(run_dir, after, ended)]
     assert got == want[after:]
+
+
+def test_0_7_lines_the_record_stream_lacks_still_come_with_their_text(tmp_path: Path) -> None:
+    """The SDK buffers backup.swanlab: a live run's newest lines (a killed run's last ones) are
+    only in the console file. They come anyway, without level, stream or time."""
+    folder = load("old").copy_to(tmp_path / "media-demo")
+    src = LogDirSource(folder)
+    project, runs = runs_of(src)
+    run = next(r for r in runs.values() if r["state"] == "FINISHED")
+    whole = list(src.logs(project, run, None))
+    stream = folder / run["run_id"] / "backup.swanlab"
+    data = stream.read_bytes()
+    stream.write_bytes(data[: data.index(b"== media ==")])  # cut inside that line's record
+    cut_at = next(r["seq"] for r in whole if r["text"] == "== media ==")
+    again = list(LogDirSource(folder).logs(project, run, None))
+    assert [(r["seq"], r["text"]) for r in again] == [(r["seq"], r["text"]) for r in whole]
+    assert again[: cut_at - 1] == whole[: cut_at - 1]
+    assert all(r["level"] is r["stream"] is r["ts"] is None for r in again[cut_at - 1 :])
+    # a line whose text is not the record's (the counter and the file disagree) keeps its own
+    day = next((folder / run["run_id"] / "console").glob("2*.log"))
+    day.write_bytes(day.read_bytes().replace(b"plain ascii line", b"plain ASCII line"))
+    changed = next(r for r in LogDirSource(folder).logs(project, run, None) if "ASCII" in r["text"])
+    assert changed["level"] is None and changed["ts"] is None

@@ -8,8 +8,11 @@ Two layouts (``docs/protocols/swanlab-offline-dashboard.md`` section 6):
   number across the day files in date order; a crashed run's error becomes one more line, level
   ``ERROR``, once the run has ended (the SDK writes ``error.log`` as it finishes).
 * **0.7.x**: the same files, plus ``backup.swanlab`` whose ``Log`` records carry the SDK's own
-  counter (``epoch``), level and time for each line, and the error as a final ERROR record.
-  That stream is read instead (see :mod:`.backup`).
+  counter (``epoch``, which is the line number), level (INFO for stdout, WARN for stderr) and
+  time for each line, and the error as a final ERROR record (see :mod:`.backup`). The files stay
+  the source of the text -- the SDK buffers the stream, so a live run's newest lines, and a
+  killed run's last ones, are only in the files -- and each line takes level, stream and time
+  from the record of the same counter and text, where the stream has one.
 
 Files are read in 1 MiB chunks; a line longer than MAX_LOG_LINE keeps only its first bytes
 (:func:`~swansync.sources.swanlab.local.line_text`). Lines up to ``after_seq`` are skipped by
@@ -22,7 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -148,19 +151,30 @@ def _text_lines(run_dir: Path, after: int, ended: bool) -> Iterator[Line]:
             yield Line(seen + 1, shown, level=ERROR_LEVEL, cut=cut, invalid=invalid)
 
 
-def _stream_lines(run_dir: Path, after: int) -> Iterator[Line]:
-    for rec in backup.log_lines(run_dir):
-        if rec.epoch <= after:
+def _with_stream(lines: Iterator[Line], records: Iterator[backup.LogLine]) -> Iterator[Line]:
+    """0.7.x: each line with the level, stream and time of the record of the same counter and
+    text in ``backup.swanlab`` (both in order, joined as they stream). Lines the stream does
+    not hold (yet: the SDK buffers it; or ever: a killed run) keep only their text."""
+    rec: backup.LogLine | None = None
+    started = False
+    for line in lines:
+        if not started:  # the stream is read only when there is a new line to join
+            rec, started = next(records, None), True
+        while rec is not None and rec.epoch < line.seq:
+            rec = next(records, None)
+        if rec is None or rec.epoch != line.seq:
+            yield line
             continue
-        text, cut = str_line(rec.message)
         level = rec.level.upper() if rec.level else None
-        yield Line(
-            rec.epoch,
-            text,
+        same_kind = (level == ERROR_LEVEL) == (line.level == ERROR_LEVEL)
+        if not same_kind or str_line(rec.message)[0] != line.text:
+            yield line  # not the same line: leave it as the file has it
+            continue
+        yield replace(
+            line,
             ts=parse_time(rec.create_time),
             level=level,
             stream=_STREAM_OF_LEVEL.get(level or ""),
-            cut=cut,
         )
 
 
@@ -168,6 +182,8 @@ def read_console(run_dir: Path, after_seq: int | None, ended: bool) -> Iterator[
     """The run's console lines with ``seq > after_seq``, in seq order. ``ended``: the run has
     finished or crashed, so a last line without its newline is final and error.log complete."""
     after = after_seq or 0
-    if backup.has_stream(run_dir):
-        return _stream_lines(run_dir, after)
-    return _text_lines(run_dir, after, ended)
+    lines = _text_lines(run_dir, after, ended)
+    if not backup.has_stream(run_dir):
+        return lines
+    records = (r for r in backup.log_lines(run_dir) if r.epoch > after)
+    return _with_stream(lines, records)
