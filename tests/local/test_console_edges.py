@@ -178,7 +178,7 @@ def test_0_7_lines_the_record_stream_lacks_still_come_with_their_text(tmp_path: 
     again = list(LogDirSource(folder).logs(project, run, None))
     assert [(r["seq"], r["text"]) for r in again] == [(r["seq"], r["text"]) for r in whole]
     assert again[: cut_at - 1] == whole[: cut_at - 1]
-    assert all(r["level"] is r["stream"] is r["ts"] is None for r in again[cut_at - 1 :])
+    assert all((r["level"], r["stream"], r["ts"]) == (None,) * 3 for r in again[cut_at - 1 :])
     # a line whose text is not the record's (the counter and the file disagree) keeps its own
     day = next((folder / run["run_id"] / "console").glob("2*.log"))
     day.write_bytes(day.read_bytes().replace(b"plain ascii line", b"plain ASCII line"))
