@@ -17,8 +17,8 @@ REALMEDIA = Path(__file__).resolve().parent / "realmedia"
 FLAVOURS = {"new": "0.10.3", "old": "0.7.20"}
 PROJECT = "media-demo"
 # Both SDKs register only line/image/audio/text series in runs.swanlab, so an ECharts series is
-# invisible to the dashboard; 0.7.x names it in backup.swanlab (read from the folder), 0.10.x
-# only in its protobuf stream (not read).
+# invisible to the dashboard; a folder names it from the SDK's record stream (0.7.x declares it
+# in backup.swanlab, 0.10.x logs its items in run-<id>.swanlab).
 UNREGISTERED = {"charts/line"}
 
 
@@ -45,9 +45,9 @@ class Fixture:
         return target
 
     def expected_media(self, *, registered_only: bool = False) -> list[dict[str, Any]]:
-        """The manifest's media items a source can name: a folder all of 0.7.x's, the
-        dashboard (and a 0.10.x folder) only those of registered series."""
-        skip = UNREGISTERED if registered_only or self.new else set()
+        """The manifest's media items a source can name: a folder all, the dashboard only
+        those of registered series."""
+        skip = UNREGISTERED if registered_only else set()
         return [
             dict(item, run_dir=run["run_dir"])
             for run in self.manifest["runs"]
@@ -94,15 +94,22 @@ def check_console(
     else:
         assert lines[-1]["level"] == "ERROR" and lines[-1]["text"] == error
     body = lines[:-1] if error is not None else lines
-    if fx.new or not detailed:  # 0.10.x console files and the dashboard give only the text
+    if not detailed:  # the dashboard gives only the text
         assert all(r["level"] is None and r["stream"] is None and r["ts"] is None for r in body)
+        return
+    # the SDK's record stream: its time of each line, its level (0.10.x: INFO for every console
+    # line, stderr too, and no stream; 0.7.x: INFO for stdout, WARN for stderr)
+    stamps = [r["ts"] for r in body]
+    assert all(t is not None for t in stamps) and stamps == sorted(stamps)  # type: ignore[type-var]
+    if fx.new:
+        assert all(r["level"] == "INFO" and r["stream"] is None for r in body)
+        assert error is None or lines[-1]["ts"] is None  # error.log's time is the writer's local
     else:
         assert [r["stream"] for r in block] == [p["stream"] for p in printed]
         assert [r["level"] for r in block] == [
             "INFO" if p["stream"] == "stdout" else "WARN" for p in printed
         ]
-        stamps = [r["ts"] for r in lines]
-        assert all(t is not None for t in stamps) and stamps == sorted(stamps)  # type: ignore[type-var]
+        assert error is None or lines[-1]["ts"] is not None
 
 
 def check_media(

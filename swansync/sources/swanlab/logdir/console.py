@@ -31,14 +31,13 @@ from pathlib import Path
 from typing import BinaryIO
 
 from swansync.sources.base import MAX_LOG_LINE
-from swansync.sources.swanlab.local import ERROR_LEVEL, error_text, line_text, parse_time, str_line
-from swansync.sources.swanlab.logdir import backup
+from swansync.sources.swanlab.local import ERROR_LEVEL, error_text, line_text, str_line
+from swansync.sources.swanlab.logdir import backup, stream
+from swansync.sources.swanlab.logdir.recordlog import StreamLine
 
 _CHUNK = 1 << 20
 _DAY_FILE = re.compile(r"\d{4}-\d{2}-\d{2}\.log")
 ERROR_LOG = "error.log"
-# 0.7.x levels: the SDK logs stdout as INFO and stderr as WARN (ERROR is the finish error).
-_STREAM_OF_LEVEL = {"INFO": "stdout", "WARN": "stderr"}
 
 
 @dataclass(frozen=True)
@@ -151,11 +150,11 @@ def _text_lines(run_dir: Path, after: int, ended: bool) -> Iterator[Line]:
             yield Line(seen + 1, shown, level=ERROR_LEVEL, cut=cut, invalid=invalid)
 
 
-def _with_stream(lines: Iterator[Line], records: Iterator[backup.LogLine]) -> Iterator[Line]:
-    """0.7.x: each line with the level, stream and time of the record of the same counter and
-    text in ``backup.swanlab`` (both in order, joined as they stream). Lines the stream does
-    not hold (yet: the SDK buffers it; or ever: a killed run) keep only their text."""
-    rec: backup.LogLine | None = None
+def _with_stream(lines: Iterator[Line], records: Iterator[StreamLine]) -> Iterator[Line]:
+    """Each line with the level, stream and time of the record of the same counter and text in
+    the SDK's record stream (both in order, joined as they stream). Lines the stream does not
+    hold (yet: the SDK buffers it; or ever: a killed run) keep only their text."""
+    rec: StreamLine | None = None
     started = False
     for line in lines:
         if not started:  # the stream is read only when there is a new line to join
@@ -165,17 +164,11 @@ def _with_stream(lines: Iterator[Line], records: Iterator[backup.LogLine]) -> It
         if rec is None or rec.epoch != line.seq:
             yield line
             continue
-        level = rec.level.upper() if rec.level else None
-        same_kind = (level == ERROR_LEVEL) == (line.level == ERROR_LEVEL)
+        same_kind = (rec.level == ERROR_LEVEL) == (line.level == ERROR_LEVEL)
         if not same_kind or str_line(rec.message)[0] != line.text:
             yield line  # not the same line: leave it as the file has it
             continue
-        yield replace(
-            line,
-            ts=parse_time(rec.create_time),
-            level=level,
-            stream=_STREAM_OF_LEVEL.get(level or ""),
-        )
+        yield replace(line, ts=rec.ts, level=rec.level, stream=rec.stream)
 
 
 def read_console(run_dir: Path, after_seq: int | None, ended: bool) -> Iterator[Line]:
@@ -183,7 +176,10 @@ def read_console(run_dir: Path, after_seq: int | None, ended: bool) -> Iterator[
     finished or crashed, so a last line without its newline is final and error.log complete."""
     after = after_seq or 0
     lines = _text_lines(run_dir, after, ended)
-    if not backup.has_stream(run_dir):
+    if backup.has_stream(run_dir):
+        source: Iterator[StreamLine] = backup.log_lines(run_dir)
+    elif stream.path_of(run_dir) is not None:
+        source = stream.log_lines(run_dir)
+    else:
         return lines
-    records = (r for r in backup.log_lines(run_dir) if r.epoch > after)
-    return _with_stream(lines, records)
+    return _with_stream(lines, (r for r in source if r.epoch > after))

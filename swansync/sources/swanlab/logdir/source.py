@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from swansync.sources.base import (
 )
 from swansync.sources.swanlab.conventions import metric_class, unwrap_config
 from swansync.sources.swanlab.local import Problems, media_kind, project_record, run_record
-from swansync.sources.swanlab.logdir import backup, files
+from swansync.sources.swanlab.logdir import backup, files, stream
 from swansync.sources.swanlab.logdir.console import read_console
 from swansync.sources.swanlab.logdir.db import Snapshot, read_snapshot
 from swansync.sources.swanlab.logdir.media import MediaReader, Where
@@ -42,6 +43,15 @@ class _Key:
     def __init__(self, folder: Path, kind: str, klass: str, media: str | None = None) -> None:
         self.folder, self.kind, self.klass = folder, kind, klass
         self.media = media  # the warehouse media kind (image, audio, ...) of a MEDIA key
+
+
+@dataclass
+class _Names:
+    """What a run's record stream names: 0.7.x series by folder, 0.10.x media by file name."""
+
+    marker: str  # the stream's stat when read
+    columns: dict[str, backup.Column] = field(default_factory=dict)
+    media: dict[str, stream.MediaName] = field(default_factory=dict)
 
 
 def _stat_marker(path: Path) -> str:
@@ -71,7 +81,7 @@ class LogDirSource:
         self.counters = Counters()
         self._snap: Snapshot | None = None
         self._lock = threading.Lock()
-        self._columns_cache: dict[str, tuple[str, dict[str, backup.Column]]] = {}
+        self._names_cache: dict[str, _Names] = {}
         self._problems = Problems(self.name)
         self._media = MediaReader(self.path, self._problems)
 
@@ -153,15 +163,45 @@ class LogDirSource:
 
     # -- metrics ---------------------------------------------------------------------------
 
-    def _columns(self, run_dir: Path) -> dict[str, backup.Column]:
-        """0.7.x: the series ``backup.swanlab`` declares, by folder (re-read when it changes)."""
-        marker = _stat_marker(run_dir / backup.NAME)
-        cached = self._columns_cache.get(run_dir.name)
-        if cached is not None and cached[0] == marker:
-            return cached[1]
-        found = backup.columns(run_dir)
-        self._columns_cache[run_dir.name] = (marker, found)
-        return found
+    def _names(self, run_dir: Path) -> _Names:
+        """What the run's record stream names (cached until the stream changes)."""
+        old = backup.has_stream(run_dir)
+        found = run_dir / backup.NAME if old else stream.path_of(run_dir)
+        marker = _stat_marker(found) if found else "-"
+        cached = self._names_cache.get(run_dir.name)
+        if cached is None or cached.marker != marker:
+            if old:
+                cached = _Names(marker, columns=backup.columns(run_dir))
+            else:
+                cached = _Names(marker, media=stream.media_names(run_dir))
+            self._names_cache[run_dir.name] = cached
+        return cached
+
+    def _extra(self, run_dir: Path, folders: list[str]) -> dict[str, tuple[str, _Key]]:
+        """folder -> (key, where) for ``logs/<folder>`` series the ``tag`` table does not list,
+        named by the SDK's record stream: 0.7.x declares them in ``backup.swanlab`` (hardware
+        monitor, ECharts, ...); 0.10.x only logs their items in ``run-<id>.swanlab``, so a media
+        folder is named by the stream's record of its first file. Folders it does not name are
+        skipped."""
+        names = self._names(run_dir)
+        out: dict[str, tuple[str, _Key]] = {}
+        for folder in sorted(folders, key=lambda f: (len(f), f)):
+            where = run_dir / "logs" / folder
+            col = names.columns.get(folder)
+            if col is not None and col.cls == "SYSTEM":
+                out[folder] = (col.key, _Key(where, "SCALAR", "SYSTEM"))
+            elif col is not None and col.column_type.upper() not in ("FLOAT", "NONE"):
+                kind = media_kind(col.column_type)
+                out[folder] = (col.key, _Key(where, "MEDIA", metric_class(col.key), kind))
+            elif names.media:
+                first = next(files.read_points(where), None)
+                data = None if first is None else first.get("data")
+                name = data[0] if isinstance(data, list) and data else None
+                media = names.media.get(name) if isinstance(name, str) else None
+                if media is not None:
+                    klass = metric_class(media.key)
+                    out[folder] = (media.key, _Key(where, "MEDIA", klass, media.kind))
+        return out
 
     def _keys(self, run: RunRecord) -> dict[str, _Key]:
         """key -> where it lives, for every metric of the run (registered tags first)."""
@@ -184,19 +224,13 @@ class LogDirSource:
         except FileNotFoundError:
             folders = []
         extra = [f for f in folders if f not in registered]
-        if extra:  # 0.7.x: hardware monitor and media the dashboard cannot show, in backup
-            columns = self._columns(run_dir)
-            for folder in sorted(extra, key=lambda f: (len(f), f)):
-                col = columns.get(folder)
-                if col is None:
+        if extra:
+            named = self._extra(run_dir, extra)
+            for folder in extra:
+                if folder not in named:
                     log.debug("%s: logs/%s is not a known metric; skipped", run_dir, folder)
-                    continue
-                where = run_dir / "logs" / folder
-                if col.cls == "SYSTEM":
-                    out.setdefault(col.key, _Key(where, "SCALAR", "SYSTEM"))
-                elif col.column_type.upper() not in ("FLOAT", "NONE"):
-                    kind = media_kind(col.column_type)
-                    out.setdefault(col.key, _Key(where, "MEDIA", metric_class(col.key), kind))
+            for key, where in named.values():
+                out.setdefault(key, where)
         return out
 
     def metric_keys(self, project: ProjectRecord, run: RunRecord) -> list[MetricKeyRecord]:
