@@ -1,18 +1,18 @@
 """A run's console, read from its folder.
 
-Two layouts (``docs/protocols/swanlab-offline-dashboard.md`` section 6):
+The text comes from ``console/YYYY-MM-DD.log`` (one file per local calendar day, bare lines,
+stdout and stderr mixed, written by both SDKs the same way): ``seq`` is the 1-based line number
+across the day files in date order. A crashed run's ``console/error.log`` (the writer's local
+time on the first line, then the error text) becomes one more line, level ``ERROR``, once the
+run has ended (the SDK writes it as it finishes).
 
-* **0.10.x**: ``console/YYYY-MM-DD.log`` (one file per local calendar day, bare lines, stdout and
-  stderr mixed, no level, stream or time) and, for a crashed run, ``console/error.log`` (the
-  writer's local time on the first line, then the error text). ``seq`` is the 1-based line
-  number across the day files in date order; a crashed run's error becomes one more line, level
-  ``ERROR``, once the run has ended (the SDK writes ``error.log`` as it finishes).
-* **0.7.x**: the same files, plus ``backup.swanlab`` whose ``Log`` records carry the SDK's own
-  counter (``epoch``, which is the line number), level (INFO for stdout, WARN for stderr) and
-  time for each line, and the error as a final ERROR record (see :mod:`.backup`). The files stay
-  the source of the text -- the SDK buffers the stream, so a live run's newest lines, and a
-  killed run's last ones, are only in the files -- and each line takes level, stream and time
-  from the record of the same counter and text, where the stream has one.
+The SDK's record stream says more about each line: its own counter (``epoch``, which is that
+line number), level and time -- 0.7.x in ``backup.swanlab`` (:mod:`.backup`: INFO for stdout,
+WARN for stderr, and the error as a final ERROR record), 0.10.x in ``run-<id>.swanlab``
+(:mod:`.stream`: INFO for every console line, no stream). Each line takes those from the record
+of the same counter and text. The files stay the source of the text: both SDKs buffer their
+stream, so a live run's newest lines (a killed run's last ones) are only in the files, and come
+without level, stream and time.
 
 Files are read in 1 MiB chunks; a line longer than MAX_LOG_LINE keeps only its first bytes
 (:func:`~swansync.sources.swanlab.local.line_text`). Lines up to ``after_seq`` are skipped by
