@@ -19,7 +19,7 @@ PROJECT = "media-demo"
 # Both SDKs register only line/image/audio/text series in runs.swanlab, so an ECharts series is
 # invisible to the dashboard; a folder names it from the SDK's record stream (0.7.x declares it
 # in backup.swanlab, 0.10.x logs its items in run-<id>.swanlab).
-UNREGISTERED = {"charts/line"}
+UNREGISTERED = {"charts/line", "samples/cloud", "samples/page"}
 
 
 @dataclass(frozen=True)

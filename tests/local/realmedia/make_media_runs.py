@@ -8,7 +8,8 @@ Writes ``OUT/media-demo/`` (one SwanLab log folder) with two runs:
 * ``media-finished``: stdout and stderr lines (unicode, an empty line, a line longer than the
   SDK's 1,024-character cut, a carriage-return progress line), then four steps of media: three
   captioned PNGs per step, an uncaptioned PNG, audio every other step, two texts per step, a GIF
-  (logged as ``swanlab.Video``), a JPEG, an ECharts chart and a scalar;
+  (logged as ``swanlab.Video``), a JPEG, an ECharts chart, a 3D point cloud, an HTML page
+  (0.10.x) and a scalar;
 * ``media-crashed``: a few lines and one image, then ``finish(state="crashed", error=...)``.
 
 Each console line is waited for in the console file before the next one is printed, so the
@@ -181,6 +182,17 @@ def finished_run(logdir, gif_path):
             chart = swanlab.echarts.Line().add_xaxis(["a", "b"]).add_yaxis("s", [1, 2])
             row["charts/line"] = chart
             media.append(item("charts/line", step, 0, "echarts", None, None, "json"))
+        if step == 2:  # kinds the local dashboard does not register (only the folder has them)
+            points = np.arange(30, dtype=np.float32).reshape(10, 3) / 10
+            cloud = swanlab.Object3D(points, caption="a point cloud")
+            row["samples/cloud"] = cloud
+            buffer = getattr(cloud, "buffer", None)
+            content = buffer.getvalue() if buffer is not None else None
+            media.append(item("samples/cloud", step, 0, "object3d", "a point cloud", content, None))
+            if hasattr(swanlab, "Html"):  # 0.10.x
+                page = "<h1>step 2 ✓</h1>"
+                row["samples/page"] = swanlab.Html(page, caption="a page")
+                media.append(item("samples/page", step, 0, "html", "a page", page.encode(), "html"))
         row["train/loss"] = 1.0 / (step + 1)
         swanlab.log(row, step=step)
     con.say("== end ==")
