@@ -9,11 +9,21 @@ from typing import Any
 
 from swansync.errors import SwansyncError
 
-TABLES = ("projects", "runs", "run_config", "metric_keys", "metrics", "summaries")
+TABLES = (
+    "projects",
+    "runs",
+    "run_config",
+    "metric_keys",
+    "metrics",
+    "summaries",
+    "logs",
+    "media",
+)
 
 ProgressFn = Callable[..., None]
 """``progress(event, **data)``; events: ``targets`` (projects), ``project`` (project, runs,
-runs_to_fetch), ``run`` (project, run_id, points), ``project_done`` (project), ``bytes`` (total)."""
+runs_to_fetch), ``run`` (project, run_id, points), ``logs`` (project, run_id, lines),
+``project_done`` (project), ``bytes`` (total)."""
 
 
 @dataclass
@@ -40,6 +50,8 @@ class PullSummary:
     projects: int = 0
     runs: int = 0
     runs_fetched: int = 0
+    media_files: int = 0  # local copies made (--media download)
+    media_deferred: int = 0  # files left for the next pull by --media-max-total-bytes
     failures: list[Failure] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     error: str | None = None

@@ -105,12 +105,14 @@ def _drop_runs(db: Path, copy: Path, runs: set[str]) -> Path:
     con = duckdb.connect(str(copy))
     try:
         tables = con.execute(
-            "SELECT c.table_name FROM information_schema.columns c "
+            "SELECT c.table_schema, c.table_name FROM information_schema.columns c "
             "JOIN information_schema.tables t USING (table_schema, table_name) "
             "WHERE c.column_name = 'run_id' AND t.table_type = 'BASE TABLE'"
         ).fetchall()
-        for (table,) in tables:
-            con.execute(f'DELETE FROM "{table}" WHERE run_id IN (SELECT unnest(?))', [list(runs)])
+        for schema, table in tables:
+            con.execute(
+                f'DELETE FROM "{schema}"."{table}" WHERE run_id IN (SELECT unnest(?))', [list(runs)]
+            )
     finally:
         con.close()
     return copy

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -34,6 +35,8 @@ from swansync.sources.swanlab.cloud.export import (
     seg,
 )
 from swansync.sources.swanlab.cloud.filters import to_swanlab
+from swansync.sources.swanlab.cloud.logs import ConsoleReader
+from swansync.sources.swanlab.cloud.media import MediaReader
 from swansync.sources.swanlab.cloud.paging import iter_cursor, iter_pages
 from swansync.sources.swanlab.conventions import metric_class
 
@@ -81,6 +84,8 @@ class SwanLabSource:
             counters=self.counters,
         )
         self._legacy_export = False
+        self._lock = threading.Lock()
+        self._warnings: list[str] = []
 
     def __repr__(self) -> str:
         return f"SwanLabSource(name={self.name!r}, api_host={self.api_host!r})"
@@ -359,7 +364,11 @@ class SwanLabSource:
     def logs(
         self, project: ProjectRecord, run: RunRecord, after_seq: int | None
     ) -> Iterator[LogRecord]:
-        return iter(())
+        """Console lines above ``after_seq`` (see :mod:`.logs`)."""
+        reader = ConsoleReader(
+            self.client, self._ref(project, run), project["project"], run, self._warn
+        )
+        return reader.lines(after_seq)
 
     def media(
         self,
@@ -368,13 +377,25 @@ class SwanLabSource:
         keys: Sequence[str],
         after_step: Mapping[str, int] | None = None,
     ) -> Iterator[MediaRecord]:
-        return iter(())
+        """Media items of ``keys`` above each key's bookmark (see :mod:`.media`)."""
+        if not keys:
+            return iter(())
+        reader = MediaReader(self.client, self._ref(project, run), project["project"], run)
+        return reader.items(keys, after_step or {})
 
     def media_content(self, project: ProjectRecord, run: RunRecord, item: MediaRecord) -> MediaBody:
-        raise NotFoundError(f"{item['key']} step {item['step']}: no media here")
+        reader = MediaReader(self.client, self._ref(project, run), project["project"], run)
+        return reader.open(item)
+
+    def _warn(self, text: str) -> None:
+        with self._lock:
+            self._warnings.append(text)
 
     def warnings(self) -> list[str]:
-        return []
+        """Console lines repaired this pull (invalid UTF-8, cut at 1 MiB), once each."""
+        with self._lock:
+            out, self._warnings = self._warnings, []
+        return out
 
     def close(self) -> None:
         self.client.close()
