@@ -144,8 +144,8 @@ def test_console_from_a_fake_swanboard(fake: FakeServer) -> None:
     assert lines("run-live") == [(1, "one", None), (2, "two", None)]  # "half" is being written
     assert lines("run-live", 1) == [(2, "two", None)]
     assert lines("run-crashed") == [(1, "boom coming", None), (2, "E", "ERROR")]
-    # the crashed run's answer was read with the list (for raw.error) and reused
-    assert len(fake.hits("GET", "/api/v1/experiment/2/recent_log")) == 1
+    # read with the list (for raw.error), then for its console: no whole console kept between
+    assert len(fake.hits("GET", "/api/v1/experiment/2/recent_log")) == 2
     assert lines("run-quiet") == []  # no console files: nothing, and no warning
     assert lines("run-broken") == []
     (warning,) = src.warnings()

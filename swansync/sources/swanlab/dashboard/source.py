@@ -95,7 +95,6 @@ class DashboardSource:
         self._session = self._client.session
         self._problems = Problems(self.name)
         self._lock = threading.Lock()
-        self._recent: dict[str, Any] = {}  # run_id -> recent_log answer read with the list
         self._chart_types: dict[tuple[str, str], str] = {}  # (run_id, key) -> chart type
         self._project_data: dict[str, Any] | None = None
         self._tags: OrderedDict[tuple[str, str], Tag] = OrderedDict()
@@ -166,8 +165,6 @@ class DashboardSource:
         except FatalApiError as e:  # no console files: nothing to add
             log.debug("run %s: no error log (%s)", run["run_id"], e)
             return
-        with self._lock:
-            self._recent[run["run_id"]] = logs  # logs() of this pull reads it from here
         error = logs.get("error") if isinstance(logs, dict) else None
         if isinstance(error, list):
             run["raw"]["error"] = "\n".join(str(line) for line in error)
@@ -256,17 +253,14 @@ class DashboardSource:
         """The run's console from ``recent_log`` (the whole console each time: the dashboard
         has no paging, so lines up to ``after_seq`` are read and dropped here; no levels,
         streams or times except ERROR for a crashed run's error; see :mod:`.console`)."""
-        with self._lock:
-            data = self._recent.pop(run["run_id"], None)
-        if data is None:
-            exp_id = self._exp_id(run)
-            try:
-                data = self._get(f"/experiment/{exp_id}/recent_log", "/experiment/{id}/recent_log")
-            except FatalApiError as e:
-                if e.status == 404:  # code 3404: no console files (yet)
-                    return
-                self._problems.add(run["run_id"], "console unreadable from the dashboard", e)
+        exp_id = self._exp_id(run)
+        try:
+            data = self._get(f"/experiment/{exp_id}/recent_log", "/experiment/{id}/recent_log")
+        except FatalApiError as e:
+            if e.status == 404:  # code 3404: no console files (yet)
                 return
+            self._problems.add(run["run_id"], "console unreadable from the dashboard", e)
+            return
         ended = run["state"] in TERMINAL_STATES
         for seq, text, level, cut in recent_lines(data, after_seq, ended):
             if cut:
@@ -406,6 +400,5 @@ class DashboardSource:
         with self._lock:
             self._tags.clear()
             self._keys.clear()
-            self._recent.clear()
             self._chart_types.clear()
         self._client.close()
