@@ -4,12 +4,14 @@ this client will ever request (:mod:`.api`'s allow-list, checked before each req
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import requests
 
 from swansync.errors import DataError, FatalApiError, NotFoundError, RetriableApiError
 from swansync.http import RETRY_STATUSES, Accounting, BadBody, HttpFault, make_session
+from swansync.http.download import iter_body
 from swansync.sources.base import Counters
 from swansync.sources.swanlab.dashboard.api import guard_media, guard_path
 
@@ -48,6 +50,7 @@ class DashboardClient:
         self.base = base
         self.name = name
         self._accounting = Accounting(counters)
+        self._counters = counters
         self.session = make_session(
             timeout=timeout,
             retries=retries,
@@ -119,22 +122,46 @@ class DashboardClient:
             or ""
         )
 
-    def get_file(self, name: str, key: str, exp_id: str) -> tuple[bytes, str | None]:
-        """The bytes and content type of one media file
-        (``GET /media/<name>?tag=<key>&experiment_id=<id>``).
-        A missing file or key is :class:`NotFoundError`: swanboard answers 404 for the first
-        and a 500 JSON error for the second."""
+    def open_file(
+        self, name: str, key: str, exp_id: str
+    ) -> tuple[requests.Response, Iterator[bytes]]:
+        """One media file (``GET /media/<name>?tag=<key>&experiment_id=<id>``), opened: the
+        response (headers) and its body in pieces, counted as they arrive (a break midway raises
+        RetriableApiError from the pieces). A missing file or key is :class:`NotFoundError`:
+        swanboard answers 404 for the first and a 500 JSON error for the second."""
         route = "/media/{name}"
-        resp = self._send(self.media_url(name, key, exp_id), route, allow_redirects=False)
+        url = self.media_url(name, key, exp_id)
+        try:
+            resp = self.session.open("GET", url, idempotent=True, allow_redirects=False)
+        except HttpFault as e:
+            raise RetriableApiError(
+                f"dashboard {self.name}: GET {route}: {e}", route=route
+            ) from None
+        except requests.RequestException as e:
+            raise FatalApiError(
+                f"dashboard {self.name}: GET {route} failed: {type(e).__name__}", route=route
+            ) from None
+        self._counters.record(f"GET {route}")
         ctype = resp.headers.get("content-type", "")
-        if resp.status_code == 200 and "json" not in ctype:
-            return resp.content, ctype or None
-        what = f"dashboard {self.name}: GET /media/{name} ({key!r}): HTTP {resp.status_code}"
-        if resp.status_code == 404 or (resp.status_code == 500 and "json" in ctype):
-            raise NotFoundError(what)
-        if resp.status_code in _RETRY_STATUSES:
-            raise RetriableApiError(what, status=resp.status_code, route=route)
-        raise FatalApiError(what, status=resp.status_code, route=route)
+        if resp.status_code != 200 or "json" in ctype:
+            resp.close()
+            what = f"dashboard {self.name}: GET /media/{name} ({key!r}): HTTP {resp.status_code}"
+            if resp.status_code == 404 or (resp.status_code == 500 and "json" in ctype):
+                raise NotFoundError(what)
+            if resp.status_code in _RETRY_STATUSES:
+                raise RetriableApiError(what, status=resp.status_code, route=route)
+            raise FatalApiError(what, status=resp.status_code, route=route)
+        timeout = self.session.timeout
+
+        def pieces() -> Iterator[bytes]:
+            try:
+                yield from iter_body(resp, timeout=timeout, count=self._counters.add_bytes)
+            except HttpFault as e:
+                raise RetriableApiError(
+                    f"dashboard {self.name}: GET {route}: {e}", route=route
+                ) from None
+
+        return resp, pieces()
 
     def close(self) -> None:
         self.session.close()

@@ -325,8 +325,7 @@ class DashboardSource:
                     yield item
 
     def media_content(self, project: ProjectRecord, run: RunRecord, item: MediaRecord) -> MediaBody:
-        """A text's bytes, or the file from the dashboard's media route (read whole: the
-        route serves small local files)."""
+        """A text's bytes, or the file from the dashboard's media route, streamed."""
         ref = item["ref"] or ""
         if ref.startswith(media_answers.INLINE):
             raw = ref[len(media_answers.INLINE) :].encode("utf-8", errors="surrogatepass")
@@ -335,8 +334,13 @@ class DashboardSource:
         if parsed is None:
             raise NotFoundError(f"media {item['key']!r} step {item['step']}: no file to fetch")
         exp_id, key, name = parsed
-        body, ctype = self._client.get_file(name, key, exp_id)
-        return MediaBody(iter([body]), ctype or item["content_type"], len(body))
+        resp, pieces = self._client.open_file(name, key, exp_id)
+        length = resp.headers.get("content-length", "")
+        return MediaBody(
+            pieces,
+            resp.headers.get("content-type") or item["content_type"],
+            int(length) if length.isdigit() else None,
+        )
 
     def warnings(self) -> list[str]:
         with self._lock:
