@@ -43,11 +43,13 @@ def stream_concurrently(
 ) -> Iterator[Event[T, B]]:
     """Run ``produce`` over ``items`` on ``workers`` threads and yield their events. Stops
     starting new items once ``stop`` is set; items in progress end at their next batch with a
-    ``stopped`` event. Leaving the loop early abandons the producers cleanly."""
+    ``stopped`` event. Leaving the loop early abandons the producers cleanly. A BaseException
+    raised by ``produce`` (not an Exception: an interrupt) is raised again here."""
     if not items:
         return
     events: queue.Queue[Event[T, B]] = queue.Queue(maxsize=max(1, depth or workers))
     abandoned = threading.Event()
+    crashes: list[BaseException] = []
 
     def put(event: Event[T, B]) -> None:
         while True:  # a blocking put that notices an abandoning consumer
@@ -83,6 +85,12 @@ def stream_concurrently(
                 put(Event("error", item, error=e))
             except _Abandoned:
                 return
+        except BaseException as e:  # an interrupt raised in a worker: the consumer re-raises it
+            crashes.append(e)
+            try:
+                put(Event("stopped", item))
+            except _Abandoned:
+                return
 
     pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="swansync-stream")
     try:
@@ -93,6 +101,8 @@ def stream_concurrently(
             event = events.get()
             if event.kind != "batch":
                 open_items -= 1
+            if crashes:
+                raise crashes[0]
             yield event
     finally:
         abandoned.set()

@@ -67,8 +67,8 @@ def pull(
         workers=settings.workers,
         filters=tuple(parse_filter(f) for f in settings.filters),
         media=settings.media,
-        media_max_bytes=settings.media_max_bytes,
-        media_max_total_bytes=settings.media_max_total_bytes,
+        media_max_bytes=settings.media_max_bytes or None,  # 0 = no bound
+        media_max_total_bytes=settings.media_max_total_bytes or None,
         media_root=Path(settings.db).resolve().parent,
     )
     if sources is None and not settings.sources:

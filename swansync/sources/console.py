@@ -15,15 +15,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from swansync.sources.base import LOG_CUT_MARKER, MAX_LOG_LINE
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _NOT_A_BYTE = re.compile("[\ud800-\udc7f\udd00-\udfff]")  # lone surrogates that stand for no byte
 REPLACED = "invalid UTF-8 replaced by U+FFFD"
-# A cut line is MAX_LOG_LINE bytes and the marker: a text this much over the bound was cut.
-_MARKER_ROOM = 128
+# A line cut before: at most MAX_LOG_LINE bytes, then the marker (never cut twice).
+_CUT = re.compile(re.escape(LOG_CUT_MARKER).replace(r"\{total\}", r"\d+").encode() + rb"\Z")
 
 
 def cut_problem(total: int) -> str:
@@ -53,7 +53,8 @@ def clean_text(text: str) -> tuple[str, list[str]]:
         problems.append(REPLACED)
     if len(text) > MAX_LOG_LINE // 4:  # below that, even 4-byte characters cannot exceed it
         raw = text.encode("utf-8")
-        if len(raw) > MAX_LOG_LINE + _MARKER_ROOM:
+        cut_before = (m := _CUT.search(raw, MAX_LOG_LINE // 2)) and m.start() <= MAX_LOG_LINE
+        if len(raw) > MAX_LOG_LINE and not cut_before:
             problems.append(cut_problem(len(raw)))
             text = _cut(raw, len(raw))
     return text, problems
@@ -75,8 +76,7 @@ def decode_line(raw: bytes, total: int | None = None) -> tuple[str, list[str]]:
     return text, problems
 
 
-@dataclass(frozen=True)
-class RawLine:
+class RawLine(NamedTuple):
     """One line of a byte stream without its ``\\n``: ``head`` holds the whole line, or its
     first bytes when ``total`` (its full length) is over the bound; ``complete`` is False for
     a last line that had no newline (a file still being written)."""
@@ -88,22 +88,28 @@ class RawLine:
 
 def split_lines(chunks: Iterable[bytes], *, keep: int = MAX_LOG_LINE + 4) -> Iterator[RawLine]:
     """Lines of a byte stream, holding at most about ``keep`` bytes of one line in memory."""
-    pending = bytearray()  # the line being read (at most `keep` bytes of it)
-    total = 0  # its full length so far
+    pending = bytearray()  # the start of a line that continues in the next chunk (<= keep)
+    total = 0  # that line's full length so far
     for chunk in chunks:
-        start = 0
-        while True:
-            nl = chunk.find(b"\n", start)
-            piece = chunk[start:] if nl < 0 else chunk[start:nl]
-            room = keep - len(pending)
-            if room > 0:
-                pending += piece[:room]
-            total += len(piece)
-            if nl < 0:
-                break
-            yield RawLine(bytes(pending), total)
-            pending.clear()
-            total = 0
-            start = nl + 1
+        parts = chunk.split(b"\n")
+        last = parts.pop()  # what follows the chunk's last newline: continues in the next
+        for i, part in enumerate(parts):
+            if i == 0 and (pending or total):
+                if len(pending) < keep:
+                    pending += part[: keep - len(pending)]
+                yield RawLine(bytes(pending), total + len(part))
+                pending.clear()
+                total = 0
+            elif len(part) <= keep:
+                yield RawLine(part, len(part))
+            else:
+                yield RawLine(part[:keep], len(part))
+        if not parts and (pending or total):  # no newline in this chunk at all
+            if len(pending) < keep:
+                pending += last[: keep - len(pending)]
+            total += len(last)
+        else:
+            pending += last[:keep]
+            total = len(last)
     if total or pending:
         yield RawLine(bytes(pending), total, complete=False)
