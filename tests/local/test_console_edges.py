@@ -10,8 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from swansync.sources.base import MAX_LOG_LINE, RunRecord
-from swansync.sources.swanlab.local import cut_mark
+from swansync.sources.base import LOG_CUT_MARKER, MAX_LOG_LINE, RunRecord
 from swansync.sources.swanlab.logdir import LogDirSource, console
 from tests.local.expect import folder_digest
 from tests.local.media_expect import load, runs_of
@@ -89,8 +88,8 @@ def test_a_line_over_1_mib_is_cut_with_a_marker_and_one_warning(folder: Path) ->
         f.write(long_ascii + b"\n" + long_wide + b"\nafter\n")
     got = _texts(src, run, n)
     assert [seq for seq, _ in got] == [n + 1, n + 2, n + 3]
-    assert got[0][1] == "x" * MAX_LOG_LINE + cut_mark(len(long_ascii))
-    assert got[1][1] == "é" * (MAX_LOG_LINE // 2) + cut_mark(len(long_wide))
+    assert got[0][1] == "x" * MAX_LOG_LINE + LOG_CUT_MARKER.format(total=len(long_ascii))
+    assert got[1][1] == "é" * (MAX_LOG_LINE // 2) + LOG_CUT_MARKER.format(total=len(long_wide))
     assert got[2][1] == "after"
     (warning,) = src.warnings()
     assert "over 1 MiB cut" in warning and "(2;" in warning

@@ -15,13 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from swansync.sources.base import (
-    LOG_CUT_MARKER,
-    MAX_LOG_LINE,
-    ProjectRecord,
-    RunRecord,
-    SummaryRecord,
-)
+from swansync.sources.base import MAX_LOG_LINE, ProjectRecord, RunRecord, SummaryRecord
+from swansync.sources.console import REPLACED, clean_text, decode_line
 from swansync.sources.swanlab.conventions import metric_class
 
 log = logging.getLogger(__name__)
@@ -205,49 +200,20 @@ ERROR_LEVEL = "ERROR"
 _ERROR_STAMP = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)?")
 
 
-def cut_mark(size: int) -> str:
-    """What replaces the rest of a console line of ``size`` bytes, over MAX_LOG_LINE."""
-    return LOG_CUT_MARKER.format(total=size)
-
-
-def _trim_split_char(head: bytes) -> bytes:
-    """``head`` without the first bytes of a multi-byte UTF-8 character that a cut split."""
-    for back in range(1, min(4, len(head)) + 1):
-        byte = head[-back]
-        if byte & 0xC0 == 0x80:  # a continuation byte: the lead byte is further back
-            continue
-        if byte >= 0xC0:  # a lead byte: keep it only if its whole character fits
-            need = 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4
-            return head[:-back] if need > back else head
-        return head
-    return head
-
-
 def line_text(head: bytes, size: int) -> tuple[str, bool, bool]:
-    """``(text, cut, invalid)`` of a console line whose first bytes are ``head`` (at least
-    MAX_LOG_LINE of them when it is longer) and whose full length is ``size`` bytes: decoded as
-    UTF-8 with invalid bytes replaced (``invalid``), cut with a marker past MAX_LOG_LINE."""
-    cut = size > MAX_LOG_LINE
-    if cut:
-        head = _trim_split_char(head[:MAX_LOG_LINE])
-    try:
-        text = head.decode("utf-8")
-        invalid = False
-    except UnicodeDecodeError:
-        text = head.decode("utf-8", errors="replace")
-        invalid = True
-    return (text + cut_mark(size) if cut else text), cut, invalid
+    """``(text, cut, invalid)`` of a console line read as bytes: ``head`` holds its first bytes
+    (more than MAX_LOG_LINE of them when it is longer), ``size`` its whole length; decoded and
+    cut as the contract says (:func:`swansync.sources.console.decode_line`)."""
+    text, problems = decode_line(head, size)
+    return text, size > MAX_LOG_LINE, REPLACED in problems
 
 
-def str_line(text: str) -> tuple[str, bool]:
-    """``(text, cut)`` of a console line that arrived already decoded (the dashboard)."""
-    if len(text) <= MAX_LOG_LINE // 4:  # cannot exceed the limit: skip the encode
-        return text, False
-    raw = text.encode("utf-8", errors="surrogatepass")
-    if len(raw) <= MAX_LOG_LINE:
-        return text, False
-    cut, _, _ = line_text(raw[:MAX_LOG_LINE], len(raw))
-    return cut, True
+def str_line(text: str) -> tuple[str, bool, bool]:
+    """``(text, cut, invalid)`` of a console line that arrived decoded (a JSON answer, a
+    record stream), repaired and cut as the contract says (:func:`~swansync.sources.console.
+    clean_text`)."""
+    shown, problems = clean_text(text)
+    return shown, any(p != REPLACED for p in problems), REPLACED in problems
 
 
 def error_text(lines: list[str]) -> str | None:

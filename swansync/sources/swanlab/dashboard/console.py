@@ -32,7 +32,8 @@ def recent_lines(
     data: Any, after_seq: int | None, ended: bool
 ) -> Iterator[tuple[int, str, str | None, bool]]:
     """``(seq, text, level, cut)`` of the lines of a ``recent_log`` answer above
-    ``after_seq``. ``ended``: the run has finished or crashed."""
+    ``after_seq``. ``ended``: the run has finished or crashed. (swanboard decodes the files
+    strictly, so its lines are valid UTF-8: an answer at all means nothing was replaced.)"""
     if not isinstance(data, dict):
         return
     after = after_seq or 0
@@ -40,10 +41,10 @@ def recent_lines(
     if lines and (lines[-1] == "" or not ended):
         lines.pop()  # the newline's empty tail, or a line still being written
     for seq in range(after + 1, len(lines) + 1):
-        text, cut = str_line(lines[seq - 1])
+        text, cut, _ = str_line(lines[seq - 1])
         yield seq, text, None, cut
     if ended and "error" in data and len(lines) + 1 > after:
         error = error_text(_strings(data.get("error")))
         if error is not None:
-            text, cut = str_line(error)
+            text, cut, _ = str_line(error)
             yield len(lines) + 1, text, ERROR_LEVEL, cut

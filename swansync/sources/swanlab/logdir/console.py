@@ -100,7 +100,7 @@ def _file_lines(
                 break
         nl = chunk.find(b"\n", pos)
         end = len(chunk) if nl < 0 else nl
-        room = MAX_LOG_LINE - len(head)
+        room = MAX_LOG_LINE + 4 - len(head)  # a few more: the cut backs off to a character
         if room > 0:
             head += chunk[pos : min(end, pos + room)]
         size += end - pos
@@ -146,8 +146,8 @@ def _text_lines(run_dir: Path, after: int, ended: bool) -> Iterator[Line]:
             decoded, invalid = raw.decode("utf-8", errors="replace"), True
         error = error_text(decoded.split("\n"))
         if error is not None:
-            shown, cut = str_line(error)
-            yield Line(seen + 1, shown, level=ERROR_LEVEL, cut=cut, invalid=invalid)
+            shown, cut, repaired = str_line(error)
+            yield Line(seen + 1, shown, level=ERROR_LEVEL, cut=cut, invalid=invalid or repaired)
 
 
 def _with_stream(lines: Iterator[Line], records: Iterator[StreamLine]) -> Iterator[Line]:
