@@ -24,13 +24,12 @@ in progress.
 from __future__ import annotations
 
 import re
-from collections.abc import Generator, Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
-from swansync.sources.base import MAX_LOG_LINE
+from swansync.sources.console import split_lines
 from swansync.sources.swanlab.local import ERROR_LEVEL, error_text, line_text, str_line
 from swansync.sources.swanlab.logdir import backup, stream
 from swansync.sources.swanlab.logdir.recordlog import StreamLine
@@ -40,8 +39,7 @@ _DAY_FILE = re.compile(r"\d{4}-\d{2}-\d{2}\.log")
 ERROR_LOG = "error.log"
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(NamedTuple):  # a tuple: a console can have millions
     seq: int
     text: str
     ts: datetime | None = None
@@ -82,38 +80,29 @@ def _skip(f: BinaryIO, lines: int) -> tuple[int, bytes, int, bool]:
 
 
 def _file_lines(
-    f: BinaryIO, skip: int, first_seq: int, take_partial: bool
-) -> Generator[tuple[int, bytes, int], None, int]:
-    """``(seq, head, size)`` of the lines of one file after its first ``skip`` ones; the
-    generator returns how many lines the file holds (a partial last line counts only when
-    ``take_partial``)."""
+    f: BinaryIO, skip: int, first_seq: int, take_partial: bool, count: list[int]
+) -> Iterator[Line]:
+    """The lines of one file after its first ``skip`` ones; ``count[0]`` is set to how many
+    lines the file holds (a partial last line counts only when ``take_partial``)."""
     passed, chunk, pos, tail = _skip(f, skip)
     if passed < skip:
-        return passed + (1 if tail and take_partial else 0)
-    index = skip
-    head = bytearray()
-    size = 0
-    while True:
-        if pos >= len(chunk):
-            chunk, pos = f.read(_CHUNK), 0
-            if not chunk:
-                break
-        nl = chunk.find(b"\n", pos)
-        end = len(chunk) if nl < 0 else nl
-        room = MAX_LOG_LINE + 4 - len(head)  # a few more: the cut backs off to a character
-        if room > 0:
-            head += chunk[pos : min(end, pos + room)]
-        size += end - pos
-        if nl < 0:
-            pos = len(chunk)
-            continue
-        yield first_seq + index, bytes(head), size
-        index += 1
-        head, size, pos = bytearray(), 0, nl + 1
-    if size and take_partial:
-        yield first_seq + index, bytes(head), size
-        index += 1
-    return index
+        count[0] = passed + (1 if tail and take_partial else 0)
+        return
+
+    def chunks() -> Iterator[bytes]:
+        if pos < len(chunk):
+            yield chunk[pos:]
+        while piece := f.read(_CHUNK):
+            yield piece
+
+    seq = first_seq + skip
+    for head, total, complete in split_lines(chunks()):
+        if not complete and not take_partial:
+            break
+        text, cut, invalid = line_text(head, total)
+        yield Line(seq, text, None, None, None, cut, invalid)
+        seq += 1
+    count[0] = seq - first_seq
 
 
 def _text_lines(run_dir: Path, after: int, ended: bool) -> Iterator[Line]:
@@ -125,16 +114,10 @@ def _text_lines(run_dir: Path, after: int, ended: bool) -> Iterator[Line]:
             f = path.open("rb")
         except FileNotFoundError:
             continue
+        count = [0]
         with f:
-            lines = _file_lines(f, max(0, after - seen), seen + 1, take_partial=ended or not newest)
-            while True:
-                try:
-                    seq, head, size = next(lines)
-                except StopIteration as stop:
-                    seen += int(stop.value or 0)
-                    break
-                text, cut, invalid = line_text(head, size)
-                yield Line(seq, text, cut=cut, invalid=invalid)
+            yield from _file_lines(f, max(0, after - seen), seen + 1, ended or not newest, count)
+        seen += count[0]
     if ended and seen + 1 > after:
         try:
             raw = (run_dir / "console" / ERROR_LOG).read_bytes()
@@ -168,7 +151,7 @@ def _with_stream(lines: Iterator[Line], records: Iterator[StreamLine]) -> Iterat
         if not same_kind or str_line(rec.message)[0] != line.text:
             yield line  # not the same line: leave it as the file has it
             continue
-        yield replace(line, ts=rec.ts, level=rec.level, stream=rec.stream)
+        yield line._replace(ts=rec.ts, level=rec.level, stream=rec.stream)
 
 
 def read_console(run_dir: Path, after_seq: int | None, ended: bool) -> Iterator[Line]:
