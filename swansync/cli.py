@@ -141,7 +141,9 @@ def _print_pull(summary: Any) -> None:
     _out().print(
         f"pull #{summary.id} {summary.status}: {summary.projects} project(s), {summary.runs} runs "
         f"({summary.runs_fetched} with new metrics), {rows.get('metrics', 0):,} new points, "
-        f"{summary.requests:,} requests, {summary.bytes:,} bytes in {summary.duration_s:.1f}s",
+        f"{rows.get('logs', 0):,} console lines, {rows.get('media', 0):,} media items"
+        + (f" ({summary.media_files:,} files downloaded)" if summary.media_files else "")
+        + f", {summary.requests:,} requests, {summary.bytes:,} bytes in {summary.duration_s:.1f}s",
         markup=False,
         highlight=False,
     )
@@ -269,6 +271,27 @@ def pull(
             help="W&B API key (default: WANDB_API_KEY or `wandb login`).",
         ),
     ] = None,
+    media: Annotated[
+        str | None,
+        typer.Option(
+            "--media",
+            help="Media items: none, list (rows with the source's URL; default) or download "
+            "(also a local copy under media/ beside the warehouse).",
+        ),
+    ] = None,
+    media_max_bytes: Annotated[
+        str | None,
+        typer.Option(
+            "--media-max-bytes", help="Largest media file downloaded (default 128MiB; 0: any)."
+        ),
+    ] = None,
+    media_max_total_bytes: Annotated[
+        str | None,
+        typer.Option(
+            "--media-max-total-bytes",
+            help="Media bytes downloaded per pull (default 4GiB; 0: no bound); the rest waits.",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
     config: ConfigOpt = None,
 ) -> None:
@@ -296,6 +319,9 @@ def pull(
         wandb_dir=wandb_dir,
         wandb_host=wandb_host,
         wandb_api_key=wandb_api_key,
+        media=media,
+        media_max_bytes=media_max_bytes,
+        media_max_total_bytes=media_max_total_bytes,
     )
     stop = threading.Event()
     if _err().is_terminal and not as_json:

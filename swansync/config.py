@@ -23,13 +23,17 @@ from pathlib import Path
 from typing import Any
 
 from swansync.errors import ConfigError
+from swansync.options import MEDIA_MODES, MediaMode
 from swansync.secret import Secret
+from swansync.sizes import parse_size
 from swansync.sources.base import SourceConfig, SourceOptions
 
 log = logging.getLogger(__name__)
 
 DEFAULT_DB = Path("swansync.duckdb")
 DEFAULT_CONFIG = Path("swansync.toml")
+DEFAULT_MEDIA_MAX_BYTES = 128 << 20  # 128 MiB per media file
+DEFAULT_MEDIA_MAX_TOTAL = 4 << 30  # 4 GiB of media files per pull
 
 __all__ = [
     "DEFAULT_DB",
@@ -93,6 +97,9 @@ class Settings:
     backoff: float = 0.5
     apply_views: bool = True
     serving: Path | None = None  # serving copy path; None = no serving copy
+    media: MediaMode = "list"  # none | list | download
+    media_max_bytes: int | None = DEFAULT_MEDIA_MAX_BYTES  # per file (None: no bound)
+    media_max_total_bytes: int | None = DEFAULT_MEDIA_MAX_TOTAL  # per pull (None: no bound)
     jobs: tuple[JobConfig, ...] = ()
     config_file: Path | None = None
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
@@ -104,6 +111,8 @@ class Settings:
             raise ConfigError(f"timeout must be positive, got {self.timeout}")
         if self.retries < 0:
             raise ConfigError(f"retries must be >= 0, got {self.retries}")
+        if self.media not in MEDIA_MODES:
+            raise ConfigError(f"media must be one of {', '.join(MEDIA_MODES)}, got {self.media!r}")
 
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with the given fields replaced (``None`` values are ignored)."""
@@ -138,6 +147,9 @@ _GENERAL_KEYS = frozenset(
         "backoff",
         "apply_views",
         "serving",
+        "media",
+        "media_max_bytes",
+        "media_max_total_bytes",
         "jobs",
         "sources",
     }
@@ -284,6 +296,10 @@ def _general(data: Mapping[str, Any], base: Path) -> dict[str, Any]:
             if not isinstance(value, bool):
                 raise ConfigError(f"{key} must be true or false")
             out[key] = value
+        elif key == "media":
+            out[key] = value
+        elif key in {"media_max_bytes", "media_max_total_bytes"}:
+            out[key] = parse_size(value, key)
     return out
 
 
@@ -375,6 +391,8 @@ def load_settings(
             continue
         if key in {"db", "serving"} and isinstance(value, str):
             value = Path(value)
+        if key in {"media_max_bytes", "media_max_total_bytes"}:
+            value = parse_size(value, "--" + key.replace("_", "-"))
         if isinstance(value, list):
             value = tuple(value)
         values[key] = value

@@ -9,7 +9,16 @@ from typing import Any
 
 from swansync.errors import SwansyncError
 
-TABLES = ("projects", "runs", "run_config", "metric_keys", "metrics", "summaries")
+TABLES = (
+    "projects",
+    "runs",
+    "run_config",
+    "metric_keys",
+    "metrics",
+    "summaries",
+    "logs",
+    "media",
+)
 
 ProgressFn = Callable[..., None]
 """``progress(event, **data)``, called on the pulling thread, in this order per source:
@@ -22,7 +31,8 @@ ProgressFn = Callable[..., None]
   and the stored bookmarks: exact for series logged at every step); then ``bytes`` (total so
   far) and ``fetched`` (project, run_id, points, failed) as each run's metrics arrive,
   ``writing`` (project, runs, points) before each batch commits and ``committed`` (project,
-  runs, points) after it; then ``project_done`` (project).
+  runs, points) after it; ``logs`` (project, run_id, lines) as console lines arrive; then
+  ``project_done`` (project).
 
 After every source: ``phase`` (name="views") and ``phase`` (name="publish") when they apply
 (a successful pull), and ``phase`` (name="done") last."""
@@ -52,6 +62,8 @@ class PullSummary:
     projects: int = 0
     runs: int = 0
     runs_fetched: int = 0
+    media_files: int = 0  # local copies made (--media download)
+    media_deferred: int = 0  # files left for the next pull by --media-max-total-bytes
     failures: list[Failure] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     error: str | None = None

@@ -1,6 +1,7 @@
 """Pull orchestration: build the sources, then per source resolve its targets, list every
 project, fetch summaries for all runs in one batched request, and per project commit metadata
-(:mod:`swansync.project_sync`) and metric work (:mod:`swansync.metric_sync`). State is read from
+(:mod:`swansync.project_sync`), metric work (:mod:`swansync.metric_sync`), then consoles and
+media (:mod:`swansync.console_sync`). State is read from
 the warehouse and written in the same transactions as the rows it describes, so a crash at any
 point loses nothing: the next pull fetches again what was in flight.
 """
@@ -12,12 +13,15 @@ import threading
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
+from pathlib import Path
 
 from swansync import bookmarks, transform
 from swansync.bookmarks import SYNC_LOG
 from swansync.config import Settings, describe_targets
+from swansync.console_sync import pull_console
 from swansync.errors import ApiError, ConfigError, DataError, NotFoundError, SwansyncError
 from swansync.filters import parse_filter, select
+from swansync.media_store import Budget, MediaStore
 from swansync.metric_sync import pull_metrics
 from swansync.options import PullOptions
 from swansync.project_sync import Listing, fetch_summaries, list_project, store_metadata
@@ -62,6 +66,10 @@ def pull(
         system=settings.system,
         workers=settings.workers,
         filters=tuple(parse_filter(f) for f in settings.filters),
+        media=settings.media,
+        media_max_bytes=settings.media_max_bytes or None,  # 0 = no bound
+        media_max_total_bytes=settings.media_max_total_bytes or None,
+        media_root=Path(settings.db).resolve().parent,
     )
     if sources is None and not settings.sources:
         raise ConfigError(
@@ -77,10 +85,16 @@ def pull(
             active = list(sources) if sources is not None else build_sources(settings)
             summary.sources = [s.name for s in active]
             missing: list[NotFoundError] = []
+            store = _media_store(options)
             for source in active:
-                _pull_source(wh, options, source, summary, progress, stop, missing)
+                _pull_source(wh, options, source, summary, progress, stop, missing, store)
                 if stop.is_set():
                     break
+            if summary.media_deferred:
+                summary.warnings.append(
+                    f"{summary.media_deferred} media file(s) not downloaded: this pull reached "
+                    "--media-max-total-bytes; the next pull goes on with them"
+                )
             if missing and len(missing) == sum(len(s.targets) for s in active):
                 # Not one target exists: a typo, not a partial pull (exit 2, not 1).
                 raise missing[0]
@@ -109,6 +123,20 @@ def pull(
                 raise
     progress("phase", name="done")
     return summary
+
+
+def _media_store(options: PullOptions) -> MediaStore | None:
+    """The media folder beside the warehouse (``--media download`` only), cleared of what a
+    crashed pull left half-written."""
+    if options.media != "download" or options.media_root is None:
+        return None
+    store = MediaStore(
+        options.media_root,
+        max_file=options.media_max_bytes,
+        budget=Budget(options.media_max_total_bytes),
+    )
+    store.clean_temp()
+    return store
 
 
 def _publish(wh: Warehouse, settings: Settings, progress: ProgressFn) -> None:
@@ -193,6 +221,7 @@ def _pull_source(
     progress: ProgressFn,
     stop: threading.Event,
     missing: list[NotFoundError],
+    store: MediaStore | None,
 ) -> None:
     source.resume({} if options.full else bookmarks.load_cursors(wh, source.name))
     projects = _resolve(source, summary, missing)
@@ -228,6 +257,7 @@ def _pull_source(
         try:
             store_metadata(wh, source, listing, sums, summary, now)
             pull_metrics(wh, options, source, listing, sums, summary, progress, stop, now)
+            pull_console(wh, options, source, listing, summary, progress, stop, now, store)
         except (ApiError, DataError) as e:
             log.warning("project %s failed: %s", proj, e)
             summary.failures.append(Failure(proj, None, str(e)))

@@ -69,6 +69,36 @@ class PolicySession(requests.Session):
         check: Check | None = None,
         **kw: Any,
     ) -> requests.Response:
+        return self._logical(method, url, args, kw, idempotent, check, read=True)
+
+    def open(
+        self,
+        method: str,
+        url: str,
+        *args: Any,
+        idempotent: bool | None = None,
+        check: Check | None = None,
+        **kw: Any,
+    ) -> requests.Response:
+        """Like :meth:`request`, for a body the caller streams: retried the same way until an
+        answer arrives whose status is final, which is returned with its body UNREAD (the
+        caller iterates ``resp.raw`` or ``iter_content`` and closes it; a break midway is the
+        caller's to handle). ``check`` sees only the headers of a 2xx answer. Response hooks
+        are not run: count the bytes as they are read."""
+        kw.pop("hooks", None)
+        return self._logical(method, url, args, kw, idempotent, check, read=False)
+
+    def _logical(
+        self,
+        method: str,
+        url: str,
+        args: tuple[Any, ...],
+        kw: dict[str, Any],
+        idempotent: bool | None,
+        check: Check | None,
+        *,
+        read: bool,
+    ) -> requests.Response:
         safe = method.upper() in IDEMPOTENT_METHODS if idempotent is None else idempotent
         hooks = kw.pop("hooks", None)
         kw["stream"] = True  # the body is read below, inside the retry loop
@@ -77,7 +107,7 @@ class PolicySession(requests.Session):
         host = urlsplit(url).netloc
         budget = self.policy.retries + 1
         for attempt in range(1, budget + 1):
-            outcome = self._attempt(method, url, args, kw, hooks, check)
+            outcome = self._attempt(method, url, args, kw, hooks, check, read=read)
             retry_after: float | None = None
             if isinstance(outcome, Fault):
                 if not self._may_retry(outcome, safe, host) or attempt == budget:
@@ -114,8 +144,11 @@ class PolicySession(requests.Session):
         kw: dict[str, Any],
         hooks: Any,
         check: Check | None,
+        *,
+        read: bool = True,
     ) -> requests.Response | Fault:
-        """One attempt: the response with its body read, or what went wrong."""
+        """One attempt: the response with its body read (unread when ``read`` is False and the
+        status is final), or what went wrong."""
         try:
             resp = super().request(method, url, *args, **kw)
         except requests.RequestException as e:
@@ -125,8 +158,17 @@ class PolicySession(requests.Session):
             return fault
         with self._lock:
             self._answered.add(urlsplit(url).netloc)
+        if not read and resp.status_code not in self.policy.statuses:
+            if check is not None and 200 <= resp.status_code < 300:
+                try:
+                    check(resp)
+                except BadBody as e:
+                    resp.close()
+                    return Fault("body", e.reason)
+            return resp
         fault = _read_body(resp, method, kw.get("timeout"))
-        _run_hooks(hooks, resp)
+        if read:
+            _run_hooks(hooks, resp)
         if fault is None and check is not None and 200 <= resp.status_code < 300:
             try:
                 check(resp)

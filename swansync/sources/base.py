@@ -105,6 +105,83 @@ class SummaryRecord(TypedDict):
     raw: dict[str, Any] | None
 
 
+class LogRecord(TypedDict):
+    """One console line of a run."""
+
+    project: str
+    run_id: str
+    # The source's own per-run line counter where it has one (SwanLab: each line's ``epoch``,
+    # from 1), else the 1-based line number in the run's console file; stable across pulls.
+    seq: int
+    ts: datetime | None
+    level: str | None  # DEBUG / INFO / WARN / ERROR where the source says so
+    stream: str | None  # stdout / stderr where the source says so
+    text: str  # decoded as UTF-8, invalid bytes replaced (U+FFFD); see MAX_LOG_LINE
+    # The source's own label of the line where it has one (SwanLab: ``tag``); None otherwise.
+    tag: NotRequired[str | None]
+
+
+MEDIA_KINDS = frozenset(
+    {
+        "image",
+        "audio",
+        "video",
+        "text",
+        "html",
+        "object3d",
+        "molecule",
+        "echarts",
+        "table",
+        "other",
+    }
+)
+
+
+class MediaRecord(TypedDict):
+    """One media item of a run: a key can hold several items at one step (``idx`` 0, 1, ...)."""
+
+    project: str
+    run_id: str
+    key: str
+    step: int
+    idx: int  # 0-based position in the step's item list
+    kind: str  # one of MEDIA_KINDS, lower-case
+    caption: str | None
+    url: str | None  # what the source gave (presigned URLs expire)
+    content_type: str | None  # when the source knows it; else from the download
+    sha256: str | None  # when the source knows it (W&B records it); else from the download
+    bytes: int | None  # likewise
+    # How the source finds the content again (a storage path, a file path): opaque to the
+    # sync, handed back to Source.media_content.
+    ref: str | None
+
+
+# A console line longer than this many UTF-8 bytes is cut there (back to a character boundary)
+# and LOG_CUT_MARKER appended, so one runaway line cannot blow up a pull; the cut is reported as
+# a warning. ``total`` is the line's whole length in bytes.
+MAX_LOG_LINE = 1 << 20
+LOG_CUT_MARKER = " [... line cut at 1 MiB by swansync: {total} bytes in all]"
+
+
+@dataclass
+class MediaBody:
+    """The content of one media item as :meth:`Source.media_content` opens it: its bytes in
+    chunks, read lazily (a download stream, a file), with what the source learnt on opening it.
+
+    ``close()`` ends the read early (a file too big for ``--media-max-bytes``); reading to the end
+    closes it too.
+    """
+
+    chunks: Iterator[bytes]
+    content_type: str | None = None  # e.g. the download's Content-Type
+    size: int | None = None  # bytes announced before reading (Content-Length, file size)
+
+    def close(self) -> None:
+        close = getattr(self.chunks, "close", None)
+        if callable(close):
+            close()
+
+
 @dataclass(frozen=True)
 class Rejected:
     """A list item the source could not turn into a record (malformed upstream data).
@@ -167,6 +244,11 @@ class Counters:
             self.bytes += nbytes
             self.by_route[route] = self.by_route.get(route, 0) + 1
 
+    def add_bytes(self, nbytes: int) -> None:
+        """Count bytes of a body read after its request was recorded (a streamed download)."""
+        with self._lock:
+            self.bytes += nbytes
+
 
 class Source(Protocol):
     """What the sync asks of a source, in this order within one pull:
@@ -176,7 +258,9 @@ class Source(Protocol):
     2. per project, :meth:`list_runs`, then :meth:`run_detail` of the runs that need it;
     3. :meth:`summaries` once, for every listed run of every project;
     4. per run with new metrics, :meth:`metric_keys` then :meth:`scalar_points`;
-    5. :meth:`warnings`, then :meth:`close`.
+    5. per run whose console or media can have changed, :meth:`logs` and :meth:`media` (and
+       :meth:`media_content` per item when files are downloaded);
+    6. :meth:`warnings`, then :meth:`close`.
 
     A source may keep what it read in an earlier step for a later one *of the same pull* (the
     offline dashboard answers summaries and points from one read per series). Every method may
@@ -246,6 +330,33 @@ class Source(Protocol):
         """Every point of the given scalar keys at full resolution where the source can (else
         ``complete=False``). ``after_step`` is a hint: a source that can ask only for newer
         points may, but the transform drops steps <= after_step[key] anyway."""
+        ...
+
+    def logs(
+        self, project: ProjectRecord, run: RunRecord, after_seq: int | None
+    ) -> Iterator[LogRecord]:
+        """The run's console lines with ``seq > after_seq`` (all when None), in seq order,
+        asking upstream only for what is new where it can. A source without console logs
+        yields nothing."""
+        ...
+
+    def media(
+        self,
+        project: ProjectRecord,
+        run: RunRecord,
+        keys: Sequence[str],
+        after_step: Mapping[str, int] | None = None,
+    ) -> Iterator[MediaRecord]:
+        """The media items of the given MEDIA keys at steps above ``after_step[key]`` (all
+        when absent). A source without media yields nothing."""
+        ...
+
+    def media_content(self, project: ProjectRecord, run: RunRecord, item: MediaRecord) -> MediaBody:
+        """The item's content, opened for reading (an expired presigned URL is presigned again,
+        not failed). ``item`` may come back from the warehouse in a later pull (its ``url`` old,
+        its ``ref`` as the source gave it). ``NotFoundError`` when upstream no longer has it:
+        that item only fails. A read that breaks midway raises ``RetriableApiError`` from
+        ``chunks``; the sync opens the item again."""
         ...
 
     def warnings(self) -> list[str]:

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import polars as pl
 
 from swansync.sources.base import (
+    LogRecord,
+    MediaRecord,
     MetricKeyRecord,
     ProjectRecord,
     RunRecord,
@@ -115,6 +117,36 @@ SUMMARIES_SCHEMA: dict[str, Any] = {
     "max_value": pl.Float64,
     "max_step": pl.Int64,
     "raw": STR,
+    "synced_at": TS,
+}
+
+LOGS_SCHEMA: dict[str, Any] = {
+    "source": STR,
+    "project": STR,
+    "run_id": STR,
+    "seq": pl.Int64,
+    "ts": TS,
+    "level": STR,
+    "stream": STR,
+    "text": STR,
+    "tag": STR,
+}
+
+MEDIA_SCHEMA: dict[str, Any] = {
+    "source": STR,
+    "project": STR,
+    "run_id": STR,
+    "key": STR,
+    "step": pl.Int64,
+    "idx": pl.Int32,
+    "kind": STR,
+    "caption": STR,
+    "url": STR,
+    "ref": STR,
+    "path": STR,
+    "sha256": STR,
+    "bytes": pl.Int64,
+    "content_type": STR,
     "synced_at": TS,
 }
 
@@ -307,11 +339,23 @@ def metric_keys_frame(
     return pl.DataFrame(rows, schema=METRIC_KEYS_SCHEMA)
 
 
-# Points live in their own module; re-exported here so callers see one transform API.
+def logs_frame(source: str, lines: Sequence[LogRecord]) -> pl.DataFrame:
+    return _console.logs_frame(source, lines, LOGS_SCHEMA)
+
+
+def media_frame(source: str, items: Iterable[MediaRecord], synced_at: datetime) -> pl.DataFrame:
+    return _console.media_frame(source, items, synced_at, MEDIA_SCHEMA)
+
+
+# Points and console rows live in their own modules; re-exported here so callers see one
+# transform API.
+from swansync.transform import console as _console  # noqa: E402
 from swansync.transform.points import points_frame, series_stats  # noqa: E402
 
 __all__ = [
     "flatten_config",
+    "logs_frame",
+    "media_frame",
     "metric_keys_frame",
     "points_frame",
     "projects_frame",

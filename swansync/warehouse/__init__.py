@@ -90,6 +90,9 @@ class Warehouse:
         except duckdb.Error as e:
             raise WarehouseError(f"cannot open warehouse {str(self.path)!r}: {e}") from e
         self.con.execute("SET TimeZone = 'UTC'")
+        # DuckDB draws a progress bar on stdout for queries over 2 s (a big console's insert,
+        # a checkpoint): it would corrupt `--json` output and logs.
+        self.con.execute("SET enable_progress_bar = false")
         self._in_txn = False
         self._columns_cache: dict[str, list[str]] = {}
 

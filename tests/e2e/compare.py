@@ -5,6 +5,7 @@ plain columns, inside JSON values and in the metrics table."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from pathlib import Path
@@ -112,15 +113,19 @@ COMPARED: dict[str, list[str]] = {
     ],
     "run_config": ["value", "value_double", "value_text", "value_bool"],
     "metric_keys": ["kind", "class"],
+    "media": ["kind", "caption", "sha256", "bytes", "content_type"],
     "summaries": ["last_step", "last_value", "min_value", "min_step", "max_value", "max_step"],
 }
 
 
-def compare(db: Path, truth: dict[str, dict[str, list[Any]]], source: str) -> list[str]:
+def compare(
+    db: Path, truth: dict[str, dict[str, list[Any]]], source: str, media: str = "list"
+) -> list[str]:
     """Every difference between the warehouse (rows of ``source``) and the truth; [] if equal.
 
     Runs deleted upstream must be in ``runs`` with ``deleted_at`` set; their other rows are kept
-    by the mirror (the contract) but absent from the truth, so they are not compared.
+    by the mirror (the contract) but absent from the truth, so they are not compared. ``media``
+    is the pull's ``--media``: with ``download`` every item's local copy is checked too.
     """
     problems: list[str] = []
     deleted = {
@@ -183,6 +188,105 @@ def compare(db: Path, truth: dict[str, dict[str, list[Any]]], source: str) -> li
 
         if "metrics" in truth:
             problems += compare_points(wh, truth["metrics"], source, deleted)
+        if "logs" in truth:
+            problems += compare_logs(wh, truth["logs"], source, deleted)
+        if "media" in truth:
+            problems += compare_media(wh, db.parent, truth["media"], source, media, deleted)
+    return problems
+
+
+_LOG_SCHEMA: dict[str, Any] = {
+    "run_id": pl.String,
+    "seq": pl.Int64,
+    "ts": pl.Datetime("us", "UTC"),
+    "level": pl.String,
+    "stream": pl.String,
+    "text": pl.String,
+    "tag": pl.String,
+}
+
+
+def compare_logs(
+    wh: Warehouse, want_cols: dict[str, list[Any]], source: str, deleted: set[str] | None = None
+) -> list[str]:
+    """Console lines compared with polars joins (a console can be long)."""
+    want = pl.DataFrame({c: want_cols[c] for c in _LOG_SCHEMA}, schema=_LOG_SCHEMA)
+    got = wh.query(
+        "SELECT run_id, seq, ts, level, stream, text, tag FROM logs WHERE source = ?", [source]
+    )
+    if deleted:
+        got = got.filter(~pl.col("run_id").is_in(sorted(deleted)))
+    problems: list[str] = []
+    dupes = got.group_by("run_id", "seq").len().filter(pl.col("len") > 1)
+    if dupes.height:
+        problems.append(f"logs: {dupes.height} duplicated (run, seq), e.g. {dupes.row(0)}")
+    on = ["run_id", "seq"]
+    missing = want.join(got, on=on, how="anti")
+    extra = got.join(want, on=on, how="anti")
+    if missing.height:
+        problems.append(f"logs: {missing.height} missing lines, e.g. {missing.head(3).rows()}")
+    if extra.height:
+        problems.append(f"logs: {extra.height} unexpected lines, e.g. {extra.head(3).rows()}")
+    both = want.join(got, on=on, suffix="_got")
+    same = pl.lit(True)
+    for c in ("ts", "level", "stream", "text", "tag"):
+        same = same & pl.col(c).eq_missing(pl.col(f"{c}_got"))
+    bad = both.filter(~same)
+    if bad.height:
+        row = bad.row(0, named=True)
+        diff = {c: (row[c], row[f"{c}_got"]) for c in _LOG_SCHEMA if f"{c}_got" in row}
+        problems.append(
+            f"logs: {bad.height} lines differ, e.g. {row['run_id']} {row['seq']}:"
+            f" {_short({k: v for k, v in diff.items() if v[0] != v[1]})}"
+        )
+    return problems
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) < 400 else text[:400] + "..."
+
+
+def compare_media(
+    wh: Warehouse,
+    folder: Path,
+    want_cols: dict[str, list[Any]],
+    source: str,
+    mode: str,
+    deleted: set[str] | None = None,
+) -> list[str]:
+    """Media rows: kind and caption always; with downloads, the digest, size, Content-Type and
+    the local copy (its bytes hash to the digest); a lost item has no copy."""
+    key = ("run_id", "key", "step", "idx")
+    got_cols = _query(wh, "SELECT * FROM media WHERE source = ?", source)
+    if deleted:
+        got_cols = _without_runs(got_cols, deleted)
+    want, got = _rows(want_cols, key), _rows(got_cols, key)
+    if mode == "none":
+        return [f"media: {len(got)} rows with --media none"] if got else []
+    cols = ["kind", "caption"]
+    if mode == "download":
+        cols += ["sha256", "bytes", "content_type"]
+    problems = _diff("media", want, got, cols)
+    for k in sorted(set(want) & set(got), key=repr):
+        row = got[k]
+        if not row["url"] or not row["ref"]:
+            problems.append(f"media {k}: no url/ref")
+        if mode == "list" and row["path"] is not None:
+            problems.append(f"media {k}: a local copy without --media download")
+        if mode == "download":
+            sha = want[k]["sha256"]
+            if sha is None:
+                if row["path"] is not None:
+                    problems.append(f"media {k}: a copy of an item gone upstream")
+                continue
+            path = row["path"]
+            if path is None or not path.startswith(f"media/{sha[:2]}/{sha}."):
+                problems.append(f"media {k}: path {path!r} is not media/{sha[:2]}/{sha}.<ext>")
+            elif hashlib.sha256((folder / path).read_bytes()).hexdigest() != sha:
+                problems.append(f"media {k}: {path} does not hold its bytes")
+        if len(problems) > 24:
+            break
     return problems
 
 

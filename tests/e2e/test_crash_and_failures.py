@@ -80,7 +80,7 @@ def test_one_run_failing_for_good(tmp_path):
         # Everything else landed: the truth minus the broken run, which is listed (its row is
         # there, from the run list) but whose detail and metrics could not be read.
         truth = world.truth()
-        for table in ("runs", "run_config", "metrics", "summaries", "metric_keys"):
+        for table in ("runs", "run_config", "metrics", "summaries", "metric_keys", "logs", "media"):
             cols = truth[table]
             keep = [i for i, r in enumerate(cols["run_id"]) if r != victim]
             truth[table] = {c: [v[i] for i in keep] for c, v in cols.items()}

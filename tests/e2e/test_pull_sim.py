@@ -30,12 +30,23 @@ def test_second_pull_is_a_cheap_noop(sim_small, tmp_path):
     s = settings_for(sim_small, tmp_path / "w.duckdb")
     pull(s)
     before = sim_small.counters.requests()
+    first = sim_small.counters.snapshot()
     second = pull(s)
     used = sim_small.counters.requests() - before
     projects = len(sim_small.world.projects())
     assert second.rows["metrics"] == 0
-    # The issue's budget: run-list pages + one lookup per project + login + one summaries call.
-    assert used <= run_list_pages(sim_small) + projects + 2
+    world = sim_small.world
+    running = [r for r in (world.run(i) for i in world.runs()) if r.state == "RUNNING"]
+    with_media = [r for r in running if r.media_series()]
+    # The issue's budget: run-list pages + one lookup per project + login + one summaries call;
+    # and what issue 16 adds: one console page per running run, one media probe per running
+    # run with media (a finished run that is mirrored costs nothing).
+    budget = run_list_pages(sim_small) + projects + 2 + len(running) + len(with_media)
+    assert used <= budget
+    snap = sim_small.counters.snapshot()
+    assert snap["GET /api/house/metrics/log"][0] - first["GET /api/house/metrics/log"][0] == len(
+        running
+    )
     assert compare(s.db, sim_small.world.truth(), "sim") == []
 
 

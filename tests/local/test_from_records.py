@@ -15,10 +15,13 @@ from typing import Any
 import pytest
 
 import swansync
-from swansync.errors import DataError
+from swansync.errors import DataError, NotFoundError
 from swansync.sources.base import (
     Counters,
     CsvPoints,
+    LogRecord,
+    MediaBody,
+    MediaRecord,
     MetricKeyRecord,
     Points,
     ProjectRecord,
@@ -142,6 +145,23 @@ class HandMade:
         self, groups: Sequence[tuple[ProjectRecord, Sequence[RunRecord]]]
     ) -> Mapping[RunKey, list[SummaryRecord]]:
         return {(p["project"], r["run_id"]): [] for p, runs in groups for r in runs}
+
+    def logs(
+        self, project: ProjectRecord, run: RunRecord, after_seq: int | None
+    ) -> Iterator[LogRecord]:
+        return iter(())
+
+    def media(
+        self,
+        project: ProjectRecord,
+        run: RunRecord,
+        keys: Sequence[str],
+        after_step: Mapping[str, int] | None = None,
+    ) -> Iterator[MediaRecord]:
+        return iter(())
+
+    def media_content(self, project: ProjectRecord, run: RunRecord, item: MediaRecord) -> MediaBody:
+        raise NotFoundError(f"{item['key']} step {item['step']}: no media here")
 
     def warnings(self) -> list[str]:
         return []

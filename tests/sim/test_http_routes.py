@@ -294,7 +294,7 @@ def test_resume_summary_media_logs(client: Client, small_world: World) -> None:
     )
     assert one["steps"] == [0, 10, 20, 30, 40, 50] and one["step"] == 10
     assert (
-        one["metrics"][0]["data"][0].startswith("media/")
+        one["metrics"][0]["data"][0].startswith("media/samples/images/010-0-")
         and one["metrics"][0]["more"][0]["caption"]
     )
     latest = client.ok(
@@ -317,6 +317,15 @@ def test_resume_summary_media_logs(client: Client, small_world: World) -> None:
     with requests.Session() as plain:
         assert plain.get(urls[0]).content.startswith(b"\x89PNG")
 
+
+def test_console_pages_levels_and_export(fresh: tuple[World, SimServer, Client]) -> None:
+    """The request's epoch is a page index of ``size`` lines (U11, shard reading), each line's
+    epoch its 1-based counter; level is a minimum; count is the line count at that level."""
+    world, _, c = fresh
+    world.options.update({"log_append_on_read": 0})
+    rid = run_named(world, Q, "kitchen-sink")
+    run = world.run(rid)
+    ref = run_ref(world, rid)
     q = {
         "projectId": ref["projectId"],
         "experimentId": rid,
@@ -324,35 +333,39 @@ def test_resume_summary_media_logs(client: Client, small_world: World) -> None:
         "epoch": 0,
         "createdAt": ref["createdAt"],
     }
-    info = client.ok(client.get("/house/metrics/log", **q, level="INFO"))
-    debug = client.ok(client.get("/house/metrics/log", **q, level="DEBUG"))
-    errors = client.ok(client.get("/house/metrics/log", **q, level="ERROR"))
+    info = c.ok(c.get("/house/metrics/log", **q, level="INFO"))
+    debug = c.ok(c.get("/house/metrics/log", **q, level="DEBUG"))
+    errors = c.ok(c.get("/house/metrics/log", **q, level="ERROR"))
     assert debug["count"] == run.log_count() > info["count"] > errors["count"] > 0
+    assert [ln["epoch"] for ln in debug["logs"]] == list(range(1, run.log_count() + 1))
     assert all(ln["level"] == "ERROR" for ln in errors["logs"])
-    page = client.ok(
-        client.get("/house/metrics/log", **{**q, "size": 5, "epoch": 3}, level="DEBUG")
-    )
-    assert [ln["epoch"] for ln in page["logs"]] == [3, 4, 5, 6, 7]
-    exp = client.ok(
-        client.post(
+    assert {ln["level"] for ln in debug["logs"]} == {"DEBUG", "INFO", "WARN", "ERROR"}
+    page = c.ok(c.get("/house/metrics/log", **{**q, "size": 5, "epoch": 2}, level="DEBUG"))
+    assert [ln["epoch"] for ln in page["logs"]] == [11, 12, 13, 14, 15]
+    past = c.ok(c.get("/house/metrics/log", **{**q, "epoch": 1}, level="DEBUG"))
+    assert past == {"logs": [], "count": run.log_count()}
+    exp = c.ok(
+        c.post(
             "/house/metrics/log/export",
             {
                 "projectId": ref["projectId"],
                 "experimentId": rid,
-                "start": 0,
+                "start": 2,
                 "rows": 500000,
                 "createdAt": ref["createdAt"],
             },
         )
     )
-    url = client.ok(client.post("/files/presigned/get", {"paths": [exp["cosKey"]]}))["urls"][0]
+    url = c.ok(c.post("/files/presigned/get", {"paths": [exp["cosKey"]]}))["urls"][0]
     with requests.Session() as plain:
-        assert len(plain.get(url).text.splitlines()) == run.log_count()
+        rows = plain.get(url).content.split(b"\n")
+    assert rows[-1] == b"" and len(rows) - 1 == run.log_count() - 2
+    assert rows[0].split(b" ", 2)[1] == debug["logs"][2]["level"].encode()
 
 
-def test_log_epoch_shard_mode(fresh: tuple[World, SimServer, Client]) -> None:
+def test_log_epoch_line_mode(fresh: tuple[World, SimServer, Client]) -> None:
     world, _, c = fresh
-    world.options.update({"log_epoch": "shard"})
+    world.options.update({"log_epoch": "line", "log_append_on_read": 0})
     rid = run_named(world, Q, "kitchen-sink")
     ref = run_ref(world, rid)
     q = {
@@ -363,13 +376,7 @@ def test_log_epoch_shard_mode(fresh: tuple[World, SimServer, Client]) -> None:
         "createdAt": ref["createdAt"],
         "level": "DEBUG",
     }
-    assert [ln["epoch"] for ln in c.ok(c.get("/house/metrics/log", **q))["logs"]] == [
-        10,
-        11,
-        12,
-        13,
-        14,
-    ]
+    assert [ln["epoch"] for ln in c.ok(c.get("/house/metrics/log", **q))["logs"]] == [3, 4, 5, 6, 7]
 
 
 def test_legacy_column_routes(client: Client, small_world: World) -> None:

@@ -8,9 +8,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from swansync.errors import ApiError
+from swansync.errors import ApiError, NotFoundError, RetriableApiError
 from swansync.sources.base import (
     Counters,
+    LogRecord,
+    MediaBody,
+    MediaRecord,
     MetricKeyRecord,
     Points,
     ProjectRecord,
@@ -33,10 +36,22 @@ class FakeRun:
             k: [(s, float(s) * (i + 1)) for s in range(steps)] for i, k in enumerate(keys)
         }
 
+        self.lines: list[tuple[int, str, str | None]] = []  # (seq, text, level)
+        # MEDIA key -> step -> [(content, caption)]
+        self.media: dict[str, dict[int, list[tuple[bytes, str | None]]]] = {}
+
     def grow(self, n: int) -> None:
         for pts in self.series.values():
             start = pts[-1][0] + 1 if pts else 0
             pts.extend((s, float(s) + 0.5) for s in range(start, start + n))
+
+    def print_lines(self, n: int, *, level: str | None = "INFO") -> None:
+        start = self.lines[-1][0] + 1 if self.lines else 1
+        self.lines.extend((s, f"{self.run_id} line {s}", level) for s in range(start, start + n))
+
+    def log_media(self, key: str, step: int, *contents: bytes) -> None:
+        items = [(c, f"{key} {step} #{i}" if i % 2 == 0 else None) for i, c in enumerate(contents)]
+        self.media.setdefault(key, {})[step] = items
 
 
 class FakeSource:
@@ -48,6 +63,11 @@ class FakeSource:
         self.fail_runs: set[str] = set()
         self.fail_after: int | None = None  # raise on the Nth scalar_points call
         self.hide_once: set[str] = set()  # runs the next listing misses (paging shifted)
+        self.crash_after_lines: int | None = None  # KeyboardInterrupt after this many lines
+        self.fail_media_runs: set[str] = set()
+        self.gone: set[tuple[str, str, int, int]] = set()  # media_content -> NotFoundError
+        self.break_once: set[tuple[str, str, int, int]] = set()  # a read that breaks once
+        self.lines_read = 0
         self._lock = threading.Lock()
         self.project: ProjectRecord = {
             "project": "ws/proj",
@@ -148,7 +168,8 @@ class FakeSource:
 
     def metric_keys(self, project: ProjectRecord, run: RunRecord) -> list[MetricKeyRecord]:
         self._count("metric_keys")
-        return [
+        r = self.runs[run["run_id"]]
+        keys: list[MetricKeyRecord] = [
             {
                 "project": "ws/proj",
                 "run_id": run["run_id"],
@@ -156,8 +177,15 @@ class FakeSource:
                 "kind": "SCALAR",
                 "klass": "SYSTEM" if k.startswith("__swanlab__") else "CUSTOM",
             }
-            for k in self.runs[run["run_id"]].series
+            for k in r.series
         ]
+        for k in r.media:
+            keys.append(
+                MetricKeyRecord(
+                    project="ws/proj", run_id=r.run_id, key=k, kind="MEDIA", klass="CUSTOM"
+                )
+            )
+        return keys
 
     def scalar_points(
         self,
@@ -182,6 +210,76 @@ class FakeSource:
                 [v for _, v in pts],
                 [1767225600000 + s for s, _ in pts],
             )
+
+    def logs(
+        self, project: ProjectRecord, run: RunRecord, after_seq: int | None
+    ) -> Iterator[LogRecord]:
+        self._count("logs")
+        for seq, text, level in list(self.runs[run["run_id"]].lines):
+            if after_seq is not None and seq <= after_seq:
+                continue
+            if self.crash_after_lines is not None and self.lines_read >= self.crash_after_lines:
+                raise KeyboardInterrupt("simulated crash while reading a console")
+            self.lines_read += 1
+            yield LogRecord(
+                project="ws/proj",
+                run_id=run["run_id"],
+                seq=seq,
+                ts=T0 + timedelta(seconds=seq),
+                level=level,
+                stream="stdout",
+                text=text,
+            )
+
+    def media(
+        self,
+        project: ProjectRecord,
+        run: RunRecord,
+        keys: Sequence[str],
+        after_step: Mapping[str, int] | None = None,
+    ) -> Iterator[MediaRecord]:
+        self._count("media")
+        rid = run["run_id"]
+        if rid in self.fail_media_runs:
+            raise ApiError(f"media of run {rid} is broken upstream", status=500)
+        after = after_step or {}
+        r = self.runs[rid]
+        for key in keys:
+            for step, items in sorted(r.media.get(key, {}).items()):
+                if step <= after.get(key, -1):
+                    continue
+                for idx, (content, caption) in enumerate(items):
+                    yield MediaRecord(
+                        project="ws/proj",
+                        run_id=rid,
+                        key=key,
+                        step=step,
+                        idx=idx,
+                        kind="image" if content.startswith(b"\x89PNG") else "other",
+                        caption=caption,
+                        url=f"https://files.example/{rid}/{key}/{step}/{idx}?sig=1",
+                        content_type=None,
+                        sha256=None,
+                        bytes=None,
+                        ref=f"{key}/{step:03d}-{idx}.png",
+                    )
+
+    def media_content(self, project: ProjectRecord, run: RunRecord, item: MediaRecord) -> MediaBody:
+        self._count("media_content")
+        where = (run["run_id"], item["key"], item["step"], item["idx"])
+        if where in self.gone:
+            raise NotFoundError(f"{item['key']} step {item['step']}: not found upstream")
+        content, _ = self.runs[run["run_id"]].media[item["key"]][item["step"]][item["idx"]]
+
+        def chunks() -> Iterator[bytes]:
+            yield content[: len(content) // 2]
+            if where in self.break_once:
+                self.break_once.discard(where)
+                raise RetriableApiError("connection reset by the server mid-body")
+            yield content[len(content) // 2 :]
+
+        ctype = "image/png" if content.startswith(b"\x89PNG") else "application/octet-stream"
+        return MediaBody(chunks(), ctype, len(content))
 
     def warnings(self) -> list[str]:
         return []

@@ -1,11 +1,12 @@
 """Loopback-only control routes: drive time, faults and options from another process.
 
-``POST /_sim/grow|finish|delete|config|add_run|add_key|tick|faults|options|counters/reset``
-take JSON bodies mirroring the Python methods (``{"run_id": ..., "steps": ...}``,
-``{"run_id", "state"}``, ``{"run_id"}``, ``{"run_id", "key", "value"}``,
-``{"project", ...overrides}``, ``{"run_id", "key"}``, ``{"seed"}``, Faults fields, option
-fields). ``GET /_sim/truth[?metrics=False]``, ``/_sim/counters``, ``/_sim/info`` (world, options,
-fault settings and the faults injected so far).
+``POST /_sim/grow|finish|delete|config|add_run|add_key|append_logs|expire_urls|tick|faults|
+options|counters/reset`` take JSON bodies mirroring the Python methods (``{"run_id": ...,
+"steps": ...}``, ``{"run_id", "state"}``, ``{"run_id"}``, ``{"run_id", "key", "value"}``,
+``{"project", ...overrides}``, ``{"run_id", "key"}``, ``{"run_id", "lines"}``, ``{}``,
+``{"seed"}``, Faults fields, option fields). ``GET /_sim/truth[?metrics=False&logs=False]``,
+``/_sim/counters``, ``/_sim/info`` (world, options, fault settings and the faults injected so
+far).
 Datetimes in the truth are ISO strings; NaN/inf values are the strings "NaN"/"INF"/"-INF".
 """
 
@@ -39,7 +40,7 @@ def dispatch(sim: SimServer, req: Request) -> Response:
     name = req.path.removeprefix("/_sim/").strip("/")
     if req.method == "GET":
         if name == "truth":
-            truth = world.truth(metrics=req.flag("metrics", True))
+            truth = world.truth(metrics=req.flag("metrics", True), logs=req.flag("logs", True))
             return json_response(_jsonable(truth))
         if name == "counters":
             snap = sim.counters.snapshot()
@@ -85,6 +86,10 @@ def _post(sim: SimServer, name: str, body: dict[str, Any]) -> Any:
         return world.add_run(body["project"], **overrides)
     elif name == "add_key":
         world.add_key(body["run_id"], body["key"])
+    elif name == "append_logs":
+        world.append_logs(body["run_id"], int(body.get("lines", 10)))
+    elif name == "expire_urls":
+        sim.expire_urls()
     elif name == "tick":
         return world.tick(int(body.get("seed", 0)))
     elif name == "faults":

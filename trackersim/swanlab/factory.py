@@ -72,9 +72,47 @@ def add_series(
     return series
 
 
-def add_media(run: Run, key: str, *, every: int = 10, first_t: int = 0) -> MediaSeries:
+def media_kind_for(key: str) -> str:
+    """A plausible media kind for a key name (``samples/audio`` is audio, ...)."""
+    low = key.lower()
+    for word, kind in (
+        ("audio", "audio"),
+        ("video", "video"),
+        ("text", "text"),
+        ("html", "html"),
+        ("chart", "echarts"),
+        ("3d", "object3d"),
+        ("mol", "molecule"),
+    ):
+        if word in low:
+            return kind
+    return "image"
+
+
+def add_media(
+    run: Run,
+    key: str,
+    *,
+    every: int = 10,
+    first_t: int = 0,
+    kind: str | None = None,
+    per_step: int = 1,
+    vary: bool = False,
+    shared: bool = False,
+    lost: frozenset[tuple[int, int]] = frozenset(),
+) -> MediaSeries:
     media = MediaSeries(
-        key=key, first_t=first_t, every=every, step_base=run.step_base, ticks=run.ticks
+        key=key,
+        first_t=first_t,
+        every=every,
+        step_base=run.step_base,
+        kind=kind or media_kind_for(key),
+        per_step=per_step,
+        vary=vary,
+        shared=shared,
+        seed=zlib.crc32(f"{run.seed}:media:{key}".encode()),
+        ticks=run.ticks,
+        lost=lost,
     )
     run.media[key] = media
     return media
@@ -95,6 +133,12 @@ def make_run(
     system: bool = False,
     media: list[str] | tuple[str, ...] = (),
     log_every: int = 0,
+    log_hostile: bool = False,
+    log_long: tuple[int, ...] = (),
+    log_fixed: int | None = None,
+    log_width: int = 0,
+    log_gaps: int = 0,
+    media_items: int = 1,
     labels: list[str] | None = None,
     pinned: bool = False,
     username: str | None = None,
@@ -131,6 +175,11 @@ def make_run(
         step_base=step_base,
         tick_ms=tick_ms,
         log_every=log_every,
+        log_hostile=log_hostile,
+        log_long=frozenset(log_long),
+        log_fixed=log_fixed,
+        log_width=log_width,
+        log_gaps=log_gaps,
     )
     color = COLORS[rng.randrange(len(COLORS))]
     run.colors = (color, color)
@@ -141,7 +190,7 @@ def make_run(
         for key, shape in SYSTEM_KEYS:
             add_series(run, key, every=5, shape=shape)
     for key in media:
-        add_media(run, key)
+        add_media(run, key, per_step=media_items)
     if state != "RUNNING":
         run.finished_ms = created_ms + 2000 + ticks * tick_ms
         run.updated_ms = run.finished_ms

@@ -37,7 +37,11 @@ def build_world(
     option_names = set(WorldOptions().as_dict())
     opts = {k: v for k, v in params.items() if k in option_names}
     rest = {k: v for k, v in params.items() if k not in option_names}
-    allowed = {"demo": {"steps"}, "small": {"sweep_runs"}, "bench": {"runs", "keys", "steps"}}
+    allowed = {
+        "demo": {"steps"},
+        "small": {"sweep_runs"},
+        "bench": {"runs", "keys", "steps", "log_lines", "log_width"},
+    }
     if name not in allowed:
         raise SimConfigError(f"unknown world {name!r}; choose one of {', '.join(PRESETS)}")
     unknown = set(rest) - allowed[name]
@@ -132,6 +136,7 @@ def _demo(seed: int, steps: int = 300) -> World:
                 keys=keys,
                 system=True,
                 media=("samples/predictions",) if i % 3 == 0 else (),
+                media_items=2,
                 log_every=10,
                 labels=["baseline"] if i == 0 else (["sweep"] if i % 2 else []),
                 pinned=i == 0,
@@ -148,7 +153,16 @@ def _demo(seed: int, steps: int = 300) -> World:
 
 
 # -- bench ----------------------------------------------------------------------------------------
-def _bench(seed: int, runs: int = 20, keys: int = 10, steps: int = 1000) -> World:
+def _bench(
+    seed: int,
+    runs: int = 20,
+    keys: int = 10,
+    steps: int = 1000,
+    log_lines: int = 0,
+    log_width: int = 100,
+) -> World:
+    """``runs`` runs of ``keys`` keys and ``steps`` steps; with ``log_lines``, one more run
+    whose console has that many lines of about ``log_width`` bytes (1 GB: 10,737,418 x 100)."""
     world, rng = _new_world("bench", seed)
     proj = _project(world, rng, world.user, "bench", BASE_MS, "benchmark project")
     names = tuple(f"metric/{k:03d}" for k in range(keys))
@@ -162,6 +176,19 @@ def _bench(seed: int, runs: int = 20, keys: int = 10, steps: int = 1000) -> Worl
             tick_ms=100,
             keys=names,
             config={"index": i, "lr": 10 ** -(1 + i % 4)},
+            metadata={},
+            requirements=None,
+        )
+    if log_lines > 0:
+        factory.make_run(
+            proj,
+            rng,
+            name="console-heavy",
+            created_ms=BASE_MS + (runs + 1) * 60_000,
+            ticks=1,
+            keys=("loss",),
+            log_fixed=log_lines,
+            log_width=log_width,
             metadata={},
             requirements=None,
         )
@@ -292,6 +319,7 @@ def _quirk_runs(proj: Project, rng: random.Random, t0: int) -> None:
         system=True,
         media=("samples/images", "samples/audio"),
         log_every=3,
+        log_hostile=True,
         labels=["baseline", "cv"],
         pinned=True,
         cluster="a100",
@@ -314,7 +342,8 @@ def _quirk_runs(proj: Project, rng: random.Random, t0: int) -> None:
         {"name": "baseline", "keys": ("loss",), "ticks": 12, "config": {"batch_size": [8, 16]}},
         {"name": "baseline", "keys": ("loss",), "ticks": 15, "labels": ["dup"]},
         {"name": "system-only", "state": "RUNNING", "ticks": 20, "system": True},
-        {"name": "media-only", "ticks": 30, "media": ("samples/images",)},
+        {"name": "media-only", "ticks": 30, "media": ("samples/images",), "media_items": 2},
+        {"name": "media-zoo", "ticks": 21, "keys": ("loss",), "log_every": 4},
         {"name": "pinned-crashed", "state": "CRASHED", "pinned": True, "ticks": 8, "keys": ("x",)},
         {"name": "just-started", "state": "RUNNING", "ticks": 3, "keys": ("loss",)},
         {"name": "long-ish", "ticks": 3000, "tick_ms": 50, "keys": ("loss", "acc")},
@@ -323,3 +352,19 @@ def _quirk_runs(proj: Project, rng: random.Random, t0: int) -> None:
         run = factory.make_run(proj, rng, created_ms=t0 + (i + 1) * 60_000, **spec)
         if spec["name"] == "just-started":
             factory.add_series(run, "sparse/every10", every=10, first_t=5)
+        if spec["name"] == "media-zoo":
+            _media_zoo(run)
+
+
+def _media_zoo(run: Run) -> None:
+    """Every media kind SwanLab logs, several items per step, one key whose bytes repeat at
+    every step, one item whose file is gone from storage."""
+    factory.add_media(run, "zoo/images", every=5, per_step=3, vary=True, lost=frozenset({(5, 1)}))
+    factory.add_media(run, "zoo/audio", every=10, per_step=2)
+    factory.add_media(run, "zoo/video", every=10, kind="video")
+    factory.add_media(run, "zoo/text", every=4, kind="text", per_step=2)
+    factory.add_media(run, "zoo/html", every=20, kind="html")
+    factory.add_media(run, "zoo/echarts", every=7, kind="echarts")
+    factory.add_media(run, "zoo/3d", every=10, kind="object3d")
+    factory.add_media(run, "zoo/molecule", every=20, kind="molecule")
+    factory.add_media(run, "zoo/same bytes", every=3, shared=True, per_step=2)

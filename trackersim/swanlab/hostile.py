@@ -7,6 +7,9 @@ look like numbers or like the CSV's own ``step`` column. Project names use the s
 create API allows (``0-9a-zA-Z-_.+``). Values include ``-0.0``, subnormals, ``1e308`` and ``2**53
 + 1`` next to NaN and the infinities.
 
+Consoles print invalid UTF-8, control characters, multi-byte text and, in the first run, a
+line longer than 1 MiB (:mod:`trackersim.swanlab.console`).
+
 One run name is a trap for readers that skip the header as one *physical* line:
 ``"grid\\n1,2,3"`` puts ``1,2,3-<key>_step"...`` on the next physical line, which such a reader
 takes for a data row (step 1, value 2.0). See the contract tests for what the real SDK makes of it.
@@ -152,6 +155,9 @@ def add_hostile_project(
             job="train\njob" if i % 3 == 0 else "eval",
             description=f'hostile run {i}: {name!r}\nsecond line, "quoted"; tab\there',
             log_every=2,
-            media=('samples/imgs, 🚀 "q"',) if i == 2 else (),
+            log_hostile=True,
+            log_long=(3,) if i == 0 else (),
         )
+        if i == 2:
+            factory.add_media(run, 'samples/imgs, 🚀 "q"', every=3, per_step=2, vary=True)
         factory.add_series(run, "weird/spellings", shape="flat", specials=SPECIALS, horizon=20)

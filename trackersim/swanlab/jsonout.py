@@ -46,14 +46,18 @@ def current() -> JsonStyle:
 
 
 def dumps(data: Any, style: JsonStyle | None = None) -> bytes:
-    """``data`` as UTF-8 JSON text (NaN/inf are refused: the API sends them as strings)."""
+    """``data`` as UTF-8 JSON text (NaN/inf are refused: the API sends them as strings).
+
+    Lone surrogates U+DC80..U+DCFF in strings stand for raw bytes that are not UTF-8 (console
+    text, see :mod:`trackersim.swanlab.console`): they go out as those raw bytes, or escaped
+    as ``\\udcXX`` when the style escapes that string."""
     style = current() if style is None else style
     if style.plain:
         text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-        return text.encode()
+        return text.encode("utf-8", "surrogateescape")
     out: list[str] = []
     _Writer(style, out).value(data)
-    return "".join(out).encode()
+    return "".join(out).encode("utf-8", "surrogateescape")
 
 
 class _Writer:

@@ -197,6 +197,12 @@ class Run:
     series: dict[str, Series] = field(default_factory=dict)
     media: dict[str, MediaSeries] = field(default_factory=dict)
     log_every: int = 0  # one console line every `log_every` ticks (0 = no logs)
+    log_extra: int = 0  # lines appended besides the ticks (World.append_logs, quirks)
+    log_fixed: int | None = None  # a fixed line count instead of one per log_every ticks
+    log_gaps: int = 0  # skip a line counter every this many lines (0 = gap-free)
+    log_hostile: bool = False  # odd bytes in some lines (see trackersim.swanlab.console)
+    log_long: frozenset[int] = frozenset()  # counters of lines over 1 MiB
+    log_width: int = 0  # > 0: cheap lines of about this many bytes (huge consoles)
     colors: tuple[str, str] = ("#528d59", "#528d59")
 
     @property
@@ -216,8 +222,12 @@ class Run:
         return [m for m in self.data_run.media.values() if m.steps()]
 
     def log_count(self) -> int:
+        """Lines of the console now (see :mod:`trackersim.swanlab.console`)."""
         run = self.data_run
-        return 0 if run.log_every <= 0 else (run.ticks + run.log_every - 1) // run.log_every
+        if run.log_fixed is not None:
+            return run.log_fixed + run.log_extra
+        ticked = 0 if run.log_every <= 0 else (run.ticks + run.log_every - 1) // run.log_every
+        return ticked + run.log_extra
 
     def set_ticks(self, ticks: int) -> None:
         self.ticks = ticks

@@ -31,7 +31,8 @@ class WorldOptions:
     login_status: int = 200  # 200 or 201 (U1)
     accept_key_header: bool = False  # data routes also accept `authorization: <key>` (U3)
     strict_page_size: bool = False  # reject page sizes outside the client whitelist (U4)
-    log_epoch: LogEpoch = "line"  # log `epoch` = line offset | 1000-line shard index (U11)
+    log_epoch: LogEpoch = "shard"  # log `epoch` = 1000-line page index | line offset (U11)
+    log_append_on_read: int = 0  # a RUNNING run prints this many lines per log page read
     project_updated_on_metrics: bool = False  # grow() bumps project updatedAt (U6)
     clone_strict: bool = True  # a clone's own ids hold no metric data; only root ids find it
     require_created_at: bool = True  # /house calls without createdAt -> 400
@@ -68,4 +69,5 @@ HOSTILE_OPTIONS: dict[str, Any] = {
     "csv_float_timestamps": True,
     "json_number_spellings": True,
     "json_escapes": True,
+    "log_append_on_read": 3,
 }

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from trackersim.swanlab import console, wire
 from trackersim.swanlab.csvout import CsvFormat, CsvJob, csv_blocks
 from trackersim.swanlab.proto import (
     HttpError,
@@ -24,7 +25,7 @@ from trackersim.swanlab.proto import (
     stream_response,
 )
 from trackersim.swanlab.routes_house import column_series, data_run
-from trackersim.swanlab.routes_media import log_line
+from trackersim.swanlab.routes_media import media_object
 from trackersim.swanlab.series import Series
 from trackersim.swanlab.spell import mix
 
@@ -90,8 +91,15 @@ def log_export(sim: SimServer, req: Request) -> Response:
         run = data_run(sim, body)
     if run is None:
         raise HttpError(404, "NOT_FOUND", "experiment not found")
-    start = int(body.get("start") or 0)
-    rows = min(int(body.get("rows") or 500_000), 500_000)
+    try:
+        start = int(body.get("start") or 0)
+        rows = min(int(body.get("rows") or 500_000), 500_000)
+    except (TypeError, ValueError) as exc:
+        raise HttpError(400, "BAD_REQUEST", "start and rows must be integers") from exc
+    if start < 0 or rows < 1:
+        raise HttpError(400, "BAD_REQUEST", "start must be >= 0 and rows >= 1")
+    with sim.world.lock:
+        rows = max(0, min(rows, run.log_count() - start))  # a snapshot, like a real export job
     key = _object_key(sim, "exports/logs", req.body, ".log")
     _register(sim, key, LogJob(run, start, rows))
     return json_response({"cosKey": key})
@@ -130,8 +138,10 @@ def download(sim: SimServer, req: Request) -> Response:
     path = req.params["path"]
     sim.check_signature(path, req.query)
     if path.startswith("res/"):
-        payload = b"\x89PNG\r\n\x1a\n" + path.encode()
-        return Response(body=payload, content_type="image/png")
+        item = media_object(sim, path)
+        if item is None:
+            return Response(404, wire.NO_SUCH_KEY, "application/xml")
+        return Response(body=item.content, content_type=item.content_type)
     with sim.lock:
         job = sim.exports.get(path)
     if job is None:
@@ -142,9 +152,9 @@ def download(sim: SimServer, req: Request) -> Response:
 
 
 def _log_text(job: LogJob) -> Iterator[bytes]:
-    total = min(job.run.log_count(), job.start + job.rows)
-    lines = []
-    for e in range(job.start, total):
-        ln = log_line(job.run, e)
-        lines.append(f"{ln['timestamp']} {ln['level']} {ln['message']}\n")
-    yield "".join(lines).encode()
+    """The export's rows, made 2,000 at a time (a 500,000-row export of a huge console is
+    never held whole)."""
+    end = job.start + job.rows
+    for first in range(job.start, end, 2000):
+        rows = console.export_rows(job.run, first, min(2000, end - first), end)
+        yield b"".join(console.export_line(ln) for ln in rows)

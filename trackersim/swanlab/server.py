@@ -62,6 +62,7 @@ class SimServer:
         self.sessions: set[str] = set()
         self.exports: dict[str, Any] = {}  # cosKey -> export job (routes_files)
         self.object_keys: dict[str, int] = {}  # object-key stem -> keys handed out
+        self.url_epoch = 0  # bumped by expire_urls(): older signatures are expired
         self.lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -122,7 +123,17 @@ class SimServer:
         return sid
 
     def sign(self, path: str, expires_ms: int) -> str:
-        msg = f"{path}\n{expires_ms}".encode()
+        msg = f"{path}\n{expires_ms}\n{self.url_epoch}".encode()
+        return hmac.new(self.secret, msg, hashlib.sha256).hexdigest()
+
+    def expire_urls(self) -> None:
+        """Every presigned URL handed out so far expires now (as if their lifetime had run
+        out): answered 403 "Request has expired"; fresh presigns work."""
+        with self.lock:
+            self.url_epoch += 1
+
+    def _sign_at(self, path: str, expires_ms: int, epoch: int) -> str:
+        msg = f"{path}\n{expires_ms}\n{epoch}".encode()
         return hmac.new(self.secret, msg, hashlib.sha256).hexdigest()
 
     def presign(self, path: str) -> str:
@@ -138,6 +149,11 @@ class SimServer:
             raise HttpError(403, "FORBIDDEN", "missing or malformed expiry") from exc
         good = self.sign(path, expires)
         if not hmac.compare_digest(good, query.get("signature", "")):
+            if any(
+                hmac.compare_digest(self._sign_at(path, expires, e), query.get("signature", ""))
+                for e in range(self.url_epoch)
+            ):
+                raise HttpError(403, "FORBIDDEN", "request has expired")
             raise HttpError(403, "FORBIDDEN", "signature does not match")
         if time.time() * 1000 > expires or self.faults.is_expired(query.get("signature", "")):
             raise HttpError(403, "FORBIDDEN", "request has expired")

@@ -10,6 +10,12 @@ Rules (so tests can rely on them):
 * ``metrics`` has every scalar point; clones carry their root's points under their own run_id.
 * ``summaries``: last point; min/max ignore NaN (±inf count), ties keep the lowest step; with the
   ``modern`` summary shape the server does not report steps of min/max, so those are None.
+* ``logs``: every console line (``seq`` = its counter), text as a mirror keeps it (invalid
+  bytes U+FFFD, over 1 MiB cut and marked; see :mod:`trackersim.swanlab.console`); no stream,
+  an empty tag is None. Clones show their root's console.
+* ``media``: every item of every media key at every step (``idx`` = position in the step's
+  list), the kind its file name says, its caption (None when logged without), and the digest,
+  size and Content-Type of its file (None for an item whose file is gone from storage).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any
 
+from trackersim.swanlab import console
 from trackersim.swanlab.model import dt_ms, flatten_config, json_text
 
 if TYPE_CHECKING:
@@ -35,7 +42,9 @@ def rows(table: dict[str, list[Any]]) -> list[dict[str, Any]]:
     return [dict(zip(cols, values, strict=True)) for values in zip(*table.values(), strict=True)]
 
 
-def build_truth(world: World, metrics: bool = True) -> dict[str, dict[str, list[Any]]]:
+def build_truth(
+    world: World, metrics: bool = True, logs: bool = True
+) -> dict[str, dict[str, list[Any]]]:
     projects = _table(
         "project",
         "project_id",
@@ -85,6 +94,19 @@ def build_truth(world: World, metrics: bool = True) -> dict[str, dict[str, list[
         "min_step",
         "max_value",
         "max_step",
+    )
+    console_lines = _table("project", "run_id", "seq", "ts", "level", "stream", "text", "tag")
+    media_items = _table(
+        "project",
+        "run_id",
+        "key",
+        "step",
+        "idx",
+        "kind",
+        "caption",
+        "sha256",
+        "bytes",
+        "content_type",
     )
     modern = world.options.summary_shape == "modern"
 
@@ -188,6 +210,32 @@ def build_truth(world: World, metrics: bool = True) -> dict[str, dict[str, list[
                     ("class", "CUSTOM"),
                 ):
                     metric_keys[col].append(val)
+                for step in media.steps():
+                    for idx, item in enumerate(media.items(step)):
+                        for col, val in (
+                            ("project", path),
+                            ("run_id", run.cuid),
+                            ("key", media.key),
+                            ("step", step),
+                            ("idx", idx),
+                            ("kind", item.kind),
+                            ("caption", item.caption),
+                            ("sha256", None if item.lost else item.sha256),
+                            ("bytes", None if item.lost else len(item.content)),
+                            ("content_type", None if item.lost else item.content_type),
+                        ):
+                            media_items[col].append(val)
+            if logs:
+                for i in range(run.log_count()):
+                    ln = console.line(run, i)
+                    console_lines["project"].append(path)
+                    console_lines["run_id"].append(run.cuid)
+                    console_lines["seq"].append(ln.epoch)
+                    console_lines["ts"].append(dt_ms(ln.ts_ms))
+                    console_lines["level"].append(ln.level)
+                    console_lines["stream"].append(None)  # the cloud does not say
+                    console_lines["text"].append(ln.text)
+                    console_lines["tag"].append(ln.tag or None)
 
     out = {
         "projects": projects,
@@ -198,4 +246,7 @@ def build_truth(world: World, metrics: bool = True) -> dict[str, dict[str, list[
     }
     if metrics:
         out["metrics"] = points
+    if logs:
+        out["logs"] = console_lines
+    out["media"] = media_items
     return out

@@ -49,6 +49,11 @@ EXPIRED_XML = b"""<?xml version="1.0" encoding="UTF-8"?>
 <Resource>/exports</Resource><RequestId>NjVmZGU3NjBfOTQxMTA5MDlfMTIzNF8x</RequestId></Error>
 """
 
+NO_SUCH_KEY = b"""<?xml version="1.0" encoding="UTF-8"?>
+<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message>
+<RequestId>NjVmZGU3NjBfOTQxMTA5MDlfMTIzNF8y</RequestId></Error>
+"""
+
 
 def html_200() -> Response:
     return Response(200, HTML_200, "text/html; charset=utf-8")
@@ -99,8 +104,17 @@ def send(
         handler.close_connection = True
 
 
-def _body(resp: Response) -> bytes:
-    return resp.body if isinstance(resp.body, bytes) else b"".join(resp.body)
+def _body(resp: Response, limit: int = 1 << 20) -> bytes:
+    """The body, or for a stream its first ``limit`` bytes or so: a broken answer never
+    delivers more than half of it, and a huge export must not be built whole for that."""
+    if isinstance(resp.body, bytes):
+        return resp.body
+    out = bytearray()
+    for chunk in resp.body:
+        out += chunk
+        if len(out) >= limit:
+            break
+    return bytes(out)
 
 
 class Handler(BaseHTTPRequestHandler):

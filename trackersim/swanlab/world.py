@@ -124,6 +124,16 @@ class World:
             run.finished_ms = now
             self._touch(run, now)
 
+    def append_logs(self, run_id: str, lines: int) -> None:
+        """A RUNNING run prints ``lines`` more console lines (besides its ticks)."""
+        with self.lock:
+            run = self._live(run_id)
+            if run.state != "RUNNING":
+                raise SimDataError(f"run {run_id} is {run.state}; only RUNNING runs print")
+            if lines < 0:
+                raise SimDataError("lines must be >= 0")
+            run.data_run.log_extra += lines
+
     def delete_run(self, run_id: str) -> None:
         with self.lock:
             run = self._live(run_id)
@@ -221,12 +231,13 @@ class World:
             return done
 
     # -- truth ----------------------------------------------------------------------------------
-    def truth(self, metrics: bool = True) -> dict[str, dict[str, list[Any]]]:
-        """What a perfect mirror of the current world contains (see trackersim.swanlab.truth)."""
+    def truth(self, metrics: bool = True, logs: bool = True) -> dict[str, dict[str, list[Any]]]:
+        """What a perfect mirror of the current world contains (see trackersim.swanlab.truth);
+        ``metrics``/``logs`` False leave out the (possibly huge) points and console lines."""
         from trackersim.swanlab.truth import build_truth
 
         with self.lock:
-            return build_truth(self, metrics=metrics)
+            return build_truth(self, metrics=metrics, logs=logs)
 
     def iter_points(self, run_id: str, key: str) -> Iterator[tuple[int, float, int]]:
         """(step, value, ts_ms) of every current point of one series, ascending step."""

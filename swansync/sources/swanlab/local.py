@@ -1,18 +1,25 @@
 """Facts shared by the two local SwanLab sources (log folder and offline dashboard).
 
 Both read data written by swanboard's database and the SDK's local mode, so they share the status
-codes, the time format, the spellings of non-finite values and the project naming.
+codes, the time format, the spellings of non-finite values and the project naming, and how a
+console line is decoded and cut and what a media item's kind and content type are.
 """
 
 from __future__ import annotations
 
+import logging
 import math
+import re
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from swansync.sources.base import ProjectRecord, RunRecord, SummaryRecord
+from swansync.sources.base import MAX_LOG_LINE, ProjectRecord, RunRecord, SummaryRecord
+from swansync.sources.console import REPLACED, clean_text, decode_line
 from swansync.sources.swanlab.conventions import metric_class
+
+log = logging.getLogger(__name__)
 
 LOCAL_WORKSPACE = "local"
 
@@ -184,3 +191,134 @@ def run_record(
         "has_profile": False,
         "change_marker": marker,
     }
+
+
+# -- console lines and media items, as both local sources read them ----------------------
+
+ERROR_LEVEL = "ERROR"
+# error.log (and the dashboard's ``error`` list) starts with the writer's local, naive time.
+_ERROR_STAMP = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)?")
+
+
+def line_text(head: bytes, size: int) -> tuple[str, bool, bool]:
+    """``(text, cut, invalid)`` of a console line read as bytes: ``head`` holds its first bytes
+    (more than MAX_LOG_LINE of them when it is longer), ``size`` its whole length; decoded and
+    cut as the contract says (:func:`swansync.sources.console.decode_line`)."""
+    text, problems = decode_line(head, size)
+    return text, size > MAX_LOG_LINE, REPLACED in problems
+
+
+def str_line(text: str) -> tuple[str, bool, bool]:
+    """``(text, cut, invalid)`` of a console line that arrived decoded (a JSON answer, a
+    record stream), repaired and cut as the contract says (:func:`~swansync.sources.console.
+    clean_text`)."""
+    shown, problems = clean_text(text)
+    return shown, any(p != REPLACED for p in problems), REPLACED in problems
+
+
+def error_text(lines: list[str]) -> str | None:
+    """The error a crashed run finished with, from the lines of its ``error.log`` (or the
+    dashboard's ``error`` list): the writer's timestamp line and the trailing empty line
+    dropped. None when nothing is left."""
+    if lines and _ERROR_STAMP.fullmatch(lines[0].strip()):
+        lines = lines[1:]
+    while lines and lines[-1] == "":
+        lines = lines[:-1]
+    return "\n".join(lines) if lines else None
+
+
+class Problems:
+    """Console and media problems of one pull, counted per (run, problem) so each becomes one
+    warning, however many lines or items it hit. Safe from worker threads."""
+
+    def __init__(self, source: str) -> None:
+        self._source = source
+        self._lock = threading.Lock()
+        self._seen: dict[tuple[str, str], list[Any]] = {}  # -> [count, first example]
+
+    def add(self, run_id: str, problem: str, example: Any) -> None:
+        with self._lock:
+            entry = self._seen.setdefault((run_id, problem), [0, example])
+            entry[0] += 1
+            first = entry[0] == 1
+        if first:
+            log.warning("%s run %s: %s (first: %s)", self._source, run_id, problem, example)
+
+    def warnings(self) -> list[str]:
+        with self._lock:
+            return [
+                f"{self._source} run {run_id}: {problem} ({n}; first: {example})"
+                for (run_id, problem), (n, example) in self._seen.items()
+            ]
+
+
+# What a media item is, from what the SDK recorded: the tag type (image/audio/text) the local
+# dashboard registers, or a 0.7.x column type (ECHARTS, VIDEO, ...) from its record stream.
+_KINDS: dict[str, str] = {
+    "image": "image",
+    "audio": "audio",
+    "text": "text",
+    "html": "html",
+    "video": "video",
+    "echarts": "echarts",
+    "object3d": "object3d",
+    "molecule": "molecule",
+    "table": "table",
+}
+_CONTENT_TYPES: dict[str, str] = {
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "bmp": "image/bmp",
+    "gif": "image/gif",
+    "webp": "image/webp",
+    "svg": "image/svg+xml",
+    "wav": "audio/wav",
+    "mp3": "audio/mpeg",
+    "ogg": "audio/ogg",
+    "flac": "audio/flac",
+    "mp4": "video/mp4",
+    "webm": "video/webm",
+    "txt": "text/plain; charset=utf-8",
+    "json": "application/json",
+    "html": "text/html; charset=utf-8",
+    "glb": "model/gltf-binary",
+    "gltf": "model/gltf+json",
+    "obj": "model/obj",
+    "ply": "application/octet-stream",
+    "pdb": "chemical/x-pdb",
+    "sdf": "chemical/x-mdl-sdfile",
+    "mol": "chemical/x-mdl-molfile",
+}
+TEXT_CONTENT_TYPE = _CONTENT_TYPES["txt"]
+
+
+def media_kind(tag_type: str | None) -> str:
+    """The warehouse ``kind`` of a tag/column type (``other`` for one we do not know)."""
+    return _KINDS.get((tag_type or "").lower(), "other")
+
+
+def content_type(filename: str) -> str | None:
+    """The content type of a media file, from its extension (None when unknown)."""
+    _, dot, ext = filename.rpartition(".")
+    return _CONTENT_TYPES.get(ext.lower()) if dot else None
+
+
+def plain_name(name: Any) -> str | None:
+    """``name`` if it is a plain file name the SDK could have written (no folder parts, no
+    ``..``, no NUL), else None: names read from files are never used as paths unchecked."""
+    if not isinstance(name, str) or not name or name in (".", ".."):
+        return None
+    if "/" in name or "\\" in name or "\x00" in name:
+        return None
+    return name
+
+
+def caption_of(more: Any, idx: int) -> str | None:
+    """The caption of item ``idx`` from a media point's ``more`` list (``[{"caption": ..}]``
+    or None per item)."""
+    if not isinstance(more, list) or idx >= len(more):
+        return None
+    entry = more[idx]
+    caption = entry.get("caption") if isinstance(entry, dict) else None
+    return caption if isinstance(caption, str) and caption else None

@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -30,6 +30,12 @@ from swansync.http import (
     make_session,
     redact,
     register_secret,
+)
+from swansync.http.download import (
+    TooManyRedirects,
+    iter_body,
+    not_html_unless,
+    open_following,
 )
 from swansync.sources.base import Counters
 from swansync.sources.swanlab.cloud import auth
@@ -52,9 +58,13 @@ def is_read_post(path: str) -> bool:
     return path.startswith(_READ_POST_PREFIXES) or path.endswith("/runs/shows")
 
 
-def json_body(resp: requests.Response) -> Any:
+def json_body(resp: requests.Response, *, lenient: bool = False) -> Any:
     """The JSON value of a 2xx answer, or :class:`BadBody` saying in a few words what came
-    instead (never the body itself: an HTML page could be long and could echo secrets)."""
+    instead (never the body itself: an HTML page could be long and could echo secrets).
+
+    ``lenient``: bytes that are not UTF-8 do not fail the answer (console text: one bad byte
+    must cost one line, not the page); they reach the caller as lone surrogates
+    (``errors="surrogateescape"``), for :func:`swansync.sources.console.clean_text`."""
     data = resp.content
     ctype = resp.headers.get("Content-Type", "").lower()
     if "html" in ctype or data.lstrip()[:1] == b"<":
@@ -62,7 +72,7 @@ def json_body(resp: requests.Response) -> Any:
     if not data.strip():
         raise BadBody("an empty body where JSON was expected")
     try:
-        value = json.loads(data)
+        value = json.loads(data.decode("utf-8", "surrogateescape") if lenient else data)
     except ValueError:  # UnicodeDecodeError included
         raise BadBody(f"a body that is not valid JSON ({len(data)} bytes; truncated?)") from None
     if value is None:
@@ -207,6 +217,7 @@ class SwanLabClient:
         parsed: list[Any] | None = None,
         idempotent: bool = True,
         check: Callable[[requests.Response], None] | None = None,
+        lenient: bool = False,
     ) -> requests.Response:
         """One logical request. With ``parsed`` (a list to fill), a 2xx answer must be JSON
         (checked, and retried when it is not, under the same budget) and its value is appended.
@@ -219,7 +230,7 @@ class SwanLabClient:
 
         def checked(resp: requests.Response) -> None:
             if parsed is not None:
-                parsed[:] = [json_body(resp)]
+                parsed[:] = [json_body(resp, lenient=lenient)]
             if check is not None:
                 check(resp)
 
@@ -263,10 +274,12 @@ class SwanLabClient:
         what: str,
         params: dict[str, Any] | None = None,
         body: Any = None,
+        lenient: bool = False,
     ) -> Any:
         """One JSON call to ``{API}{path}`` with the session; the parsed body. Errors:
         401 after one re-login -> AuthError; 429/5xx after retries -> RetriableApiError;
-        other 4xx -> FatalApiError (``status`` set, 404 included); bad JSON -> DataError."""
+        other 4xx -> FatalApiError (``status`` set, 404 included); bad JSON -> DataError.
+        ``lenient``: see :func:`json_body`."""
         session = self._session()
         parsed: list[Any] = []
         safe = method.upper() == "GET" or is_read_post(path)
@@ -280,6 +293,7 @@ class SwanLabClient:
             body=body,
             parsed=parsed,
             idempotent=safe,
+            lenient=lenient,
         )
         if resp.status_code == 401:
             log.info("%s answered 401; logging in again once", route)
@@ -294,6 +308,7 @@ class SwanLabClient:
                 body=body,
                 parsed=parsed,
                 idempotent=safe,
+                lenient=lenient,
             )
             if resp.status_code == 401:
                 raise AuthError(
@@ -324,6 +339,51 @@ class SwanLabClient:
         if not 200 <= resp.status_code < 300:
             raise self._error(resp, route, what)
         return resp.content
+
+    def open_stream(
+        self, url: str, *, route: str, what: str, allow_html: bool = False
+    ) -> tuple[requests.Response, Iterator[bytes]]:
+        """GET a presigned (or relative) URL with NO session cookie or key, redirects followed
+        by hand (never with credentials to another origin), and its body left to stream: the
+        response (headers) and an iterator of its pieces, counted as they arrive. A non-2xx
+        answer is an ApiError; a break midway raises RetriableApiError from the iterator."""
+        full = (
+            urljoin(self.api_host + "/", url)
+            if not url.lower().startswith(("http://", "https://"))
+            else url
+        )
+        counters = self.accounting.counters
+        timeout = max(self.timeout, DOWNLOAD_TIMEOUT)
+        try:
+            opened = open_following(
+                self.http,
+                full,
+                timeout=timeout,
+                check=not_html_unless(allow_html),
+                on_hop=lambda _: counters.record(route),
+            )
+        except HttpFault as e:
+            raise self._fault(e, full, route, what) from None
+        except (TooManyRedirects, requests.RequestException) as e:
+            raise FatalApiError(
+                f"{what}: {route} failed: {redact(str(e))[:200]}", route=route
+            ) from None
+        resp = opened.response
+        if not 200 <= resp.status_code < 300:
+            try:
+                raise self._error(resp, route, what)  # reads the (small) error body
+            finally:
+                resp.close()
+
+        def pieces() -> Iterator[bytes]:
+            try:
+                yield from iter_body(resp, timeout=timeout, count=counters.add_bytes)
+            except HttpFault as e:
+                raise RetriableApiError(
+                    f"{what}: {route} on {_origin(full)}: {e}", route=route
+                ) from None
+
+        return resp, pieces()
 
     # -- errors ----------------------------------------------------------------------------
 

@@ -145,12 +145,17 @@ def download_csv(
 
 
 def _presign(client: SwanLabClient, cos_keys: list[str], run: RunRecord) -> list[str]:
+    return presign(client, cos_keys, f"download links for run {run['run_id']!r}")
+
+
+def presign(client: SwanLabClient, cos_keys: list[str], what: str) -> list[str]:
+    """Download URLs of exported objects (``POST /files/presigned/get``), in order."""
     body = client.call(
         "POST",
         "/files/presigned/get",
         body={"paths": cos_keys},
         route="POST /files/presigned/get",
-        what=f"download links for run {run['run_id']!r}",
+        what=what,
     )
     urls = body.get("urls") if isinstance(body, dict) else None
     if (
@@ -158,9 +163,7 @@ def _presign(client: SwanLabClient, cos_keys: list[str], run: RunRecord) -> list
         or len(urls) != len(cos_keys)
         or not all(isinstance(u, str) and u for u in urls)
     ):
-        raise DataError(
-            f"download links for run {run['run_id']!r}: expected {len(cos_keys)} URL(s)"
-        )
+        raise DataError(f"{what}: expected {len(cos_keys)} URL(s)")
     return [str(u) for u in urls]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -11,6 +12,9 @@ from swansync.errors import ConfigError, DataError, FatalApiError, NotFoundError
 from swansync.http import PolicySession
 from swansync.sources.base import (
     Counters,
+    LogRecord,
+    MediaBody,
+    MediaRecord,
     MetricKeyRecord,
     Points,
     ProjectRecord,
@@ -31,6 +35,8 @@ from swansync.sources.swanlab.cloud.export import (
     seg,
 )
 from swansync.sources.swanlab.cloud.filters import to_swanlab
+from swansync.sources.swanlab.cloud.logs import ConsoleReader
+from swansync.sources.swanlab.cloud.media import MediaReader
 from swansync.sources.swanlab.cloud.paging import iter_cursor, iter_pages
 from swansync.sources.swanlab.conventions import metric_class
 
@@ -78,6 +84,8 @@ class SwanLabSource:
             counters=self.counters,
         )
         self._legacy_export = False
+        self._lock = threading.Lock()
+        self._warnings: list[str] = []
 
     def __repr__(self) -> str:
         return f"SwanLabSource(name={self.name!r}, api_host={self.api_host!r})"
@@ -353,8 +361,41 @@ class SwanLabSource:
                 self._legacy_export = True
         yield from legacy_points(self.client, project, run, keys)
 
+    def logs(
+        self, project: ProjectRecord, run: RunRecord, after_seq: int | None
+    ) -> Iterator[LogRecord]:
+        """Console lines above ``after_seq`` (see :mod:`.logs`)."""
+        reader = ConsoleReader(
+            self.client, self._ref(project, run), project["project"], run, self._warn
+        )
+        return reader.lines(after_seq)
+
+    def media(
+        self,
+        project: ProjectRecord,
+        run: RunRecord,
+        keys: Sequence[str],
+        after_step: Mapping[str, int] | None = None,
+    ) -> Iterator[MediaRecord]:
+        """Media items of ``keys`` above each key's bookmark (see :mod:`.media`)."""
+        if not keys:
+            return iter(())
+        reader = MediaReader(self.client, self._ref(project, run), project["project"], run)
+        return reader.items(keys, after_step or {})
+
+    def media_content(self, project: ProjectRecord, run: RunRecord, item: MediaRecord) -> MediaBody:
+        reader = MediaReader(self.client, self._ref(project, run), project["project"], run)
+        return reader.open(item)
+
+    def _warn(self, text: str) -> None:
+        with self._lock:
+            self._warnings.append(text)
+
     def warnings(self) -> list[str]:
-        return []
+        """Console lines repaired this pull (invalid UTF-8, cut at 1 MiB), once each."""
+        with self._lock:
+            out, self._warnings = self._warnings, []
+        return out
 
     def close(self) -> None:
         self.client.close()

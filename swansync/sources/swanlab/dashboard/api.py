@@ -1,13 +1,16 @@
-"""The offline dashboard's read surface: which paths may be requested, and a parsed ``/tag``
-(metric series) answer."""
+"""The offline dashboard's read surface: which paths may be requested (a strict allow-list: the
+same server has data-changing routes, one of them a GET), and a parsed ``/tag`` (metric series)
+answer."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
 
 from swansync.errors import FatalApiError
-from swansync.sources.swanlab.local import Summary
+from swansync.sources.swanlab.local import Summary, time_ms, to_float
 
 API = "/api/v1"
 _READ_ROUTES: tuple[re.Pattern[str], ...] = (
@@ -18,11 +21,36 @@ _READ_ROUTES: tuple[re.Pattern[str], ...] = (
 )
 
 
+# The media route serves ``media/<kid>/<name>`` of a run folder, the name joined unchecked:
+# only file names the SDK writes (``000-6bb27953.png``, ``image-step0-<hash>.png``) are sent.
+_MEDIA_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*")
+
+
+def base_url(url: str) -> tuple[str, str]:
+    """``(http://host:port[/prefix]/api/v1, host:port)`` of a dashboard URL given with or
+    without its ``/api/v1``; FatalApiError for anything that is not an http(s) URL."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise FatalApiError(f"dashboard URL {url!r} must look like http://127.0.0.1:5092")
+    path = parts.path.rstrip("/")
+    if path.endswith(API):
+        path = path[: -len(API)]
+    return f"{parts.scheme}://{parts.netloc}{path}{API}", parts.netloc
+
+
 def guard_path(path: str) -> str:
     """``path`` if it is one of the dashboard's read endpoints, else FatalApiError (never sent)."""
     if not any(p.fullmatch(path) for p in _READ_ROUTES):
         raise FatalApiError(f"refusing to request {path!r}: not a read-only dashboard endpoint")
     return path
+
+
+def guard_media(name: str) -> str:
+    """``/media/<name>`` for a plain media file name (letters, digits, ``-``, ``_`` and single
+    dots; no ``..``, no slash), else FatalApiError (never sent)."""
+    if not _MEDIA_NAME.fullmatch(name):
+        raise FatalApiError(f"refusing to request media {name!r}: not a plain media file name")
+    return f"/media/{name}"
 
 
 @dataclass(frozen=True)
@@ -35,6 +63,33 @@ class Tag:
     total: int | None  # ``sum``: the true number of points
     min_value: float | None
     max_value: float | None
+
+    @classmethod
+    def parse(cls, data: Any) -> Tag | None:
+        """A ``/tag`` answer's points (items without an integer ``index`` skipped); None when
+        it has no ``list``."""
+        items = data.get("list") if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            return None
+        steps: list[int] = []
+        values: list[float | None] = []
+        ts: list[int | None] = []
+        for item in items:
+            step = item.get("index") if isinstance(item, dict) else None
+            if not isinstance(step, int) or isinstance(step, bool):
+                continue
+            steps.append(step)
+            values.append(to_float(item.get("data")))
+            ts.append(time_ms(item.get("create_time")))
+        total = data.get("sum")
+        return cls(
+            steps,
+            values,
+            ts,
+            total if isinstance(total, int) else None,
+            to_float(data.get("min")),
+            to_float(data.get("max")),
+        )
 
     @property
     def complete(self) -> bool:

@@ -23,20 +23,20 @@ What the dashboard can and cannot give (``docs/protocols/swanlab-offline-dashboa
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
-import requests
-
-from swansync.errors import ApiError, DataError, FatalApiError, NotFoundError, RetriableApiError
-from swansync.http import RETRY_STATUSES, Accounting, BadBody, HttpFault, make_session
+from swansync.errors import ApiError, DataError, FatalApiError, NotFoundError
 from swansync.sources.base import (
+    TERMINAL_STATES,
     Counters,
+    LogRecord,
+    MediaBody,
+    MediaRecord,
     MetricKeyRecord,
     Points,
     ProjectRecord,
@@ -47,29 +47,21 @@ from swansync.sources.base import (
     SummaryRecord,
 )
 from swansync.sources.swanlab.conventions import metric_class, unwrap_config
-from swansync.sources.swanlab.dashboard.api import API, Tag, guard_path
-from swansync.sources.swanlab.local import project_record, run_record, time_ms, to_float
+from swansync.sources.swanlab.dashboard import media as media_answers
+from swansync.sources.swanlab.dashboard.api import Tag, base_url
+from swansync.sources.swanlab.dashboard.client import DashboardClient
+from swansync.sources.swanlab.dashboard.console import recent_lines
+from swansync.sources.swanlab.local import (
+    TEXT_CONTENT_TYPE,
+    Problems,
+    media_kind,
+    project_record,
+    run_record,
+)
 
 log = logging.getLogger(__name__)
 
 _CACHE_SERIES = 512  # parsed /tag answers kept for one pull
-# swanboard answers 500 for deterministic errors (missing experiment, NaN in a series): retrying
-# those only wastes time; connection errors and 429/502-504 are still retried.
-_RETRY_STATUSES = RETRY_STATUSES - {500}
-
-
-def _envelope(resp: requests.Response, *, strict: bool = True) -> Any:
-    """The parsed JSON of an answer labelled JSON (None for one labelled otherwise: that is a
-    wrong base URL, reported by the caller). ``strict``: JSON that does not parse is
-    :class:`BadBody` (a body cut short: retried); otherwise None."""
-    if "json" not in resp.headers.get("content-type", ""):
-        return None
-    try:
-        return json.loads(resp.content)
-    except ValueError:
-        if strict:
-            raise BadBody(f"JSON that does not parse ({len(resp.content)} bytes)") from None
-        return None
 
 
 class DashboardSource:
@@ -91,27 +83,19 @@ class DashboardSource:
         retries: int = 3,
         backoff: float = 0.5,
     ) -> None:
-        parts = urlsplit(url.strip())
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise FatalApiError(f"dashboard URL {url!r} must look like http://127.0.0.1:5092")
-        base_path = parts.path.rstrip("/")
-        if base_path.endswith(API):
-            base_path = base_path[: -len(API)]
-        self.base = f"{parts.scheme}://{parts.netloc}{base_path}{API}"
-        self.name = name or f"dashboard:{parts.netloc}"
+        self.base, netloc = base_url(url)
+        self.name = name or f"dashboard:{netloc}"
         self.project_name = project_name
         self.counters = Counters()
         self._url = url
         self._unreadable_series: list[tuple[str, str, str]] = []  # (run_id, key, reason)
-        self._accounting = Accounting(self.counters)
-        self._session = make_session(
-            timeout=timeout,
-            retries=retries,
-            backoff=backoff,
-            user_agent="swansync-dashboard",
-            retry_statuses=_RETRY_STATUSES,
+        self._client = DashboardClient(
+            self.base, self.name, self.counters, timeout=timeout, retries=retries, backoff=backoff
         )
+        self._session = self._client.session
+        self._problems = Problems(self.name)
         self._lock = threading.Lock()
+        self._chart_types: dict[tuple[str, str], str] = {}  # (run_id, key) -> chart type
         self._project_data: dict[str, Any] | None = None
         self._tags: OrderedDict[tuple[str, str], Tag] = OrderedDict()
         self._keys: dict[str, list[MetricKeyRecord]] = {}
@@ -119,55 +103,8 @@ class DashboardSource:
     # -- HTTP ------------------------------------------------------------------------------
 
     def _get(self, path: str, route: str) -> Any:
-        """GET ``path`` (below /api/v1) and return the envelope's ``data``. Every dashboard
-        route is a read, so everything transient is retried under one budget: statuses,
-        dropped connections, bodies cut short, and JSON answers that do not parse."""
-        url = self.base + guard_path(path)
-        parsed: list[Any] = []
-        try:
-            resp = self._session.request(
-                "GET",
-                url,
-                hooks=self._accounting.hook(f"GET {route}"),
-                idempotent=True,
-                check=lambda r: parsed.append(_envelope(r)),
-            )
-        except HttpFault as e:
-            where = f"cannot connect to {self.base}" if e.kind == "connect" else f"GET {route}"
-            raise RetriableApiError(f"dashboard {self.name}: {where}: {e}", route=route) from None
-        except requests.RequestException as e:
-            raise FatalApiError(
-                f"dashboard {self.name}: GET {route} failed: {type(e).__name__}", route=route
-            ) from None
-        ctype = resp.headers.get("content-type", "")
-        if "json" not in ctype:
-            if resp.status_code in _RETRY_STATUSES:
-                raise RetriableApiError(
-                    f"dashboard {self.name}: GET {route} failed with HTTP {resp.status_code} "
-                    f"({ctype or 'no content type'}, not the dashboard's JSON)",
-                    status=resp.status_code,
-                    route=route,
-                )
-            raise FatalApiError(
-                f"{self.base}{route} answered {resp.status_code} {ctype or 'without a type'}, "
-                "not JSON: is this the base URL of a `swanlab watch` dashboard?",
-                status=resp.status_code,
-                route=route,
-            )
-        body = parsed[-1] if parsed else _envelope(resp, strict=False)
-        if body is None:
-            raise DataError(f"dashboard {self.name}: GET {route}: malformed JSON")
-        if not isinstance(body, dict):
-            raise DataError(f"dashboard {self.name}: GET {route}: expected an object")
-        code, message = body.get("code"), str(body.get("message") or body.get("detail") or "")
-        if code == 0 and resp.status_code < 400 and "data" in body:
-            return body["data"]
-        what = f"dashboard {self.name}: GET {route}: {resp.status_code} code={code} {message}"
-        if code == 3500 and "uninitialized" in message.lower():
-            raise NotFoundError(f"{what} (the dashboard serves a folder without runs.swanlab)")
-        if resp.status_code in _RETRY_STATUSES:
-            raise RetriableApiError(what, status=resp.status_code, route=route)
-        raise FatalApiError(what, status=resp.status_code, route=route)
+        """GET ``path`` (below /api/v1): the envelope's ``data`` (see :class:`DashboardClient`)."""
+        return self._client.get(path, route)
 
     # -- Source: projects and runs ---------------------------------------------------------
 
@@ -272,6 +209,8 @@ class DashboardSource:
                 continue
             for key in chart["source"]:
                 if isinstance(key, str) and key not in out:
+                    with self._lock:
+                        self._chart_types[(run["run_id"], key)] = str(chart.get("type"))
                     out[key] = {
                         "project": project["project"],
                         "run_id": run["run_id"],
@@ -289,28 +228,10 @@ class DashboardSource:
             return hit
         exp_id = self._exp_id(run)
         data = self._get(f"/experiment/{exp_id}/tag/{quote(key, safe='')}", "/experiment/{id}/tag")
-        items = data.get("list") if isinstance(data, dict) else None
-        if not isinstance(items, list):
+        tag = Tag.parse(data)
+        if tag is None:
             raise DataError(f"dashboard {self.name}: series {key!r} of {run['run_id']}: no list")
-        steps: list[int] = []
-        values: list[float | None] = []
-        ts: list[int | None] = []
-        for item in items:
-            step = item.get("index") if isinstance(item, dict) else None
-            if not isinstance(step, int) or isinstance(step, bool):
-                continue
-            steps.append(step)
-            values.append(to_float(item.get("data")))
-            ts.append(time_ms(item.get("create_time")))
-        total = data.get("sum")
-        return Tag(
-            steps,
-            values,
-            ts,
-            total if isinstance(total, int) else None,
-            to_float(data.get("min")),
-            to_float(data.get("max")),
-        )
+        return tag
 
     def _keep(self, run: RunRecord, key: str, tag: Tag) -> None:
         with self._lock:
@@ -326,12 +247,108 @@ class DashboardSource:
             if (run["run_id"], key, str(e)) not in self._unreadable_series:
                 self._unreadable_series.append((run["run_id"], key, str(e)))
 
+    def logs(
+        self, project: ProjectRecord, run: RunRecord, after_seq: int | None
+    ) -> Iterator[LogRecord]:
+        """The run's console from ``recent_log`` (the whole console each time: the dashboard
+        has no paging, so lines up to ``after_seq`` are read and dropped here; no levels,
+        streams or times except ERROR for a crashed run's error; see :mod:`.console`)."""
+        exp_id = self._exp_id(run)
+        try:
+            data = self._get(f"/experiment/{exp_id}/recent_log", "/experiment/{id}/recent_log")
+        except FatalApiError as e:
+            if e.status == 404:  # code 3404: no console files (yet)
+                return
+            self._problems.add(run["run_id"], "console unreadable from the dashboard", e)
+            return
+        ended = run["state"] in TERMINAL_STATES
+        for seq, text, level, cut in recent_lines(data, after_seq, ended):
+            if cut:
+                self._problems.add(run["run_id"], "console lines over 1 MiB cut", seq)
+            yield {
+                "project": project["project"],
+                "run_id": run["run_id"],
+                "seq": seq,
+                "ts": None,
+                "level": level,
+                "stream": None,
+                "text": text,
+            }
+
+    def media(
+        self,
+        project: ProjectRecord,
+        run: RunRecord,
+        keys: Sequence[str],
+        after_step: Mapping[str, int] | None = None,
+    ) -> Iterator[MediaRecord]:
+        """The items of each media key from its ``/tag`` answer (sampled above 1,500 steps:
+        then a warning says how many steps the dashboard did not give); see :mod:`.media`."""
+        exp_id = self._exp_id(run)
+        for key in keys:
+            with self._lock:
+                chart = self._chart_types.get((run["run_id"], key))
+            if chart is None:
+                self._chart_keys(project, run)
+                with self._lock:
+                    chart = self._chart_types.get((run["run_id"], key))
+            if chart is None or chart == "line":
+                log.warning("run %s has no media key %r; skipped", run["run_id"], key)
+                continue
+            path = f"/experiment/{exp_id}/tag/{quote(key, safe='')}"
+            try:
+                data = self._get(path, "/experiment/{id}/tag")
+            except FatalApiError as e:
+                self._problems.add(run["run_id"], "media keys unreadable from the dashboard", e)
+                continue
+            total = media_answers.total_points(data)
+            returned = media_answers.returned_points(data)
+            if total is not None and total > returned:
+                self._problems.add(
+                    run["run_id"],
+                    "media series sampled by the dashboard (read the folder for every step)",
+                    f"{key}: {returned} of {total} steps",
+                )
+            for item in media_answers.media_items(
+                data,
+                project=project["project"],
+                run_id=run["run_id"],
+                exp_id=exp_id,
+                key=key,
+                kind=media_kind(chart),
+                after_step=(after_step or {}).get(key),
+                url_of=lambda name, k=key: self._client.media_url(name, k, exp_id),
+            ):
+                if isinstance(item, str):
+                    self._problems.add(run["run_id"], "media items that name no plain file", item)
+                else:
+                    yield item
+
+    def media_content(self, project: ProjectRecord, run: RunRecord, item: MediaRecord) -> MediaBody:
+        """A text's bytes, or the file from the dashboard's media route, streamed."""
+        ref = item["ref"] or ""
+        if ref.startswith(media_answers.INLINE):
+            raw = ref[len(media_answers.INLINE) :].encode("utf-8", errors="surrogatepass")
+            return MediaBody(iter([raw]), TEXT_CONTENT_TYPE, len(raw))
+        parsed = media_answers.parse_file_ref(ref)
+        if parsed is None:
+            raise NotFoundError(f"media {item['key']!r} step {item['step']}: no file to fetch")
+        exp_id, key, name = parsed
+        resp, pieces = self._client.open_file(name, key, exp_id)
+        length = resp.headers.get("content-length", "")
+        return MediaBody(
+            pieces,
+            resp.headers.get("content-type") or item["content_type"],
+            int(length) if length.isdigit() else None,
+        )
+
     def warnings(self) -> list[str]:
         with self._lock:
-            return [
+            series = [
                 f"{self.name} run {run_id} key {key!r}: {why}"
                 for run_id, key, why in self._unreadable_series
             ]
+        return series + self._problems.warnings()
 
     def summaries(
         self, groups: Sequence[tuple[ProjectRecord, Sequence[RunRecord]]]
@@ -387,4 +404,5 @@ class DashboardSource:
         with self._lock:
             self._tags.clear()
             self._keys.clear()
-        self._session.close()
+            self._chart_types.clear()
+        self._client.close()

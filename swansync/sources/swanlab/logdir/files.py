@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,11 +21,11 @@ import yaml
 
 from swansync.errors import DataError
 from swansync.sources.swanlab.local import Summary, time_ms, to_float
+from swansync.sources.swanlab.logdir import backup
 
 log = logging.getLogger(__name__)
 
 _TAIL_BYTES = 64 * 1024
-_COLUMN_MARK = b'{"model_type": "Column"'
 
 
 @dataclass
@@ -77,23 +78,27 @@ def _first_step(path: Path) -> int | None:
     return None if parsed is None else parsed[0]
 
 
+def _first_slice(files: list[Path], after_step: int | None) -> int:
+    """Index of the first slice that can hold a step above ``after_step``: the SDK appends
+    steps in increasing order, so it is the last one whose first step is <= ``after_step``."""
+    if after_step is None:
+        return 0
+    for i in range(len(files) - 1, -1, -1):
+        first = _first_step(files[i])
+        if first is not None and first <= after_step:
+            return i
+    return 0
+
+
 def read_series(folder: Path, after_step: int | None = None) -> Series:
     """Every complete point of the metric stored in ``folder``, in file order.
 
     With ``after_step``, slices whose points all lie at or below it are skipped without being
-    read: the SDK appends steps in increasing order, so the first slice to read is the last one
-    whose first step is <= ``after_step``. (Rewrites of old steps are only seen by ``--full``.)
+    read (:func:`_first_slice`). (Rewrites of old steps are only seen by ``--full``.)
     """
     files = slice_files(folder)
-    start = 0
-    if after_step is not None:
-        for i in range(len(files) - 1, -1, -1):
-            first = _first_step(files[i])
-            if first is not None and first <= after_step:
-                start = i
-                break
     out = Series([], [], [])
-    for path in files[start:]:
+    for path in files[_first_slice(files, after_step) :]:
         try:
             data = path.read_bytes()
         except FileNotFoundError:
@@ -109,6 +114,32 @@ def read_series(folder: Path, after_step: int | None = None) -> Series:
             out.values.append(value)
             out.ts_ms.append(ts)
     return out
+
+
+def read_points(folder: Path, after_step: int | None = None) -> Iterator[dict[str, Any]]:
+    """Every complete point of ``folder`` above ``after_step`` as the JSON object the SDK wrote
+    (``index`` an int, ``data``, ``more``, ...), in file order; media series are read so."""
+    files = slice_files(folder)
+    for path in files[_first_slice(files, after_step) :]:
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            continue
+        for line in _complete_lines(data):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                obj = json.loads(line)
+            except ValueError as e:
+                log.warning("%s: skipping a malformed line (%s)", path, e)
+                continue
+            step = obj.get("index") if isinstance(obj, dict) else None
+            if isinstance(step, bool) or not isinstance(step, int):
+                log.warning("%s: skipping a line without an integer index", path)
+                continue
+            if after_step is None or step > after_step:
+                yield obj
 
 
 def _tail_point(folder: Path) -> tuple[int, float | None] | None:
@@ -241,24 +272,7 @@ def read_metadata(run_dir: Path) -> dict[str, Any]:
 
 def system_columns(run_dir: Path) -> dict[str, str]:
     """0.7.x only: hardware-monitor series live in ``logs/<n>/`` folders that the ``tag`` table
-    does not list. Their names are in the SDK's ``backup.swanlab`` record stream as
-    ``Column`` records (``{"key": "__swanlab__.cpu.pct", "kid": "9", "cls": "SYSTEM"}``).
-    Returns folder -> key; unreadable or missing backups give ``{}``."""
-    try:
-        data = (run_dir / "backup.swanlab").read_bytes()
-    except FileNotFoundError:
-        return {}
-    out: dict[str, str] = {}
-    pos = data.find(_COLUMN_MARK)
-    while pos >= 0:
-        end = data.find(b"\n", pos)
-        if end < 0:
-            break
-        try:
-            rec = json.loads(data[pos:end]).get("data") or {}
-            if rec.get("cls") == "SYSTEM" and rec.get("key") and rec.get("kid") is not None:
-                out[str(rec["kid"])] = str(rec["key"])
-        except (ValueError, AttributeError):
-            pass
-        pos = data.find(_COLUMN_MARK, end)
-    return out
+    does not list; their names are ``Column`` records of the SDK's ``backup.swanlab``
+    (``{"key": "__swanlab__.cpu.pct", "kid": "9", "cls": "SYSTEM"}``). Returns folder -> key;
+    unreadable or missing backups give ``{}``."""
+    return {kid: c.key for kid, c in backup.columns(run_dir).items() if c.cls == "SYSTEM"}

@@ -5,12 +5,17 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from swansync.errors import DataError
 from swansync.sources.base import (
+    TERMINAL_STATES,
     Counters,
+    LogRecord,
+    MediaBody,
+    MediaRecord,
     MetricKeyRecord,
     Points,
     ProjectRecord,
@@ -21,9 +26,11 @@ from swansync.sources.base import (
     SummaryRecord,
 )
 from swansync.sources.swanlab.conventions import metric_class, unwrap_config
-from swansync.sources.swanlab.local import project_record, run_record
-from swansync.sources.swanlab.logdir import files
+from swansync.sources.swanlab.local import Problems, media_kind, project_record, run_record
+from swansync.sources.swanlab.logdir import backup, files, stream
+from swansync.sources.swanlab.logdir.console import read_console
 from swansync.sources.swanlab.logdir.db import Snapshot, read_snapshot
+from swansync.sources.swanlab.logdir.media import MediaReader, Where
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +38,20 @@ _ERROR_LOG_LIMIT = 64 * 1024
 
 
 class _Key:
-    __slots__ = ("folder", "kind", "klass")
+    __slots__ = ("folder", "kind", "klass", "media")
 
-    def __init__(self, folder: Path, kind: str, klass: str) -> None:
+    def __init__(self, folder: Path, kind: str, klass: str, media: str | None = None) -> None:
         self.folder, self.kind, self.klass = folder, kind, klass
+        self.media = media  # the warehouse media kind (image, audio, ...) of a MEDIA key
+
+
+@dataclass
+class _Names:
+    """What a run's record stream names: 0.7.x series by folder, 0.10.x media by file name."""
+
+    marker: str  # the stream's stat when read
+    columns: dict[str, backup.Column] = field(default_factory=dict)
+    media: dict[str, stream.MediaName] = field(default_factory=dict)
 
 
 def _stat_marker(path: Path) -> str:
@@ -64,7 +81,9 @@ class LogDirSource:
         self.counters = Counters()
         self._snap: Snapshot | None = None
         self._lock = threading.Lock()
-        self._system_cache: dict[str, tuple[str, dict[str, str]]] = {}
+        self._names_cache: dict[str, _Names] = {}
+        self._problems = Problems(self.name)
+        self._media = MediaReader(self.path, self._problems)
 
     # -- snapshot --------------------------------------------------------------------------
 
@@ -144,14 +163,45 @@ class LogDirSource:
 
     # -- metrics ---------------------------------------------------------------------------
 
-    def _system_folders(self, run_dir: Path) -> dict[str, str]:
-        marker = _stat_marker(run_dir / "backup.swanlab")
-        cached = self._system_cache.get(run_dir.name)
-        if cached is not None and cached[0] == marker:
-            return cached[1]
-        found = files.system_columns(run_dir)
-        self._system_cache[run_dir.name] = (marker, found)
-        return found
+    def _names(self, run_dir: Path) -> _Names:
+        """What the run's record stream names (cached until the stream changes)."""
+        old = backup.has_stream(run_dir)
+        found = run_dir / backup.NAME if old else stream.path_of(run_dir)
+        marker = _stat_marker(found) if found else "-"
+        cached = self._names_cache.get(run_dir.name)
+        if cached is None or cached.marker != marker:
+            if old:
+                cached = _Names(marker, columns=backup.columns(run_dir))
+            else:
+                cached = _Names(marker, media=stream.media_names(run_dir))
+            self._names_cache[run_dir.name] = cached
+        return cached
+
+    def _extra(self, run_dir: Path, folders: list[str]) -> dict[str, tuple[str, _Key]]:
+        """folder -> (key, where) for ``logs/<folder>`` series the ``tag`` table does not list,
+        named by the SDK's record stream: 0.7.x declares them in ``backup.swanlab`` (hardware
+        monitor, ECharts, ...); 0.10.x only logs their items in ``run-<id>.swanlab``, so a media
+        folder is named by the stream's record of its first file. Folders it does not name are
+        skipped."""
+        names = self._names(run_dir)
+        out: dict[str, tuple[str, _Key]] = {}
+        for folder in sorted(folders, key=lambda f: (len(f), f)):
+            where = run_dir / "logs" / folder
+            col = names.columns.get(folder)
+            if col is not None and col.cls == "SYSTEM":
+                out[folder] = (col.key, _Key(where, "SCALAR", "SYSTEM"))
+            elif col is not None and col.column_type.upper() not in ("FLOAT", "NONE"):
+                kind = media_kind(col.column_type)
+                out[folder] = (col.key, _Key(where, "MEDIA", metric_class(col.key), kind))
+            elif names.media:
+                first = next(files.read_points(where), None)
+                data = None if first is None else first.get("data")
+                name = data[0] if isinstance(data, list) and data else None
+                media = names.media.get(name) if isinstance(name, str) else None
+                if media is not None:
+                    klass = metric_class(media.key)
+                    out[folder] = (media.key, _Key(where, "MEDIA", klass, media.kind))
+        return out
 
     def _keys(self, run: RunRecord) -> dict[str, _Key]:
         """key -> where it lives, for every metric of the run (registered tags first)."""
@@ -162,23 +212,25 @@ class LogDirSource:
             raise DataError(f"run {run['run_id']!r}: no experiment id in the database") from None
         out: dict[str, _Key] = {}
         for tag in self._snapshot().tags.get(exp_id, []):
-            kind = "SCALAR" if tag.type == "line" else "MEDIA"
+            tag_dir = run_dir / "logs" / tag.folder
             klass = metric_class(tag.name)
-            out.setdefault(tag.name, _Key(run_dir / "logs" / tag.folder, kind, klass))
+            if tag.type == "line":
+                out.setdefault(tag.name, _Key(tag_dir, "SCALAR", klass))
+            else:
+                out.setdefault(tag.name, _Key(tag_dir, "MEDIA", klass, media_kind(tag.type)))
         registered = {k.folder.name for k in out.values()}
         try:
             folders = [p.name for p in (run_dir / "logs").iterdir() if p.is_dir()]
         except FileNotFoundError:
             folders = []
         extra = [f for f in folders if f not in registered]
-        if extra:  # 0.7.x hardware monitor series, named only in backup.swanlab
-            names = self._system_folders(run_dir)
-            for folder in sorted(extra, key=lambda f: (len(f), f)):
-                key = names.get(folder)
-                if key is None:
+        if extra:
+            named = self._extra(run_dir, extra)
+            for folder in extra:
+                if folder not in named:
                     log.debug("%s: logs/%s is not a known metric; skipped", run_dir, folder)
-                    continue
-                out.setdefault(key, _Key(run_dir / "logs" / folder, "SCALAR", "SYSTEM"))
+            for key, where in named.values():
+                out.setdefault(key, where)
         return out
 
     def metric_keys(self, project: ProjectRecord, run: RunRecord) -> list[MetricKeyRecord]:
@@ -235,8 +287,60 @@ class LogDirSource:
                 complete=True,
             )
 
+    def logs(
+        self, project: ProjectRecord, run: RunRecord, after_seq: int | None
+    ) -> Iterator[LogRecord]:
+        """The run's console (``console/*.log`` and ``error.log``; on 0.7.x the SDK's record
+        stream, which has levels, times and its own line counter), see :mod:`.console`."""
+        run_dir = self.path / run["run_id"]
+        self.counters.record("console")
+        ended = run["state"] in TERMINAL_STATES
+        for line in read_console(run_dir, after_seq, ended):
+            if line.cut:
+                self._problems.add(run["run_id"], "console lines over 1 MiB cut", line.seq)
+            if line.invalid:
+                self._problems.add(run["run_id"], "console lines not in UTF-8", line.seq)
+            yield {
+                "project": project["project"],
+                "run_id": run["run_id"],
+                "seq": line.seq,
+                "ts": line.ts,
+                "level": line.level,
+                "stream": line.stream,
+                "text": line.text,
+            }
+
+    def media(
+        self,
+        project: ProjectRecord,
+        run: RunRecord,
+        keys: Sequence[str],
+        after_step: Mapping[str, int] | None = None,
+    ) -> Iterator[MediaRecord]:
+        """The media items of ``keys`` above ``after_step``, with size and SHA-256 of each
+        file; ``ref`` is the file's path (see :mod:`.media`)."""
+        where = self._keys(run)
+        for key in keys:
+            k = where.get(key)
+            if k is None or k.kind != "MEDIA" or k.media is None:
+                log.warning("run %s has no media key %r; skipped", run["run_id"], key)
+                continue
+            self.counters.record("media")
+            yield from self._media.items(
+                project["project"],
+                run["run_id"],
+                key,
+                Where(k.folder, k.media),
+                (after_step or {}).get(key),
+            )
+
+    def media_content(self, project: ProjectRecord, run: RunRecord, item: MediaRecord) -> MediaBody:
+        """The file the item's ``ref`` names, streamed (never outside the log folder)."""
+        self.counters.record("media file")
+        return self._media.content(item, self.counters)
+
     def warnings(self) -> list[str]:
-        return []
+        return self._problems.warnings()
 
     def close(self) -> None:
         with self._lock:
