@@ -26,6 +26,7 @@ pages: nothing is lost, only speed.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -48,6 +49,39 @@ EXPORT_ROWS = 500_000  # the export's cap
 EXPORT_MIN_LINES = 20_000  # below this many new lines, pages are as cheap (bench/log_crossover)
 PAGE_ROUTE = "GET /house/metrics/log"
 EXPORT_ROUTE = "POST /house/metrics/log/export"
+WARNINGS_PER_RUN = 20
+
+
+class Repairs:
+    """Console lines repaired during a pull, for ``Source.warnings``: one warning per line up
+    to :data:`WARNINGS_PER_RUN` per run, then a count (a console of broken bytes must not
+    flood the report). Thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._lines: list[str] = []
+        self._counts: dict[tuple[str, str], int] = {}
+
+    def warner(self, project: str, run_id: str) -> Callable[[str], None]:
+        def warn(text: str) -> None:
+            with self._lock:
+                n = self._counts[(project, run_id)] = self._counts.get((project, run_id), 0) + 1
+                if n <= WARNINGS_PER_RUN:
+                    self._lines.append(text)
+
+        return warn
+
+    def drain(self) -> list[str]:
+        with self._lock:
+            out, self._lines = self._lines, []
+            for (project, run_id), n in sorted(self._counts.items()):
+                if n > WARNINGS_PER_RUN:
+                    extra = n - WARNINGS_PER_RUN
+                    out.append(
+                        f"console of run {run_id!r} ({project}): {extra} more line(s) repaired"
+                    )
+            self._counts = {}
+        return out
 
 
 def line_time(value: Any) -> datetime | None:
@@ -198,6 +232,7 @@ class ConsoleReader:
         """Every line with ``seq > after_seq``, in order, read by pages and exports."""
         after = after_seq or 0
         page = self._start(after)
+        exports = True  # off once an export could not be used: pages from then on
         while True:
             for ln in page.lines:
                 if ln["seq"] > after:
@@ -209,11 +244,14 @@ class ConsoleReader:
                 return  # the last page, as far as the latest count knows
             nxt = page.number + 1
             if (
-                page.count - nxt * PAGE >= self.export_min
+                exports
+                and page.count - nxt * PAGE >= self.export_min
                 and after == nxt * PAGE
                 and page.gap_free()
             ):
-                after = yield from self._exported(after, page.count)
+                reached = yield from self._exported(after, page.count)
+                exports = reached == page.count  # stopped short: the rest by pages
+                after = reached
                 page = self._start(after)  # what the exports did not give, or came since
                 continue
             page = self.page(nxt)
