@@ -37,9 +37,10 @@ def source(sim: SimServer) -> SwanLabSource:
 
 def find(src: SwanLabSource, project: str, run_id: str) -> tuple[ProjectRecord, RunRecord]:
     (proj,) = resolve_all(src, [project])
-    run = next(r for r in src.list_runs(proj) if not hasattr(r, "reason") and r["run_id"] == run_id)
-    assert isinstance(run, dict)
-    return proj, run  # type: ignore[return-value]
+    for item in src.list_runs(proj):
+        if isinstance(item, dict) and item["run_id"] == run_id:
+            return proj, item
+    raise AssertionError(f"run {run_id} not listed")
 
 
 def truth_lines(world: World, run_id: str) -> list[tuple[Any, ...]]:
