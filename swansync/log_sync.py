@@ -30,8 +30,8 @@ log = logging.getLogger(__name__)
 
 BATCH_LINES = 10_000  # lines per frame a worker hands over
 BATCH_BYTES = 4 << 20  # ... or this much text
-COMMIT_LINES = 50_000  # lines per transaction
-COMMIT_BYTES = 16 << 20  # ... or this much text
+COMMIT_LINES = 200_000  # lines per transaction
+COMMIT_BYTES = 32 << 20  # ... or this much text
 
 
 @dataclass(frozen=True)

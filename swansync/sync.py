@@ -26,6 +26,7 @@ from swansync.metric_sync import pull_metrics
 from swansync.options import PullOptions
 from swansync.project_sync import Listing, fetch_summaries, list_project, store_metadata
 from swansync.report import TABLES, Failure, ProgressFn, PullSummary, noop, reason
+from swansync.sizes import format_size
 from swansync.sources.base import ProjectRecord, Source
 from swansync.warehouse import Warehouse
 
@@ -93,7 +94,8 @@ def pull(
             if summary.media_deferred:
                 summary.warnings.append(
                     f"{summary.media_deferred} media file(s) not downloaded: this pull reached "
-                    "--media-max-total-bytes; the next pull goes on with them"
+                    f"--media-max-total-bytes ({format_size(options.media_max_total_bytes)}); "
+                    "the next pull goes on with them"
                 )
             if missing and len(missing) == sum(len(s.targets) for s in active):
                 # Not one target exists: a typo, not a partial pull (exit 2, not 1).

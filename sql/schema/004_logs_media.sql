@@ -2,6 +2,9 @@
 
 -- One row per console line. seq is the source's own per-run line counter where it has one
 -- (SwanLab: each line's epoch, from 1), else the 1-based line number; stable across pulls.
+-- Unique on (source, project, run_id, seq): the writer guarantees it (a run's lines are written
+-- strictly above its logs_seq bookmark, committed with them), so no index slows bulk loads or
+-- grows in memory with a long console (like `metrics`).
 CREATE TABLE IF NOT EXISTS logs (
     source   VARCHAR NOT NULL,
     project  VARCHAR NOT NULL,
@@ -11,8 +14,7 @@ CREATE TABLE IF NOT EXISTS logs (
     level    VARCHAR,                   -- DEBUG/INFO/WARN/ERROR where the source says so
     stream   VARCHAR,                   -- stdout/stderr where the source says so
     text     VARCHAR NOT NULL,          -- UTF-8; invalid bytes replaced; over 1 MiB cut (marked)
-    tag      VARCHAR,                   -- the source's own label of the line (SwanLab: tag)
-    PRIMARY KEY (source, project, run_id, seq)
+    tag      VARCHAR                    -- the source's own label of the line (SwanLab: tag)
 );
 
 -- One row per media item; a key holds several items at one step (idx 0, 1, ...).

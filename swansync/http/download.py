@@ -59,23 +59,18 @@ def open_following(
     """GET ``url`` through ``session`` (its retry policy), following redirects by hand.
 
     Credential headers (:data:`CREDENTIALS`) go only to the origin of ``url``. ``check`` sees
-    the final 2xx answer's headers; ``on_hop`` every answer (to count requests)."""
+    the headers of a 2xx answer (a :class:`BadBody` it raises is retried like a fault);
+    ``on_hop`` every answer (to count requests)."""
     first = origin(url)
     hdrs = dict(headers or {})
     for hop in range(MAX_REDIRECTS + 1):
         resp = session.open(
-            "GET", url, headers=hdrs, timeout=timeout, allow_redirects=False, check=None
+            "GET", url, headers=hdrs, timeout=timeout, allow_redirects=False, check=check
         )
         if on_hop is not None:
             on_hop(resp)
         location = resp.headers.get("Location")
         if resp.status_code not in REDIRECTS or not location:
-            if check is not None and 200 <= resp.status_code < 300:
-                try:
-                    check(resp)
-                except BaseException:
-                    resp.close()
-                    raise
             return Opened(resp, url, hop)
         resp.close()
         nxt = urljoin(url, location)

@@ -132,6 +132,8 @@ def test_wrong_key_exits_2_with_one_line(demo_sim, tmp_path):
         (["query", "SELECT 1", "--format", "xml"], "unknown --format"),
         (["status", "--db", "/no/such/dir/w.duckdb"], "does not exist"),
         (["pull", "--project", "a/b", "--config", "/no/such.toml"], "not found"),
+        (["pull", "--project", "a/b", "--media", "downloads"], "media must be one of"),
+        (["pull", "--project", "a/b", "--media-max-bytes", "12 apples"], "--media-max-bytes"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(args, message, tmp_path):
@@ -190,6 +192,7 @@ def test_progress_bars_render_every_event():
             bar("fetched", project="a/b", run_id=str(i), points=1000, failed=False)
         bar("bytes", total=2_500_000)
         bar("writing", project="a/b", runs=3, points=3000)
+        bar("logs", project="a/b", run_id="0", lines=10)
         bar("project_done", project="a/b")
     text = buf.getvalue()
     assert "3,000/~4,000" in text  # points against the estimate

@@ -101,6 +101,8 @@ def run_driver(
     *,
     mode: str = "full",
     timeout: float = 300,
+    driver: Path = DRIVER,
+    extra: tuple[str, ...] = (),
 ) -> DriverResult:
     """Run the driver in the SDK venv against ``host``; the key travels in the environment.
 
@@ -120,7 +122,7 @@ def run_driver(
             "PYTHONIOENCODING": "utf-8",
         }
     )
-    cmd = [str(python), str(DRIVER), "--host", host, "--out", str(out), "--mode", mode]
+    cmd = [str(python), str(driver), "--host", host, "--out", str(out), "--mode", mode, *extra]
     started = time.monotonic()
     proc = subprocess.run(
         cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=workdir, check=False

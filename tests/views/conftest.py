@@ -60,7 +60,10 @@ def lab_world() -> tuple[World, str]:
         world.finish(rid, "FINISHED")
     evil = world.add_run(LAB, name="evil", config={EVIL: "boom", "seed": 9}, keys=("loss",))
     world.add_key(evil, EVIL)
-    doomed = world.add_run(LAB, name="doomed", config={"seed": 99}, keys=keys, ticks=12)
+    world.add_run("alice/views-console", name="chatty", keys=("loss",), ticks=160, log_every=1)
+    doomed = world.add_run(
+        LAB, name="doomed", config={"seed": 99}, keys=keys, ticks=12, media=("samples/x",)
+    )
     world.finish(doomed, "ABORTED")
     return world, doomed
 
@@ -155,7 +158,7 @@ def build_warehouse(tmp_path: Path) -> tuple[Path, Mirror]:
         raise RuntimeError(f"pull failed: {first.failures} {second.failures}")
     after = _frames(world.truth())
     tables = dict(after)
-    for table in ("run_config", "metric_keys", "metrics", "summaries"):
+    for table in ("run_config", "metric_keys", "metrics", "summaries", "logs", "media"):
         kept = before[table].filter(pl.col("run_id") == doomed)
         tables[table] = pl.concat([after[table], kept], how="vertical_relaxed")
     return db, Mirror(world=world, tables=tables, deleted_run=doomed)

@@ -26,6 +26,9 @@ CALLS = {
     "project_activity": "SELECT * FROM project_activity",
     "project_status": "SELECT * FROM project_status",
     "system_usage": "SELECT * FROM system_usage",
+    "run_log_tail": "SELECT * FROM run_log_tail",
+    "log_search": "SELECT * FROM log_search('error', regex := false)",
+    "media_gallery": "SELECT * FROM media_gallery",
 }
 
 

@@ -105,7 +105,7 @@ def test_simulator_truth_names_only_contract_columns(ddl):
     """The oracle keeps its own column lists (it shares no code with swansync); they must
     still be contract columns, so a renamed column cannot slip past the e2e comparison."""
     truth = build_world("demo", seed=0).truth()
-    assert set(truth) <= set(CONTRACT)
+    assert set(truth) == set(CONTRACT)
     for table, cols in truth.items():
         extra = set(cols) - _columns(ddl, table) - {"deleted"}  # runs: deleted_at IS NOT NULL
         assert not extra, (table, extra)

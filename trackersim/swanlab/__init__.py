@@ -31,7 +31,11 @@ summary_shape               "legacy"   summaries: ``min``/``max`` as ``{index,da
 login_status                200        status of a good login: 200 or 201 (U1)
 accept_key_header           False      data routes also accept ``authorization: <key>`` (U3)
 strict_page_size            False      400 for page sizes outside the SDK whitelist (U4)
-log_epoch                   "line"     log ``epoch`` = line offset ("line") or shard index (U11)
+log_epoch                   "shard"    the log request's ``epoch`` = 1,000-line page index
+                                       ("shard", as the SDK calls it) or line offset ("line")
+                                       (U11); each line's ``epoch`` is its counter, from 1
+log_append_on_read          0          a RUNNING run prints this many lines each time its
+                                       console is read (3 in hostile worlds)
 project_updated_on_metrics  False      ``grow()`` bumps the project's ``updatedAt`` (U6)
 clone_strict                True       a clone's own ids hold no metric data; only
                                        ``rootExpId`` finds it (U14)
@@ -53,6 +57,16 @@ json_number_spellings       False      JSON floats as ``1E5``, ``1e-5``, ``-0.0e
 json_escapes                False      some JSON strings ``\\u``-escaped (emoji as surrogate
                                        pairs) and with ``\\/``
 ==========================  =========  ==========================================================
+
+Consoles and media (issue 16; :mod:`trackersim.swanlab.console`, ``MediaSeries``): consoles are
+formulas (every level, multi-byte text, invalid UTF-8 sent raw in JSON, a 1.5 MB line in the
+hostile project, gaps in counters and a fixed huge line count on demand: ``build_world("bench",
+log_lines=10_737_418)`` is a 1 GiB console generated lazily), paged 1,000 lines at a time and
+exported as ``<timestamp> <LEVEL> <message>`` rows (U16); media of every kind SwanLab logs
+(image, audio, video as GIF, text, html, echarts JSON, object3d, molecule), several items per
+step with captions, one key whose bytes repeat at every step, one item whose file is gone
+(404), downloads looked up by their storage path. ``world.append_logs(run, n)``;
+``sim.expire_urls()`` expires every URL handed out so far. The truth has ``logs`` and ``media``.
 
 Hostile worlds (``build_world(..., hostile=True)``; the default for ``small``, not for ``demo``,
 which ``make demo`` shows to people, nor ``bench``, which measures the plain formats) switch on
@@ -82,7 +96,10 @@ header into its data rows (the run ``"grid\\n1,2,3"`` gets an invented point: st
 no timestamp); and it reads timestamps with ``int()``, so a timestamp written as a float is
 silently dropped. Under download faults it never retries a CSV download nor asks for a fresh
 link: a reset, a truncated body or an expired URL loses the export batch (logged), and a 200 HTML
-page is read as an empty CSV, losing the batch without a word.
+page is read as an empty CSV, losing the batch without a word. Its consoles (pinned by
+tests/contract/test_sdk_console.py): ``run.logs()`` asks for level INFO, a minimum, so DEBUG
+lines never arrive; a line of any length arrives whole; a ``\\udcXX`` escape is handed out as
+a lone surrogate.
 
 Fixed choices: the paged run list is ordered newest first (createdAt DESC); the project list
 defaults to recently updated first; ``expiredAt`` is 2099-12-31T23:59:59.000Z; summaries and

@@ -156,5 +156,4 @@ def _log_text(job: LogJob) -> Iterator[bytes]:
     never held whole)."""
     end = job.start + job.rows
     for first in range(job.start, end, 2000):
-        rows = console.export_rows(job.run, first, min(2000, end - first), end)
-        yield b"".join(console.export_line(ln) for ln in rows)
+        yield console.export_block(job.run, first, min(end, first + 2000))

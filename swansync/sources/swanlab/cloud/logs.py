@@ -14,9 +14,11 @@ looked for by bisection, so gaps cost a few requests, never a line.
 
 Long logs come from the export instead (``POST /house/metrics/log/export``, then
 ``/files/presigned/get`` and a streamed download), 500,000 rows per export, when at least
-:data:`EXPORT_MIN_LINES` new lines are waiting: one request per 1,000 lines against three per
-500,000 (see ``bench/log_crossover.py``). The export file is read as ``<timestamp> <LEVEL>
-<message>`` rows (U16: the SDK never downloads it, so this is our reading) and carries no counter:
+:data:`EXPORT_MIN_LINES` new lines are waiting after the first page: pages cost one request per
+1,000 lines, an export about six whatever its size (bench/log_crossover.py: with a 50 ms round
+trip 5,000 lines read in 0.46 s by pages and 0.51 s by export, 10,000 in 1.02 s and 0.59 s).
+The export file is read as ``<timestamp> <LEVEL> <message>`` rows (U16: the SDK never downloads
+it, so this is our reading) and carries no counter:
 row ``i`` of an export from ``start`` is line ``start + i + 1``, which holds only for gap-free
 counters, so the export is used only where the pages at both ends of its range show them gap-free.
 A row that does not read, a body cut short, or an export that ends early sends the rest back to
@@ -26,6 +28,7 @@ pages: nothing is lost, only speed.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -45,9 +48,42 @@ PAGE = 1000  # lines per page: the only size the SDK sends
 LEVEL = "DEBUG"  # the lowest level: every line
 LEVELS = ("DEBUG", "INFO", "WARN", "ERROR")
 EXPORT_ROWS = 500_000  # the export's cap
-EXPORT_MIN_LINES = 20_000  # below this many new lines, pages are as cheap (bench/log_crossover)
+EXPORT_MIN_LINES = 8_000  # fewer new lines: pages are as fast (bench/log_crossover.py)
 PAGE_ROUTE = "GET /house/metrics/log"
 EXPORT_ROUTE = "POST /house/metrics/log/export"
+WARNINGS_PER_RUN = 20
+
+
+class Repairs:
+    """Console lines repaired during a pull, for ``Source.warnings``: one warning per line up
+    to :data:`WARNINGS_PER_RUN` per run, then a count (a console of broken bytes must not
+    flood the report). Thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._lines: list[str] = []
+        self._counts: dict[tuple[str, str], int] = {}
+
+    def warner(self, project: str, run_id: str) -> Callable[[str], None]:
+        def warn(text: str) -> None:
+            with self._lock:
+                n = self._counts[(project, run_id)] = self._counts.get((project, run_id), 0) + 1
+                if n <= WARNINGS_PER_RUN:
+                    self._lines.append(text)
+
+        return warn
+
+    def drain(self) -> list[str]:
+        with self._lock:
+            out, self._lines = self._lines, []
+            for (project, run_id), n in sorted(self._counts.items()):
+                if n > WARNINGS_PER_RUN:
+                    extra = n - WARNINGS_PER_RUN
+                    out.append(
+                        f"console of run {run_id!r} ({project}): {extra} more line(s) repaired"
+                    )
+            self._counts = {}
+        return out
 
 
 def line_time(value: Any) -> datetime | None:
@@ -198,6 +234,7 @@ class ConsoleReader:
         """Every line with ``seq > after_seq``, in order, read by pages and exports."""
         after = after_seq or 0
         page = self._start(after)
+        exports = True  # off once an export could not be used: pages from then on
         while True:
             for ln in page.lines:
                 if ln["seq"] > after:
@@ -209,11 +246,14 @@ class ConsoleReader:
                 return  # the last page, as far as the latest count knows
             nxt = page.number + 1
             if (
-                page.count - nxt * PAGE >= self.export_min
+                exports
+                and page.count - nxt * PAGE >= self.export_min
                 and after == nxt * PAGE
                 and page.gap_free()
             ):
-                after = yield from self._exported(after, page.count)
+                reached = yield from self._exported(after, page.count)
+                exports = reached == page.count  # stopped short: the rest by pages
+                after = reached
                 page = self._start(after)  # what the exports did not give, or came since
                 continue
             page = self.page(nxt)

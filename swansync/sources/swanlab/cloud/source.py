@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -35,7 +34,7 @@ from swansync.sources.swanlab.cloud.export import (
     seg,
 )
 from swansync.sources.swanlab.cloud.filters import to_swanlab
-from swansync.sources.swanlab.cloud.logs import ConsoleReader
+from swansync.sources.swanlab.cloud.logs import ConsoleReader, Repairs
 from swansync.sources.swanlab.cloud.media import MediaReader
 from swansync.sources.swanlab.cloud.paging import iter_cursor, iter_pages
 from swansync.sources.swanlab.conventions import metric_class
@@ -84,8 +83,7 @@ class SwanLabSource:
             counters=self.counters,
         )
         self._legacy_export = False
-        self._lock = threading.Lock()
-        self._warnings: list[str] = []
+        self._repairs = Repairs()
 
     def __repr__(self) -> str:
         return f"SwanLabSource(name={self.name!r}, api_host={self.api_host!r})"
@@ -365,9 +363,8 @@ class SwanLabSource:
         self, project: ProjectRecord, run: RunRecord, after_seq: int | None
     ) -> Iterator[LogRecord]:
         """Console lines above ``after_seq`` (see :mod:`.logs`)."""
-        reader = ConsoleReader(
-            self.client, self._ref(project, run), project["project"], run, self._warn
-        )
+        warn = self._repairs.warner(project["project"], run["run_id"])
+        reader = ConsoleReader(self.client, self._ref(project, run), project["project"], run, warn)
         return reader.lines(after_seq)
 
     def media(
@@ -387,15 +384,9 @@ class SwanLabSource:
         reader = MediaReader(self.client, self._ref(project, run), project["project"], run)
         return reader.open(item)
 
-    def _warn(self, text: str) -> None:
-        with self._lock:
-            self._warnings.append(text)
-
     def warnings(self) -> list[str]:
-        """Console lines repaired this pull (invalid UTF-8, cut at 1 MiB), once each."""
-        with self._lock:
-            out, self._warnings = self._warnings, []
-        return out
+        """Console lines repaired this pull (invalid UTF-8, cut at 1 MiB)."""
+        return self._repairs.drain()
 
     def close(self) -> None:
         self.client.close()
