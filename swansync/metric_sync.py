@@ -263,8 +263,15 @@ def pull_metrics(
             progress("committed", project=proj, runs=len(batch), points=batch_rows)
         batch, batch_rows = [], 0
 
+    # While the writer commits a batch the fetches go on: the window holds a batch's worth of
+    # runs beyond what the workers have in hand (memory stays bounded: narrow rows, ~1-2 MB
+    # per run of the bench world).
     for item, got in concurrently(
-        options.workers, work, lambda w: fetch(source, project, w, series, options, ids, now), stop
+        options.workers,
+        work,
+        lambda w: fetch(source, project, w, series, options, ids, now),
+        stop,
+        window=2 * options.workers + BATCH_RUNS,
     ):
         if isinstance(got, BaseException):
             log.warning("run %s of %s failed: %s", item.run["run_id"], proj, reason(got))
