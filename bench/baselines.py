@@ -92,12 +92,14 @@ def sdk_baseline(
 
 
 # -- (b) raw serve rate ---------------------------------------------------------------------------
-def raw_serve_baseline(sim: SimServer, workdir: Path, *, workers: int) -> dict[str, Any]:
+def raw_serve_baseline(
+    sim: SimServer, workdir: Path, *, workers: int, only: set[str] | None = None
+) -> dict[str, Any]:
+    """Every CSV of every run (or of the runs in ``only``) exported, linked and downloaded."""
     job = workdir / "raw-serve-job.json"
     out = workdir / "raw-serve.json"
-    job.write_text(
-        json.dumps({"url": sim.url, "workers": workers, "runs": export_columns(sim.world)})
-    )
+    columns = export_columns(sim.world, only)
+    job.write_text(json.dumps({"url": sim.url, "workers": workers, "runs": columns}))
     before = sim.counters.requests()
     cpu_before = sim.counters.cpu_snapshot()
     res = run_measured(

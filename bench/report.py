@@ -116,6 +116,10 @@ def ratios(r: dict[str, Any]) -> dict[str, float]:
         "noop_inproc_over_full": r["pulls"]["noop"]["duration_s"] / full,
         "bytes_per_point": (r["pulls"]["full"].get("db_bytes") or 0) / r["scale"]["points"],
     }
+    grown = r["baselines"].get("raw_serve_grown")
+    if grown:  # the incremental pull against its own floor (the grown runs' whole CSVs)
+        out["incremental_over_its_floor"] = r["pulls"]["incremental"]["wall_s"] / grown["wall_s"]
+        out["grown_floor_over_full_floor"] = grown["wall_s"] / r["baselines"]["raw_serve"]["wall_s"]
     rounds = round_ratios(r)
     for name in ROUND_RATIOS:  # the median of the rounds decides (round 1 is among them)
         if rounds:
@@ -282,6 +286,15 @@ def render_markdown(r: dict[str, Any], results_name: str) -> str:
             f"what releases before 0.3 stored), for comparison | {_f(lo['wall_s'])} | "
             f"Arrow {_f(lo['arrow_mb'], 0)} MB, file {_f(lo['file_mb'], 0)} MB; CHECKPOINT "
             f"{_f(lo['checkpoint_s'])} s |"
+        )
+    g = r["baselines"].get("raw_serve_grown")
+    if g:
+        lines.append(
+            f"| (b') raw serve of the grown runs only (what the incremental pull must download: "
+            f"whole series, no server-side range, U9) | {_f(g['wall_s'])} | "
+            f"{_f(g['requests'])} requests, {_mb(g['bytes'])}; incremental pull / (b') = "
+            f"{_f(rat.get('incremental_over_its_floor'), 3)}, (b') / (b) = "
+            f"{_f(rat.get('grown_floor_over_full_floor'), 3)} |"
         )
     lines += _sim_cpu_section(r)
     lines += _scaling_section(r)

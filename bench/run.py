@@ -30,7 +30,7 @@ from bench.proc import run_measured
 from bench.pull import child_env, run_pull
 from bench.startup import startup_times
 from bench.views_bench import bench_views
-from bench.world import PROJECT, Scale, grow, make_world, warm
+from bench.world import PROJECT, Scale, grow, make_world, running_runs, warm
 from trackersim.swanlab import SimServer
 
 log = logging.getLogger("bench")
@@ -171,6 +171,11 @@ def run_bench(
         result["new_points"] = grow(world, scale)
         pulls["incremental"] = run_pull(sim, db, workdir, "pull-incremental", workers=workers)
         log.info("incremental pull: %.2f s", pulls["incremental"]["wall_s"])
+        # What serving the grown runs' CSVs alone costs: there is no server-side step range
+        # (U9), so a growing run's series come back whole, old points included.
+        result["baselines"]["raw_serve_grown"] = baselines.raw_serve_baseline(
+            sim, workdir, workers=workers, only=set(running_runs(world))
+        )
     result["scaling"] = [
         {
             "factor": 1,

@@ -101,13 +101,15 @@ def grow(world: World, scale: Scale) -> int:
     return added
 
 
-def export_columns(world: World) -> list[list[dict[str, Any]]]:
-    """Per run, the export columns a client sends for all its scalar keys (for the raw serve
-    baseline), in the wire format of spec 3.7."""
+def export_columns(world: World, only: set[str] | None = None) -> list[list[dict[str, Any]]]:
+    """Per run (every run, or those in ``only``), the export columns a client sends for all its
+    scalar keys (for the raw serve baseline), in the wire format of spec 3.7."""
     out: list[list[dict[str, Any]]] = []
     with world.lock:
         proj = world.project(PROJECT)
         for rid in world.runs(PROJECT):
+            if only is not None and rid not in only:
+                continue
             run = world.run(rid)
             ref = {
                 "projectId": proj.cuid,
