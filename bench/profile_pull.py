@@ -77,7 +77,7 @@ class _MemorySampler(threading.Thread):
 
 
 def _instrument() -> None:
-    from swansync import metric_sync, sync, transform
+    from swansync import bookmarks, metric_sync, sync, transform
     from swansync.sources.swanlab.cloud.client import SwanLabClient
     from swansync.sources.swanlab.cloud.source import SwanLabSource
     from swansync.warehouse import Warehouse
@@ -85,11 +85,12 @@ def _instrument() -> None:
     SwanLabClient.download = _timed("worker: download CSV", SwanLabClient.download)  # type: ignore[method-assign]
     SwanLabClient.call = _timed("worker+main: API calls (JSON)", SwanLabClient.call)  # type: ignore[method-assign]
     SwanLabSource.metric_keys = _timed("worker: metric keys", SwanLabSource.metric_keys)  # type: ignore[method-assign]
-    transform.points_frame = _timed("worker: CSV -> frame", transform.points_frame)
+    transform.series_rows = _timed("worker: CSV -> frame", transform.series_rows)
     metric_sync.fetch = _timed("worker: whole fetch of a run", metric_sync.fetch)
     metric_sync.write_batch = _timed("main: write a batch of runs (txn)", metric_sync.write_batch)
     Warehouse.append = _timed("main: Warehouse.append", Warehouse.append)  # type: ignore[method-assign]
-    transform.series_stats = _timed("main: series_stats", transform.series_stats)
+    Warehouse.upsert = _timed("main: Warehouse.upsert", Warehouse.upsert)  # type: ignore[method-assign]
+    bookmarks.forget_series = _timed("main: drop replaced points", bookmarks.forget_series)
     sync._publish = _timed("main: apply views (after pull)", sync._publish)
 
 

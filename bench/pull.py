@@ -23,6 +23,12 @@ def child_env(workdir: Path, api_key: str) -> dict[str, str]:
     return env
 
 
+def route_cpu(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """CPU seconds the simulator spent per route between two ``cpu_snapshot()``s."""
+    out = {r: round(s - before.get(r, 0.0), 3) for r, s in after.items()}
+    return {r: s for r, s in sorted(out.items(), key=lambda kv: -kv[1]) if s > 0}
+
+
 def run_pull(
     sim: SimServer,
     db: Path,
@@ -41,6 +47,7 @@ def run_pull(
         *("--host", sim.url, "--workers", str(workers), "--json", *extra),
     ]
     before = sim.counters.snapshot()
+    cpu_before = sim.counters.cpu_snapshot()
     cpu0 = os.times()
     res = run_measured(
         cmd,
@@ -52,6 +59,7 @@ def run_pull(
     )
     cpu1 = os.times()
     after = sim.counters.snapshot()
+    sim_routes_cpu = route_cpu(cpu_before, sim.counters.cpu_snapshot())
     if res.returncode != 0:
         raise RuntimeError(
             f"pull {name!r} exited {res.returncode}:\n{res.stdout[-2000:]}\n{res.stderr[-3000:]}"
@@ -77,7 +85,11 @@ def run_pull(
         "server_requests": sum(r["requests"] for r in routes.values()),
         "server_bytes": sum(r["bytes"] for r in routes.values()),
         "server_routes": routes,
+        "sim_route_cpu_s": sim_routes_cpu,
         "rows": summary.get("rows"),
         "status": summary.get("status"),
         "duration_s": summary.get("duration_s"),
+        "changed": summary.get("changed"),
+        "loadavg": list(os.getloadavg()),
+        "db_bytes": db.stat().st_size if db.exists() else None,
     }

@@ -2,8 +2,9 @@
 
 Run as a child process (``python -m bench.raw_serve JOB.json OUT.json``) so that the client
 does not share a GIL with the in-process simulator. For every run: the export call(s) in the
-same key batches as the pull, one presign call, then every CSV downloaded and discarded, with
-the pull's concurrency (one run per worker at a time). The key comes from ``SWANLAB_API_KEY``.
+same key batches as the pull (``WIDE_KEYS`` columns, which the simulator accepts), one presign
+call, then every CSV downloaded and discarded, with the pull's concurrency (one run per worker
+at a time). The key comes from ``SWANLAB_API_KEY``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 import requests
 
-from swansync.sources.swanlab.cloud.export import EXPORT_KEYS
+from swansync.sources.swanlab.cloud.export import WIDE_KEYS
 
 _local = threading.local()
 _opened: list[requests.Session] = []
@@ -46,8 +47,8 @@ def _one_run(url: str, api_key: str, columns: list[dict[str, Any]]) -> tuple[int
     """Export, presign and download one run's CSVs; (requests, bytes downloaded)."""
     sess, download = _sessions(url, api_key)
     cos: list[str] = []
-    for i in range(0, len(columns), EXPORT_KEYS):
-        batch = columns[i : i + EXPORT_KEYS]
+    for i in range(0, len(columns), WIDE_KEYS):
+        batch = columns[i : i + WIDE_KEYS]
         body = {"projectId": batch[0]["projectId"], "columns": batch}
         resp = sess.post(f"{url}/api/house/metrics/scalar/export", json=body, timeout=60)
         resp.raise_for_status()

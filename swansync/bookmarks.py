@@ -5,7 +5,8 @@ Two kinds of bookmark, both in the internal schema ``_swansync``:
 
 * per series ``(run, key)``: ``_swansync.series.last_step`` / ``points`` / ``complete`` — the
   highest step stored and how many rows; new points are those above ``last_step`` (the public
-  ``metric_keys`` view shows the same columns);
+  ``metric_keys`` view shows the same columns); ``series_id`` names the generation whose points
+  ``_swansync.points`` holds (a replaced series gets a new one, :class:`SeriesIds`);
 * per run: ``_swansync.run_state.metrics_state`` — the run's state (as listed *before* its
   metrics were fetched) when its metrics were last mirrored completely, and ``detail_marker`` —
   what the run list said when the run's detail (profile) was last read.
@@ -16,7 +17,8 @@ metric request at all.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,6 +27,7 @@ import polars as pl
 from swansync.warehouse import Warehouse
 
 SERIES = "_swansync.series"
+POINTS = "_swansync.points"
 RUN_STATE = "_swansync.run_state"
 SYNC_LOG = "_swansync.sync_log"
 
@@ -35,6 +38,7 @@ class SeriesState:
     points: int
     complete: bool
     kind: str
+    series_id: int
 
 
 @dataclass(frozen=True)
@@ -47,15 +51,38 @@ class RunState:
 def load_series(wh: Warehouse, source: str, project: str) -> dict[str, dict[str, SeriesState]]:
     """run_id -> key -> stored series bookmark."""
     out: dict[str, dict[str, SeriesState]] = {}
-    for run_id, key, last_step, points, complete, kind in wh.rows(
-        f"SELECT run_id, key, last_step, points, complete, kind FROM {SERIES} "
+    for run_id, key, last_step, points, complete, kind, series_id in wh.rows(
+        f"SELECT run_id, key, last_step, points, complete, kind, series_id FROM {SERIES} "
         "WHERE source = ? AND project = ?",
         [source, project],
     ):
         out.setdefault(run_id, {})[key] = SeriesState(
-            None if last_step is None else int(last_step), int(points or 0), bool(complete), kind
+            None if last_step is None else int(last_step),
+            int(points or 0),
+            bool(complete),
+            kind,
+            int(series_id),
         )
     return out
+
+
+class SeriesIds:
+    """Hands out new series ids (thread-safe; the fetch workers draw from it).
+
+    On a warehouse file one process writes at a time, so ids above the highest stored one are
+    free; an id drawn for a batch that never commits is simply not used. (A DuckLake lake draws
+    them from a sequence in its catalog instead: many writers.)
+    """
+
+    def __init__(self, wh: Warehouse) -> None:
+        row = wh.rows(f"SELECT coalesce(max(series_id), 0) FROM {SERIES}")
+        self._next = int(row[0][0]) + 1
+        self._lock = threading.Lock()
+
+    def take(self) -> int:
+        with self._lock:
+            got, self._next = self._next, self._next + 1
+            return got
 
 
 def load_runs(wh: Warehouse, source: str, project: str) -> dict[str, RunState]:
@@ -189,13 +216,13 @@ def mark_deleted(
     return len(ids)
 
 
-def forget_run_metrics(wh: Warehouse, source: str, project: str, run_id: str) -> None:
-    """Drop a run's stored points and series bookmarks (``--full`` re-reads them)."""
-    where = {"source": source, "project": project, "run_id": run_id}
-    wh.delete("metrics", where)
-    wh.delete(SERIES, where)
+def forget_series(wh: Warehouse, series_ids: Sequence[int]) -> None:
+    """Drop the points of replaced series generations (a ``--full`` re-read, a sampled series
+    read again), in the transaction that writes their successors."""
+    if series_ids:
+        wh.execute(f"DELETE FROM {POINTS} WHERE list_contains(?, series_id)", [list(series_ids)])
 
 
-def forget_series(wh: Warehouse, source: str, project: str, run_id: str, key: str) -> None:
-    """Drop one series (a sampled series is replaced whole on every pull)."""
-    wh.delete("metrics", {"source": source, "project": project, "run_id": run_id, "key": key})
+def forget_runs_series(wh: Warehouse, source: str, project: str, run_ids: Sequence[str]) -> None:
+    """Drop the series rows of runs read again whole (``--full``): keys they no longer list go."""
+    wh.delete_in(SERIES, {"source": source, "project": project}, "run_id", run_ids)

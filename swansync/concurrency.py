@@ -12,15 +12,22 @@ R = TypeVar("R")
 
 
 def concurrently(
-    workers: int, items: Sequence[T], fn: Callable[[T], R], stop: threading.Event
+    workers: int,
+    items: Sequence[T],
+    fn: Callable[[T], R],
+    stop: threading.Event,
+    *,
+    window: int | None = None,
 ) -> Iterator[tuple[T, R | Exception]]:
     """Run ``fn`` over ``items`` on ``workers`` threads, yielding (item, result-or-exception) as
-    they finish, with at most ``2 * workers`` in flight (bounded memory). When ``stop`` is set,
-    nothing more is submitted and queued items that have not started are cancelled (never
-    yielded); the ones already running complete and are yielded."""
+    they finish, with at most ``window`` (default ``2 * workers``) submitted and not yet yielded
+    (bounded memory). A consumer that is busy between two results (a writer committing a batch)
+    keeps the workers busy for as long as the window lasts. When ``stop`` is set, nothing more
+    is submitted and queued items that have not started are cancelled (never yielded); the ones
+    already running complete and are yielded."""
     if not items:
         return
-    limit = max(1, 2 * workers)
+    limit = max(1, window if window is not None else 2 * workers)
     pending: dict[Future[R], T] = {}
     it = iter(items)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="swansync") as pool:

@@ -46,11 +46,17 @@ class RunWork:
 
 @dataclass
 class Fetched:
+    """One run's fetched metrics, ready to append: built in the fetch worker, so the writer
+    only runs its transaction."""
+
     run: RunRecord
     listed_state: str | None
     keys: list[MetricKeyRecord]
-    frames: list[pl.DataFrame]
-    sampled: set[str]  # keys whose series came back sampled (complete=False)
+    frames: list[pl.DataFrame]  # narrow point rows (transform.POINTS_SCHEMA)
+    series: pl.DataFrame  # the run's _swansync.series rows once this write lands
+    replaced: list[int]  # series ids whose points this write drops (replaced generations)
+    points: int  # rows in ``frames``
+    changed: bool  # whether this write changes metrics or metric_keys
 
 
 def plan(
@@ -88,15 +94,26 @@ def plan(
     return RunWork(run, changed, listed_state) if changed else None
 
 
+# A series' bookmark once a write lands: (series_id, last_step, points, complete).
+Mark = tuple[int, int | None, int, bool]
+
+
 def fetch(
     source: Source,
     project: ProjectRecord,
     work: RunWork,
     series: Mapping[str, Mapping[str, bookmarks.SeriesState]],
     options: PullOptions,
+    ids: bookmarks.SeriesIds,
+    now: datetime,
 ) -> Fetched:
+    """Fetch a run's new points and turn them into narrow rows and series bookmarks.
+
+    A series keeps its id and grows when it is stored whole and comes back whole; otherwise
+    (new, ``--full``, sampled now or before) it starts a new generation under a fresh id and the
+    old generation's points are dropped by the same write."""
     run = work.run
-    stored = series.get(run["run_id"], {})
+    old = series.get(run["run_id"], {})
     keys = source.metric_keys(project, run)
     if not options.system:
         keys = [k for k in keys if k["klass"] != "SYSTEM"]
@@ -107,90 +124,85 @@ def fetch(
         if options.full
         else {
             k: s.last_step
-            for k, s in stored.items()
+            for k, s in old.items()
             if s.complete and s.last_step is not None and k in wanted
         }
     )
+    marks: dict[str, Mark] = {}
+    replaced = [s.series_id for s in old.values()] if options.full else []
     frames: list[pl.DataFrame] = []
-    sampled: set[str] = set()
-    if wanted:
-        for pts in source.scalar_points(project, run, wanted, after or None):
-            # A sampled series replaces the stored one whole: never cut it at the bookmark.
-            frame = transform.points_frame(source.name, pts, after if pts.complete else None)
-            if not pts.complete:
-                sampled.update(pts.keys if isinstance(pts, CsvPoints) else [pts.key])
-            frames.append(frame)
-    return Fetched(run, work.listed_state, keys, frames, sampled)
+    for pts in source.scalar_points(project, run, wanted, after or None) if wanted else ():
+        names = list(pts.keys) if isinstance(pts, CsvPoints) else [pts.key]
+        for key in names:
+            if key in marks:  # a key the source sent twice goes on in its generation
+                continue
+            st = old.get(key)
+            if not options.full and st is not None and st.complete and pts.complete:
+                marks[key] = (st.series_id, st.last_step, st.points, True)
+            else:
+                marks[key] = (ids.take(), None, 0, pts.complete)
+                if st is not None and not options.full:
+                    replaced.append(st.series_id)
+        # A sampled series replaces the stored one whole: never cut it at the bookmark.
+        rows = transform.series_rows(
+            pts, {k: marks[k][0] for k in names}, after if pts.complete else None
+        )
+        for key in names:
+            sid, last, n, complete = marks[key]
+            if sid in rows.stats:
+                top, count = rows.stats[sid]
+                marks[key] = (sid, top if last is None else max(last, top), n + count, complete)
+        if rows.frame.height:
+            frames.append(rows.frame)
+    for k in keys:  # listed keys without new points keep their bookmark (--full: start over)
+        st = old.get(k["key"])
+        if k["key"] not in marks:
+            marks[k["key"]] = (
+                (st.series_id, st.last_step, st.points, st.complete)
+                if st is not None and not options.full
+                else (ids.take(), None, 0, True)
+            )
+    changed = bool(frames or replaced) or any(
+        (st := old.get(k["key"])) is None
+        or st.kind != k["kind"]
+        or marks[k["key"]] != (st.series_id, st.last_step, st.points, st.complete)
+        for k in keys
+    )
+    return Fetched(
+        run=run,
+        listed_state=work.listed_state,
+        keys=keys,
+        frames=frames,
+        series=transform.series_frame(source.name, keys, marks, now),
+        replaced=replaced,
+        points=sum(f.height for f in frames),
+        changed=changed,
+    )
 
 
 # A batch of runs commits together: fewer, larger transactions keep the single writer fast, and
 # each run's bookmarks still commit with its rows (a crash loses at most the batch in flight).
 BATCH_RUNS = 16
 BATCH_ROWS = 1_000_000
-
-
-def series_bookmarks(
-    fetched: Fetched,
-    stored: Mapping[str, bookmarks.SeriesState],
-    stats: Mapping[str, tuple[int, int]],
-) -> dict[str, tuple[int | None, int, bool]]:
-    """Per key of the run: (last_step, points, complete) once this write lands."""
-    out: dict[str, tuple[int | None, int, bool]] = {}
-    for k in fetched.keys:
-        key = k["key"]
-        old = stored.get(key)
-        if key in fetched.sampled:
-            last, count = stats.get(key, (None, 0))
-            out[key] = (last, count, False)
-            continue
-        old_last = old.last_step if old and old.complete else None
-        old_points = old.points if old and old.complete else 0
-        if key in stats:
-            last, count = stats[key]
-            out[key] = (
-                max(last, old_last) if old_last is not None else last,
-                old_points + count,
-                True,
-            )
-        else:
-            out[key] = (old_last, old_points, old.complete if old else True)
-    return out
+_SERIES_KEY = ["source", "project", "run_id", "key"]
 
 
 def write_batch(
-    wh: Warehouse,
-    src: str,
-    batch: Sequence[Fetched],
-    series: Mapping[str, Mapping[str, bookmarks.SeriesState]],
-    full: bool,
-    now: datetime,
+    wh: Warehouse, src: str, batch: Sequence[Fetched], full: bool, now: datetime
 ) -> int:
-    """Write the points, series bookmarks and run bookmarks of ``batch`` in one transaction."""
+    """Write the points, series bookmarks and run bookmarks of ``batch`` (runs of one project)
+    in one transaction; the frames were built by the workers, so this only appends."""
     if not batch:
         return 0
-    new_frames: list[pl.DataFrame] = []
-    key_frames: list[pl.DataFrame] = []
+    frames = [f for got in batch for f in got.frames]
     with wh.transaction():
-        for fetched in batch:
-            proj, rid = fetched.run["project"], fetched.run["run_id"]
-            stored = {} if full else series.get(rid, {})
-            if full:
-                bookmarks.forget_run_metrics(wh, src, proj, rid)
-            for key in fetched.sampled:
-                if key in stored:
-                    bookmarks.forget_series(wh, src, proj, rid, key)
-            frames = [f for f in fetched.frames if f.height]
-            stats: dict[str, tuple[int, int]] = {}
-            for f in frames:
-                stats.update(transform.series_stats(f))
-            new_frames += frames
-            key_frames.append(
-                transform.metric_keys_frame(
-                    src, fetched.keys, series_bookmarks(fetched, stored, stats), now
-                )
-            )
-        written = wh.append("metrics", pl.concat(new_frames)) if new_frames else 0
-        wh.upsert(bookmarks.SERIES, pl.concat(key_frames), ["source", "project", "run_id", "key"])
+        if full:
+            proj = batch[0].run["project"]
+            bookmarks.forget_runs_series(wh, src, proj, [f.run["run_id"] for f in batch])
+        bookmarks.forget_series(wh, [sid for got in batch for sid in got.replaced])
+        # Concatenating without rechunking only lists the workers' buffers: nothing is copied.
+        written = wh.append(bookmarks.POINTS, pl.concat(frames, rechunk=False)) if frames else 0
+        wh.upsert(bookmarks.SERIES, pl.concat([got.series for got in batch]), _SERIES_KEY)
         bookmarks.save_metrics_states(
             wh,
             src,
@@ -219,6 +231,7 @@ def pull_metrics(
     project, runs = listing.project, listing.runs
     src, proj = source.name, project["project"]
     series = bookmarks.load_series(wh, src, proj)
+    ids = bookmarks.SeriesIds(wh)
     planned = [(r, plan(options, r, listing.run_states, series, sums)) for r in runs]
     work = [w for _, w in planned if w is not None]
     # Runs with nothing new: their source cursor (if any) moves on with no rows to carry it.
@@ -241,7 +254,8 @@ def pull_metrics(
         nonlocal batch, batch_rows
         if batch:
             progress("writing", project=proj, runs=len(batch), points=batch_rows)
-        summary.rows["metrics"] += write_batch(wh, src, batch, series, options.full, now)
+        summary.rows["metrics"] += write_batch(wh, src, batch, options.full, now)
+        summary.changed = summary.changed or any(got.changed for got in batch)
         for got in batch:
             summary.rows["metric_keys"] += len(got.keys)
             summary.runs_fetched += 1
@@ -249,15 +263,22 @@ def pull_metrics(
             progress("committed", project=proj, runs=len(batch), points=batch_rows)
         batch, batch_rows = [], 0
 
+    # While the writer commits a batch the fetches go on: the window holds a batch's worth of
+    # runs beyond what the workers have in hand (memory stays bounded: narrow rows, ~1-2 MB
+    # per run of the bench world).
     for item, got in concurrently(
-        options.workers, work, lambda w: fetch(source, project, w, series, options), stop
+        options.workers,
+        work,
+        lambda w: fetch(source, project, w, series, options, ids, now),
+        stop,
+        window=2 * options.workers + BATCH_RUNS,
     ):
         if isinstance(got, BaseException):
             log.warning("run %s of %s failed: %s", item.run["run_id"], proj, reason(got))
             summary.failures.append(Failure(proj, item.run["run_id"], reason(got)))
             progress("fetched", project=proj, run_id=item.run["run_id"], points=0, failed=True)
             continue
-        points = sum(f.height for f in got.frames)
+        points = got.points
         progress("bytes", total=source.counters.bytes)
         progress("fetched", project=proj, run_id=got.run["run_id"], points=points, failed=False)
         batch.append(got)

@@ -155,26 +155,36 @@ def store_metadata(
     without_profile = [r for r in runs if not r["has_profile"]]
     key = ["source", "project", "run_id"]
     where = {"source": src, "project": proj}
+    projects = transform.projects_frame(src, [project], now)
+    full_runs = transform.runs_frame(src, with_profile, now)
+    # Runs whose profile was not re-read keep their stored config/metadata.
+    partial = transform.runs_frame(src, without_profile, now).drop(
+        "config", "metadata", "requirements", "conda"
+    )
+    configs = transform.run_config_frame(src, with_profile)
+    with_sums = [r["run_id"] for r in runs if (proj, r["run_id"]) in sums]
+    records = [s for rid in with_sums for s in sums[(proj, rid)]]
+    summaries = transform.summaries_frame(src, records, now)
     with wh.transaction():
-        summary.rows["projects"] += wh.upsert(
-            "projects", transform.projects_frame(src, [project], now), ["source", "project"]
+        # Did anything but synced_at change? (Decides whether views and the serving copy are
+        # rebuilt after the pull.) Asked before the writes, in the same transaction.
+        summary.changed = summary.changed or bool(
+            listing.gone
+            or wh.upsert_changes("projects", projects, ["source", "project"])
+            or wh.upsert_changes("runs", full_runs, key)
+            or wh.upsert_changes("runs", partial, key)
+            or wh.replace_changes(
+                "run_config", configs, where, "run_id", [r["run_id"] for r in with_profile]
+            )
+            or wh.replace_changes("summaries", summaries, where, "run_id", with_sums)
         )
-        summary.rows["runs"] += wh.upsert("runs", transform.runs_frame(src, with_profile, now), key)
-        # Runs whose profile was not re-read keep their stored config/metadata.
-        partial = transform.runs_frame(src, without_profile, now).drop(
-            "config", "metadata", "requirements", "conda"
-        )
+        summary.rows["projects"] += wh.upsert("projects", projects, ["source", "project"])
+        summary.rows["runs"] += wh.upsert("runs", full_runs, key)
         summary.rows["runs"] += wh.upsert("runs", partial, key)
         wh.delete_in("run_config", where, "run_id", [r["run_id"] for r in with_profile])
-        summary.rows["run_config"] += wh.append(
-            "run_config", transform.run_config_frame(src, with_profile)
-        )
-        with_sums = [r["run_id"] for r in runs if (proj, r["run_id"]) in sums]
+        summary.rows["run_config"] += wh.append("run_config", configs)
         wh.delete_in("summaries", where, "run_id", with_sums)
-        records = [s for rid in with_sums for s in sums[(proj, rid)]]
-        summary.rows["summaries"] += wh.append(
-            "summaries", transform.summaries_frame(src, records, now)
-        )
+        summary.rows["summaries"] += wh.append("summaries", summaries)
         # A run is deleted when two unfiltered, complete listings no longer have it (see
         # list_project; with a filter, or a rejected item without an id, nothing is marked).
         bookmarks.mark_deleted(wh, src, proj, listing.gone, now)

@@ -67,6 +67,9 @@ class PullSummary:
     failures: list[Failure] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
+    # Whether any row of the contract tables changed (synced_at aside): a pull that changed
+    # nothing leaves the views and the serving copy as they were.
+    changed: bool = False
 
     @property
     def duration_s(self) -> float:

@@ -142,16 +142,24 @@ def _media_store(options: PullOptions) -> MediaStore | None:
 
 
 def _publish(wh: Warehouse, settings: Settings, progress: ProgressFn) -> None:
+    """Re-apply the views and re-publish the serving copy, unless they already show the
+    warehouse as it is (a pull that changed no data, with the same view files and schema)."""
     if settings.apply_views:
-        from swansync.warehouse.views import apply_views
+        from swansync.warehouse.views import apply_views, views_current
 
-        progress("phase", name="views")
-        apply_views(wh.con)
+        if views_current(wh.con):
+            log.info("views are current (no data changed since they were applied)")
+        else:
+            progress("phase", name="views")
+            apply_views(wh.con)
     if settings.serving is not None:
-        from swansync.warehouse.snapshot import publish_snapshot
+        from swansync.warehouse.snapshot import publish_snapshot, snapshot_current
 
-        progress("phase", name="publish")
-        publish_snapshot(wh.con, settings.serving)
+        if snapshot_current(wh.con, settings.serving):
+            log.info("serving copy %s is current; not published again", settings.serving)
+        else:
+            progress("phase", name="publish")
+            publish_snapshot(wh.con, settings.serving)
 
 
 def _start_log(wh: Warehouse, settings: Settings) -> PullSummary:
@@ -181,7 +189,7 @@ def _finish_log(wh: Warehouse, summary: PullSummary, sources: Sequence[Source]) 
     summary.bytes = sum(s.counters.bytes for s in sources)
     wh.execute(
         f"UPDATE {SYNC_LOG} SET finished_at = ?, status = ?, sources = ?, requests = ?, "
-        "bytes = ?, rows = ?, failures = ?, error = ? WHERE id = ?",
+        "bytes = ?, rows = ?, failures = ?, error = ?, changed = ? WHERE id = ?",
         [
             summary.finished_at,
             summary.status,
@@ -191,6 +199,7 @@ def _finish_log(wh: Warehouse, summary: PullSummary, sources: Sequence[Source]) 
             transform.to_json(summary.rows),
             transform.to_json([asdict(f) for f in summary.failures]),
             summary.error,
+            summary.changed,
             summary.id,
         ],
     )

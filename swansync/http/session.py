@@ -12,12 +12,14 @@ import threading
 import time
 from collections.abc import Callable, Collection, Mapping
 from http.cookiejar import Cookie, CookiePolicy
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 from urllib.request import Request as UrlRequest
 
 import requests
 from requests.adapters import HTTPAdapter
+from requests.auth import AuthBase, HTTPBasicAuth
+from requests.utils import get_netrc_auth
 
 from swansync.http.policy import (
     RETRY_STATUSES,
@@ -31,6 +33,9 @@ from swansync.http.policy import (
 )
 from swansync.http.redact import redact
 from swansync.sources.base import Counters
+
+if TYPE_CHECKING:
+    from requests.sessions import _Settings
 
 log = logging.getLogger("swansync.http")
 _urllib3_log = logging.getLogger("swansync.http.urllib3")
@@ -59,6 +64,45 @@ class PolicySession(requests.Session):
         self.timeout = timeout
         self._answered: set[str] = set()  # hosts that answered: a refusal there is a restart
         self._lock = threading.Lock()
+        # What the environment says per origin (proxies, CA bundle, ~/.netrc), read once per
+        # session: requests reads it again for every request (proxy variables, two stat()
+        # calls), which a pull of thousands of requests paid in CPU for the same answer.
+        self._env: dict[tuple[str, Any], _Settings] = {}
+        self._netrc: dict[str, AuthBase] = {}
+
+    def merge_environment_settings(
+        self,
+        url: Any,
+        proxies: Any,
+        stream: Any,
+        verify: Any,
+        cert: Any,
+    ) -> _Settings:
+        if proxies or verify is not None or cert is not None or not self.trust_env:
+            return super().merge_environment_settings(url, proxies, stream, verify, cert)
+        key = (_origin(str(url)), stream)
+        with self._lock:
+            cached = self._env.get(key)
+        if cached is None:
+            cached = super().merge_environment_settings(url, {}, stream, None, None)
+            with self._lock:
+                self._env[key] = cached
+        settings = cached.copy()
+        settings["proxies"] = dict(cached["proxies"])
+        return settings
+
+    def prepare_request(self, request: requests.Request) -> requests.PreparedRequest:
+        if self.trust_env and not request.auth and not self.auth:
+            origin = _origin(str(request.url))
+            with self._lock:
+                auth = self._netrc.get(origin)
+            if auth is None:
+                found = get_netrc_auth(str(request.url))
+                auth = HTTPBasicAuth(*found) if found else _NO_AUTH
+                with self._lock:
+                    self._netrc[origin] = auth
+            request.auth = auth
+        return super().prepare_request(request)
 
     def request(  # type: ignore[override]
         self,
@@ -181,6 +225,21 @@ class PolicySession(requests.Session):
             with self._lock:
                 return safe and host in self._answered
         return safe or not fault.sent
+
+
+class _NoAuth(AuthBase):
+    """No credentials (and, being set, no second look into ~/.netrc)."""
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        return r
+
+
+_NO_AUTH = _NoAuth()
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 def _run_hooks(hooks: Any, resp: requests.Response) -> None:

@@ -95,6 +95,18 @@ METRIC_KEYS_SCHEMA: dict[str, Any] = {
     "synced_at": TS,
 }
 
+# _swansync.series: the metric_keys columns plus the id of the series' current generation.
+SERIES_SCHEMA: dict[str, Any] = {
+    **{c: t for c, t in METRIC_KEYS_SCHEMA.items() if c in ("source", "project", "run_id", "key")},
+    "series_id": pl.Int64,
+    **{
+        c: t
+        for c, t in METRIC_KEYS_SCHEMA.items()
+        if c not in ("source", "project", "run_id", "key")
+    },
+}
+
+# main.metrics, a view of _swansync.points joined to _swansync.series (POINTS_SCHEMA in .points).
 METRICS_SCHEMA: dict[str, Any] = {
     "source": STR,
     "project": STR,
@@ -312,22 +324,24 @@ def summaries_frame(
     return pl.DataFrame(rows, schema=SUMMARIES_SCHEMA)
 
 
-def metric_keys_frame(
+def series_frame(
     source: str,
     keys: Iterable[MetricKeyRecord],
-    series: Mapping[str, tuple[int | None, int, bool]],
+    series: Mapping[str, tuple[int, int | None, int, bool]],
     synced_at: datetime,
 ) -> pl.DataFrame:
-    """``series`` maps key -> (last_step, points, complete) after this write."""
+    """Rows of ``_swansync.series``; ``series`` maps every key of ``keys`` to (series_id,
+    last_step, points, complete) after this write."""
     rows = []
     for k in keys:
-        last_step, points, complete = series.get(k["key"], (None, 0, True))
+        series_id, last_step, points, complete = series[k["key"]]
         rows.append(
             {
                 "source": source,
                 "project": k["project"],
                 "run_id": k["run_id"],
                 "key": k["key"],
+                "series_id": series_id,
                 "kind": k["kind"],
                 "class": k["klass"],
                 "complete": complete,
@@ -336,7 +350,7 @@ def metric_keys_frame(
                 "synced_at": synced_at,
             }
         )
-    return pl.DataFrame(rows, schema=METRIC_KEYS_SCHEMA)
+    return pl.DataFrame(rows, schema=SERIES_SCHEMA)
 
 
 def logs_frame(source: str, lines: Sequence[LogRecord]) -> pl.DataFrame:
@@ -350,18 +364,27 @@ def media_frame(source: str, items: Iterable[MediaRecord], synced_at: datetime) 
 # Points and console rows live in their own modules; re-exported here so callers see one
 # transform API.
 from swansync.transform import console as _console  # noqa: E402
-from swansync.transform.points import points_frame, series_stats  # noqa: E402
+from swansync.transform.points import (  # noqa: E402
+    POINTS_SCHEMA,
+    SeriesRows,
+    points_frame,
+    series_rows,
+)
 
 __all__ = [
+    "METRICS_SCHEMA",
+    "POINTS_SCHEMA",
+    "SERIES_SCHEMA",
+    "SeriesRows",
     "flatten_config",
     "logs_frame",
     "media_frame",
-    "metric_keys_frame",
     "points_frame",
     "projects_frame",
     "run_config_frame",
     "runs_frame",
-    "series_stats",
+    "series_frame",
+    "series_rows",
     "summaries_frame",
     "to_json",
 ]

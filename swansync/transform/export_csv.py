@@ -229,6 +229,7 @@ def read_wide(points: CsvPoints) -> pl.DataFrame:
 
 
 def finite_ms(col: str) -> pl.Expr:
-    """A Float64 ms column as Int64 milliseconds; NaN, infinities and overflow become null."""
+    """A Float64 ms column as Int64 milliseconds; NaN, infinities and values whose microseconds
+    would not fit 64 bits (beyond the year 294,000) become null."""
     c = pl.col(col)
-    return pl.when(c.is_finite() & (c.abs() < 2.0**62)).then(c).cast(pl.Int64, strict=False)
+    return pl.when(c.is_finite() & (c.abs() < 9.2e15)).then(c).cast(pl.Int64, strict=False)

@@ -270,6 +270,63 @@ class Warehouse:
             self.con.unregister("_swansync_frame")
         return frame.height
 
+    # -- change detection ------------------------------------------------------------------
+    # A pull rewrites what it read (with a new synced_at); these say whether the rewrite changes
+    # anything else, so a pull that changed nothing leaves views and the serving copy alone.
+
+    def upsert_changes(
+        self,
+        table: str,
+        frame: pl.DataFrame,
+        key: Sequence[str],
+        ignore: Sequence[str] = ("synced_at",),
+    ) -> int:
+        """How many rows of ``frame`` an :meth:`upsert` would add or change (``ignore``
+        columns aside)."""
+        if frame.height == 0:
+            return 0
+        self._insert_select(table, frame)  # checks the columns
+        cols = ", ".join(_q(c) for c in frame.columns if c not in ignore)
+        keys = ", ".join(_q(k) for k in key)
+        self.con.register("_swansync_frame", frame)
+        try:
+            rows = self.con.execute(
+                f"SELECT count(*) FROM (SELECT {cols} FROM _swansync_frame EXCEPT "
+                f"SELECT {cols} FROM {_qt(table)} SEMI JOIN _swansync_frame USING ({keys}))"
+            ).fetchall()
+        finally:
+            self.con.unregister("_swansync_frame")
+        return int(rows[0][0])
+
+    def replace_changes(
+        self,
+        table: str,
+        frame: pl.DataFrame,
+        where: Mapping[str, Any],
+        column: str,
+        values: Sequence[Any],
+        ignore: Sequence[str] = ("synced_at",),
+    ) -> bool:
+        """Whether replacing the rows ``WHERE k1 = v1 AND ... AND column IN (values)`` by
+        ``frame`` (:meth:`delete_in` then :meth:`append`) changes the table (``ignore`` columns
+        aside)."""
+        if not values:
+            return frame.height > 0
+        known = self._columns(table)
+        cols = ", ".join(_q(c) for c in known if c not in ignore)
+        cond = " AND ".join([*(f"{_q(k)} = ?" for k in where), f"list_contains(?, {_q(column)})"])
+        stored = f"SELECT {cols} FROM {_qt(table)} WHERE {cond}"
+        new = f"SELECT {cols} FROM _swansync_frame"
+        self.con.register("_swansync_frame", frame)
+        try:
+            rows = self.con.execute(
+                f"SELECT EXISTS ({new} EXCEPT ALL {stored}) OR EXISTS ({stored} EXCEPT ALL {new})",
+                [*where.values(), list(values), *where.values(), list(values)],
+            ).fetchall()
+        finally:
+            self.con.unregister("_swansync_frame")
+        return bool(rows[0][0])
+
     def delete(self, table: str, where: Mapping[str, Any]) -> None:
         """``DELETE FROM table WHERE k1 = v1 AND ...`` (values bound as parameters)."""
         if not where:

@@ -11,8 +11,10 @@ that it opens and that every view binds, fsyncs it and renames it onto the servi
 * The copy is written with a pinned storage version (``v1.0.0`` by default), so the DuckDB 1.x
   engines inside today's BI drivers (duckdb-engine in Superset, Metabase's and Grafana's DuckDB
   plugins) can open it even though the warehouse itself is written by DuckDB 2.x.
-* A small table ``_swansync_snapshot`` inside the copy says when it was published and which
-  ``sync_log`` row it reflects; :func:`snapshot_info` reads it.
+* A small table ``_swansync_snapshot`` inside the copy says when it was published, which
+  ``sync_log`` row it reflects, and what it was built from (the data version, the view files'
+  hash, the schema version); :func:`snapshot_info` reads it, and :func:`snapshot_current` says
+  whether a copy already shows the warehouse as it is (then a pull need not publish again).
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ from swansync.warehouse import _q
 log = logging.getLogger(__name__)
 
 SNAPSHOT_TABLE = "_swansync_snapshot"
+SERVING = "_swansync.serving"  # in the warehouse: what each serving copy was built from
+_SERVING_KEY = ("_swansync", "serving")
 DEFAULT_STORAGE_VERSION = "v1.0.0"
 _STORAGE_VERSION = re.compile(r"^v\d+\.\d+\.\d+$")
 
@@ -103,6 +107,19 @@ def _verify(path: Path, views: list[tuple[str, str]], tables: list[tuple[str, st
         con.close()
 
 
+def _versions(con: duckdb.DuckDBPyConnection, catalog: str) -> tuple[int, str | None, int]:
+    """(data version, view files' hash, schema version) of the warehouse behind ``con``."""
+    from swansync.warehouse.views import applied_state, data_version
+
+    applied = applied_state(con)
+    try:
+        row = con.execute(f"SELECT max(version) FROM {_q(catalog)}._swansync.migrations").fetchone()
+    except duckdb.CatalogException:
+        row = None
+    schema = int(row[0]) if row and row[0] is not None else 0
+    return data_version(con), (applied[0] if applied else None), schema
+
+
 def _current_catalog(con: duckdb.DuckDBPyConnection) -> str:
     row = con.execute("SELECT current_database()").fetchone()
     if not row or row[0] is None:
@@ -139,22 +156,26 @@ def publish_snapshot(
     attached = False
     try:
         source = _current_catalog(con)
-        tables = _user_objects(con, source, "table")
+        # The record of publications is the warehouse's own: a copy does not carry it.
+        tables = [t for t in _user_objects(con, source, "table") if t != _SERVING_KEY]
         views = _user_objects(con, source, "view")
         if sync_id is None:
             sync_id = _latest_sync_id(con, source)
+        data, views_hash, schema = _versions(con, source)
         con.execute(
             f"ATTACH {_qs(str(tmp))} AS {_q(alias)} (STORAGE_VERSION {_qs(storage_version)})"
         )
         attached = True
         con.execute(f"COPY FROM DATABASE {_q(source)} TO {_q(alias)}")
+        con.execute(f"DROP TABLE IF EXISTS {_q(alias)}.{SERVING}")
         con.execute(
             f"CREATE TABLE {_q(alias)}.main.{SNAPSHOT_TABLE} ("
             "published_at TIMESTAMPTZ NOT NULL, sync_id BIGINT, storage_version VARCHAR NOT NULL, "
-            "duckdb_version VARCHAR NOT NULL, tables BIGINT NOT NULL, views BIGINT NOT NULL)"
+            "duckdb_version VARCHAR NOT NULL, tables BIGINT NOT NULL, views BIGINT NOT NULL, "
+            "data_version BIGINT, views_hash VARCHAR, schema_version BIGINT)"
         )
         con.execute(
-            f"INSERT INTO {_q(alias)}.main.{SNAPSHOT_TABLE} VALUES (?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO {_q(alias)}.main.{SNAPSHOT_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 datetime.now(UTC),
                 sync_id,
@@ -162,6 +183,9 @@ def publish_snapshot(
                 duckdb.__version__,
                 len(tables),
                 len(views),
+                data,
+                views_hash,
+                schema,
             ],
         )
         con.execute(f"CHECKPOINT {_q(alias)}")
@@ -173,6 +197,9 @@ def publish_snapshot(
         _fsync_path(tmp)
         os.replace(tmp, dest)
         _fsync_path(folder, directory=True)
+        state = _state(con, storage_version)
+        if state is not None:
+            _remember(con, dest, state)
     except duckdb.Error as e:
         raise WarehouseError(f"cannot publish the serving copy {str(dest)!r}: {e}") from e
     finally:
@@ -214,4 +241,57 @@ def snapshot_info(dest: Path) -> dict[str, Any]:
     return dict(zip(names, row, strict=True))
 
 
-__all__ = ["DEFAULT_STORAGE_VERSION", "SNAPSHOT_TABLE", "publish_snapshot", "snapshot_info"]
+def _identity(path: Path) -> str:
+    st = path.stat()
+    return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def _state(con: duckdb.DuckDBPyConnection, storage_version: str) -> tuple[Any, ...] | None:
+    """What a copy published now would be built from; None when the warehouse keeps no record
+    (not migrated) or cannot tell its data version."""
+    data, views_hash, schema = _versions(con, _current_catalog(con))
+    if data < 0:
+        return None
+    return (data, views_hash, schema, storage_version)
+
+
+def _remember(con: duckdb.DuckDBPyConnection, dest: Path, state: tuple[Any, ...]) -> None:
+    with contextlib.suppress(duckdb.CatalogException):  # no table: nothing to remember
+        con.execute(
+            f"INSERT OR REPLACE INTO {SERVING} VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [str(dest.resolve()), *state, _identity(dest), datetime.now(UTC)],
+        )
+
+
+def snapshot_current(
+    con: duckdb.DuckDBPyConnection,
+    dest: Path,
+    *,
+    storage_version: str = DEFAULT_STORAGE_VERSION,
+) -> bool:
+    """True when the copy at ``dest`` was published from this warehouse as it is now (same data
+    version, view files, schema and storage version) and the file is still the one written then.
+    Reads only the warehouse and the file's metadata: the copy is not opened (a reader in this
+    process may hold it with other settings)."""
+    dest = Path(dest)
+    state = _state(con, storage_version)
+    if state is None or state[1] is None or not dest.is_file():
+        return False
+    try:
+        rows = con.execute(
+            f"SELECT data_version, views_hash, schema_version, storage_version, file_identity "
+            f"FROM {SERVING} WHERE path = ?",
+            [str(dest.resolve())],
+        ).fetchall()
+    except duckdb.CatalogException:
+        return False
+    return bool(rows) and rows[0][:4] == state and rows[0][4] == _identity(dest)
+
+
+__all__ = [
+    "DEFAULT_STORAGE_VERSION",
+    "SNAPSHOT_TABLE",
+    "publish_snapshot",
+    "snapshot_current",
+    "snapshot_info",
+]

@@ -7,11 +7,14 @@ is a block of ``--`` comment lines: the first line is the one-line description t
 what the object answers and reads, its parameters and whether it includes deleted runs.
 
 Files are applied in name order inside one transaction, so a reader never sees half a set, and
-applying twice changes nothing.
+applying twice changes nothing. The warehouse remembers what it applied
+(``_swansync.views_applied``: a hash of the files and the data version they saw), so a pull that
+changed no data and no view file skips the work (:func:`views_current`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from dataclasses import dataclass
@@ -35,6 +38,8 @@ _CREATE = re.compile(
 
 
 VIEWS_DIR: Path = sql_dir() / "views"  # beside the schema: in the checkout or under share/
+APPLIED = "_swansync.views_applied"
+SYNC_LOG = "_swansync.sync_log"
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,8 @@ def apply_views(con: duckdb.DuckDBPyConnection, directory: Path = VIEWS_DIR) -> 
         for info, text in parsed:
             current = info.file.name
             con.execute(text)
+        current = APPLIED
+        _record(con, files_hash(directory))
     except duckdb.Error as e:
         con.execute("ROLLBACK")
         raise WarehouseError(f"cannot apply view file {current!r}: {e}") from e
@@ -130,4 +137,63 @@ def apply_views(con: duckdb.DuckDBPyConnection, directory: Path = VIEWS_DIR) -> 
     return names
 
 
-__all__ = ["VIEWS_DIR", "ViewInfo", "ViewKind", "apply_views", "list_views"]
+def files_hash(directory: Path = VIEWS_DIR) -> str:
+    """A digest of the view files (names and text): changes when a release changes a view."""
+    digest = hashlib.sha256()
+    for path in _files(directory):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def data_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The newest pull that changed data (``sync_log.changed`` not false; NULL = a pull that
+    could not say, e.g. one killed mid-way, counts as a change); 0 before any."""
+    try:
+        row = con.execute(
+            f"SELECT coalesce(max(id), 0) FROM {SYNC_LOG} WHERE changed IS DISTINCT FROM FALSE"
+        ).fetchone()
+    except duckdb.CatalogException:  # a warehouse older than the column: always rebuild
+        return -1
+    return int(row[0]) if row else 0
+
+
+def applied_state(con: duckdb.DuckDBPyConnection) -> tuple[str, int] | None:
+    """(files hash, data version) the views were last applied with, or None."""
+    try:
+        row = con.execute(f"SELECT files_hash, data_version FROM {APPLIED}").fetchone()
+    except duckdb.CatalogException:
+        return None
+    return None if row is None else (str(row[0]), int(row[1]))
+
+
+def views_current(con: duckdb.DuckDBPyConnection, directory: Path = VIEWS_DIR) -> bool:
+    """True when the views were applied from these files and no pull changed data since."""
+    return applied_state(con) == (files_hash(directory), data_version(con))
+
+
+def _record(con: duckdb.DuckDBPyConnection, digest: str) -> None:
+    """Remember what was applied (inside the applying transaction); a database without the
+    table (views applied to a bare database) keeps no record."""
+    schema, _, name = APPLIED.partition(".")
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND schema_name = ? AND table_name = ?",
+        [schema, name],
+    ).fetchone()
+    if not found or not found[0]:
+        return
+    con.execute(f"DELETE FROM {APPLIED}")
+    con.execute(f"INSERT INTO {APPLIED} VALUES (?, ?, now())", [digest, max(0, data_version(con))])
+
+
+__all__ = [
+    "VIEWS_DIR",
+    "ViewInfo",
+    "ViewKind",
+    "applied_state",
+    "apply_views",
+    "data_version",
+    "files_hash",
+    "list_views",
+    "views_current",
+]

@@ -20,6 +20,7 @@ def test_bench_smoke(tmp_path: Path) -> None:
     args = [
         *("--runs", str(TINY.runs), "--keys", str(TINY.keys), "--steps", str(TINY.steps)),
         *("--running", str(TINY.running), "--profile", "always", "--sdk-budget", "600"),
+        *("--repeat", "2", "--scaling", "1,2"),
         *("--results-dir", str(results), "--markdown", str(md), "--workdir", str(tmp_path / "w")),
     ]
     result = main(args)
@@ -44,7 +45,15 @@ def test_bench_smoke(tmp_path: Path) -> None:
     # (b) downloads exactly the CSVs the full pull downloaded.
     csv_route = "GET /_files/{path:path}"
     assert b["bytes"] == pulls["full"]["server_routes"][csv_route]["bytes"]
-    assert c["rows"] == TINY.points
+    assert c["rows"] == c["long"]["rows"] == TINY.points
+    # The rounds and the scaling series ran; the no-op pulls changed nothing.
+    assert len(result["rounds"]) == 2
+    assert all(rd["noop"]["changed"] is False for rd in result["rounds"])
+    assert [sc["scale"]["points"] for sc in result["scaling"]] == [TINY.points, 2 * TINY.points]
+    assert result["scaling"][1]["full"]["rows"]["metrics"] == 2 * TINY.points
+    # The simulator's CPU per route was measured for every client.
+    for client in (pulls["full"], b, a):
+        assert client["sim_route_cpu_s"], client
     assert result["views"] and all(v >= 0 for v in result["views"].values())
     # Every view and macro of sql/views is timed (a new one must be added to views_bench).
     timed = {name.split("(")[0] for name in result["views"]}

@@ -71,3 +71,14 @@ def test_help_and_version_load_no_heavy_library():
 def test_the_library_api_loads_on_first_use():
     assert _loaded_after("import swansync") == []
     assert "polars" in _loaded_after("import swansync\nswansync.pull")
+
+
+def test_the_command_answers_version_without_loading_the_cli():
+    """`swansync --version` (the console script's entry) never imports typer or rich."""
+    run = "import sys\nsys.argv = ['swansync', '--version']\nfrom swansync.__main__ import main\n"
+    run += "main()\nprint(' '.join(m for m in sys.modules if m.split('.')[0] in ('typer', 'rich')))"
+    out = subprocess.run(
+        [sys.executable, "-c", run], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout.splitlines()
+    assert out[0] == f"swansync {swansync.__version__}"
+    assert out[1:] in ([], [""])

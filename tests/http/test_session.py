@@ -265,3 +265,33 @@ def test_retries_are_logged_in_one_line_each(
     assert line.startswith(f"GET {s.url}/x?<signed query redacted>: connection reset")
     assert "retry 1 of 3 in 0.001 s (no Retry-After: exponential backoff)" in line
     assert "topsecret" not in caplog.text
+
+
+def test_the_environment_is_read_once_per_origin_and_still_honoured(monkeypatch, tmp_path):
+    """Proxy variables, NO_PROXY and ~/.netrc apply as requests applies them, but are read once
+    per origin and session instead of on every request."""
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine secured.example login me password pw\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "direct.example")
+    calls: list[str] = []
+    real = requests.sessions.get_environ_proxies
+
+    def counted(url: str, no_proxy: Any = None) -> Any:
+        calls.append(url)
+        return real(url, no_proxy=no_proxy)
+
+    monkeypatch.setattr(requests.sessions, "get_environ_proxies", counted)
+    session = make_session(user_agent="t")
+    for _ in range(3):
+        via = session.merge_environment_settings("http://api.example/a", {}, True, None, None)
+        assert via["proxies"]["http"] == "http://proxy.example:3128"
+        direct = session.merge_environment_settings("http://direct.example/b", {}, True, None, None)
+        assert "http" not in direct["proxies"]
+    assert calls == ["http://api.example/a", "http://direct.example/b"]
+    secured = session.prepare_request(requests.Request("GET", "http://secured.example/x"))
+    assert secured.headers["Authorization"].startswith("Basic ")
+    other = session.prepare_request(requests.Request("GET", "http://api.example/x"))
+    assert "Authorization" not in other.headers

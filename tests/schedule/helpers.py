@@ -189,14 +189,14 @@ def add_step(wh: Warehouse, i: int, rows: int = 1000) -> None:
     sync_log row, in one transaction. After step i: count(metrics) == i * rows."""
     with wh.transaction():
         wh.execute(
-            "INSERT INTO metrics SELECT 'src', 'ws/p', ?, 'loss', s, s * 1.0, now() "
-            "FROM range(?) t(s)",
-            [f"r{i}", rows],
+            "INSERT INTO _swansync.points SELECT ?, s, s * 1.0, now() FROM range(?) t(s)",
+            [i, rows],
         )
         wh.execute(
-            "INSERT INTO _swansync.series VALUES "
-            "('src', 'ws/p', ?, 'loss', 'SCALAR', 'CUSTOM', TRUE, ?, ?, now())",
-            [f"r{i}", rows - 1, rows],
+            "INSERT INTO _swansync.series (source, project, run_id, key, series_id, kind, class, "
+            "complete, last_step, points, synced_at) VALUES "
+            "('src', 'ws/p', ?, 'loss', ?, 'SCALAR', 'CUSTOM', TRUE, ?, ?, now())",
+            [f"r{i}", i, rows - 1, rows],
         )
         wh.execute(
             "INSERT INTO _swansync.sync_log (id, started_at, finished_at, status) "

@@ -26,14 +26,14 @@ def build(path: Path, points: int) -> None:
     with Warehouse(path) as wh:
         wh.migrate()
         wh.execute(
-            "INSERT INTO metrics SELECT 'sim', 'team/proj', 'run' || r, 'key' || k, s, "
-            "sin(r + k + s), TIMESTAMPTZ '2026-01-01' + to_seconds(s) "
-            f"FROM range({runs}) a(r), range({keys}) b(k), range({steps}) c(s)"
+            "INSERT INTO _swansync.series SELECT 'sim', 'team/proj', 'run' || r, 'key' || k, "
+            f"r * {keys} + k + 1, 'SCALAR', 'CUSTOM', TRUE, {steps - 1}, {steps}, now() "
+            f"FROM range({runs}) a(r), range({keys}) b(k)"
         )
         wh.execute(
-            "INSERT INTO _swansync.series SELECT 'sim', 'team/proj', 'run' || r, 'key' || k, "
-            f"'SCALAR', 'CUSTOM', TRUE, {steps - 1}, {steps}, now() "
-            f"FROM range({runs}) a(r), range({keys}) b(k)"
+            f"INSERT INTO _swansync.points SELECT r * {keys} + k + 1, s, sin(r + k + s), "
+            "TIMESTAMPTZ '2026-01-01' + to_seconds(s) "
+            f"FROM range({runs}) a(r), range({keys}) b(k), range({steps}) c(s)"
         )
         wh.execute("CHECKPOINT")
 

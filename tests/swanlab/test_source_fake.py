@@ -68,9 +68,19 @@ def csv_for(keys: list[str]) -> bytes:
 
 
 class App:
-    def __init__(self, *, summary_shape: str = "legacy", export: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        summary_shape: str = "legacy",
+        export: bool = True,
+        max_columns: int | None = None,
+        refuse_wide: bool = True,
+    ) -> None:
         self.summary_shape = summary_shape
         self.export = export
+        # A server with a column limit: refuses wider exports (400) or cuts them silently.
+        self.max_columns = max_columns
+        self.refuse_wide = refuse_wide
         self.storage_url = ""
         self.exports: dict[str, list[str]] = {}
 
@@ -139,7 +149,12 @@ class App:
             if not self.export:
                 return Reply(404, {"code": "NOT_FOUND", "message": "no route"})
             name = f"exp{len(self.exports)}"
-            self.exports[name] = [c["key"] for c in body["columns"]]
+            cols = [c["key"] for c in body["columns"]]
+            if self.max_columns is not None and len(cols) > self.max_columns:
+                if self.refuse_wide:
+                    return Reply(400, {"code": "BAD_REQUEST", "message": "too many columns"})
+                cols = cols[: self.max_columns]
+            self.exports[name] = cols
             self.last_export = body
             return {"cosKey": name}
         if p == "/api/files/presigned/get":
@@ -266,20 +281,40 @@ def test_scalar_points_export_batches_no_cookie(app_source: Any) -> None:
     _app, src, server = app_source()
     p = resolve_all(src, ["alice/mnist"], [])[0]
     run = next(iter(src.list_runs(p)))
-    keys = [f"k{i}" for i in range(40)]
+    keys = [f"k{i}" for i in range(150)]
     batches = list(src.scalar_points(p, run, keys))
-    assert [len(b.keys) for b in batches] == [16, 16, 8]
+    assert [len(b.keys) for b in batches] == [64, 64, 22]  # wider than the SDK's 16
     got = {}
     for b in batches:
         assert isinstance(b, CsvPoints)
         got.update(parse_points(b))
-    assert set(got) == set(keys) and got["k39"][2] == (2, 1.0, 1765302000002)
+    assert set(got) == set(keys) and got["k149"][2] == (2, 1.0, 1765302000002)
     assert len(server.hits("POST", "/api/files/presigned/get")) == 1  # one presign for all
     for r in server.requests:
         if r.path.startswith("/dl/"):
             assert "cookie" not in r.headers
     assert src.counters.by_route["GET <presigned csv>"] == 3
     assert src.counters.bytes > 0
+
+
+@pytest.mark.parametrize("refuse", [True, False], ids=["refused", "cut silently"])
+def test_a_server_that_takes_only_16_columns_gets_16_for_good(
+    app_source: Any, refuse: bool
+) -> None:
+    _app, src, server = app_source(max_columns=16, refuse_wide=refuse)
+    p = resolve_all(src, ["alice/mnist"], [])[0]
+    run = next(iter(src.list_runs(p)))
+    keys = [f"k{i}" for i in range(40)]
+    batches = list(src.scalar_points(p, run, keys))
+    assert [len(b.keys) for b in batches] == [16, 16, 8]
+    got: dict[str, Any] = {}
+    for b in batches:
+        assert isinstance(b, CsvPoints)
+        got.update(parse_points(b))
+    assert set(got) == set(keys)  # every key once, none lost or doubled by the fallback
+    exports = len(server.hits("POST", "/api/house/metrics/scalar/export"))
+    list(src.scalar_points(p, run, keys))  # remembered: no wide attempt again
+    assert len(server.hits("POST", "/api/house/metrics/scalar/export")) == exports + 3
 
 
 def test_scalar_points_clone_sends_root_ids(app_source: Any) -> None:

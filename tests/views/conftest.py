@@ -19,7 +19,7 @@ import polars as pl
 import pytest
 
 from swansync import transform
-from swansync.bookmarks import SERIES
+from swansync.bookmarks import POINTS, SERIES
 from swansync.warehouse import Warehouse
 from swansync.warehouse.views import apply_views
 from trackersim.swanlab import World, build_world
@@ -115,15 +115,20 @@ def load_truth(db: Path, mirror: Mirror) -> None:
         pl.col("step").max().alias("last_step"), pl.len().cast(pl.Int64).alias("points")
     )
     keys = t["metric_keys"].join(bookmarks, on=["project", "run_id", "key"], how="left")
+    assert metrics.join(keys, on=["project", "run_id", "key"], how="anti").height == 0
+    keys = keys.with_columns(
+        pl.lit(True).alias("complete"), pl.int_range(1, pl.len() + 1).alias("series_id")
+    )
+    points = metrics.join(
+        keys.select("project", "run_id", "key", "series_id"), on=["project", "run_id", "key"]
+    )
     frames = {
         "projects": (t["projects"], transform.PROJECTS_SCHEMA),
         "runs": (runs, transform.RUNS_SCHEMA),
         "run_config": (t["run_config"], transform.RUN_CONFIG_SCHEMA),
-        "metric_keys": (
-            keys.with_columns(pl.lit(True).alias("complete")),
-            transform.METRIC_KEYS_SCHEMA,
-        ),
-        "metrics": (metrics, transform.METRICS_SCHEMA),
+        # metric_keys and metrics are views of the series and points tables (internal schema)
+        SERIES: (keys, transform.SERIES_SCHEMA),
+        POINTS: (points, transform.POINTS_SCHEMA),
         "summaries": (t["summaries"], transform.SUMMARIES_SCHEMA),
     }
     with Warehouse(db) as wh:
@@ -133,9 +138,7 @@ def load_truth(db: Path, mirror: Mirror) -> None:
                 frame = frame.with_columns(
                     pl.lit(SOURCE).alias("source"), pl.lit(now).alias("synced_at")
                 )
-                # metric_keys is a view of the series table (internal schema)
-                target = SERIES if table == "metric_keys" else table
-                wh.append(target, _cast(frame, {c: d for c, d in schema.items()}))
+                wh.append(table, _cast(frame, {c: d for c, d in schema.items()}))
         apply_views(wh.con)
 
 

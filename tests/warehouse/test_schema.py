@@ -98,7 +98,31 @@ def test_source_records_name_the_contract_columns(ddl):
 
 
 def test_the_metric_keys_view_shows_the_series_table(ddl):
-    assert ddl["metric_keys"] == ddl["_swansync.series"]
+    """metric_keys is the series table without the internal generation id."""
+    assert ddl["metric_keys"] == [c for c in ddl["_swansync.series"] if c[0] != "series_id"]
+
+
+@pytest.mark.parametrize(
+    ("table", "schema"),
+    [("_swansync.series", transform.SERIES_SCHEMA), ("_swansync.points", transform.POINTS_SCHEMA)],
+)
+def test_internal_point_storage_matches_the_polars_schemas(ddl, table, schema):
+    """The frames the workers build are appended as they are: same columns, same types."""
+    want = [(c, DTYPES[t]) for c, t in ddl[table]]
+    assert list(schema.items()) == want
+
+
+def test_metrics_is_a_view_of_the_narrow_points(ddl, tmp_path):
+    """`metrics` keeps the contract's columns, read through the series dimension."""
+    with Warehouse(tmp_path / "w.duckdb") as wh:
+        wh.migrate()
+        kinds = dict(
+            wh.rows(
+                "SELECT table_name, table_type FROM information_schema.tables "
+                "WHERE table_schema = 'main'"
+            )
+        )
+    assert kinds["metrics"] == kinds["metric_keys"] == "VIEW"
 
 
 def test_simulator_truth_names_only_contract_columns(ddl):

@@ -11,6 +11,8 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 from swansync.sync import pull
 from swansync.warehouse import Warehouse, sql_dir
 from tests.e2e.compare import compare
@@ -53,6 +55,11 @@ def _pull_with_old_release(root: Path, sim: Any, db: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
 
 
+def _exact(frame: pl.DataFrame) -> pl.DataFrame:
+    """Values as their bit patterns, so NaN matches NaN and -0.0 does not match 0.0."""
+    return frame.with_columns(pl.col("value").reinterpret(signed=True))
+
+
 def test_a_0_1_warehouse_upgrades_in_place_and_stays_exact(tmp_path: Path) -> None:
     root = _old_release(tmp_path)
     db = tmp_path / "w.duckdb"
@@ -65,6 +72,7 @@ def test_a_0_1_warehouse_upgrades_in_place_and_stays_exact(tmp_path: Path) -> No
             }
             assert {("main", "sync_log"), ("main", "schema_migrations")} <= old_tables
             old_points = wh.rows("SELECT count(*) FROM metrics")[0][0]
+            old_rows = wh.query("SELECT * FROM metrics")
         # Time moves on: running runs grow, a run finishes; then the new release pulls.
         running = [r for r in world.runs() if world.run(r).state == "RUNNING"]
         for run_id in running:
@@ -82,6 +90,18 @@ def test_a_0_1_warehouse_upgrades_in_place_and_stays_exact(tmp_path: Path) -> No
         assert not {("main", "sync_log"), ("main", "sync_run_state")} & tables
         assert not {("main", "schema_migrations"), ("main", "metric_keys")} & tables
         assert {("_swansync", "sync_log"), ("_swansync", "series")} <= tables
+        # Points moved to the narrow table; metrics is a view showing the same rows.
+        assert ("_swansync", "points") in tables and ("main", "metrics") not in tables
+        kept = _exact(wh.query("SELECT * FROM metrics")).join(
+            _exact(old_rows), on=list(old_rows.columns), how="semi", nulls_equal=True
+        )
+        assert kept.height == old_rows.height  # every point of the old release is still there
+        orphans = wh.rows(
+            "SELECT count(*) FROM _swansync.points p ANTI JOIN _swansync.series s USING (series_id)"
+        )
+        assert orphans == [(0,)]
+        ids = wh.rows("SELECT count(*), count(DISTINCT series_id) FROM _swansync.series")
+        assert ids[0][0] == ids[0][1]
         log = wh.rows("SELECT id, status FROM _swansync.sync_log ORDER BY id")
         assert log == [(1, "ok"), (2, "ok")]  # the old release's pull is kept
         # Only the new points were written: the 0.1 bookmarks carried over.

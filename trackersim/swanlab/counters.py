@@ -1,4 +1,4 @@
-"""Per-route request and byte counters (thread-safe)."""
+"""Per-route request, byte and CPU-time counters (thread-safe)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,17 @@ class RouteCounters:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._data: dict[str, list[int]] = {}
+        self._cpu: dict[str, float] = {}
+
+    def add_cpu(self, route: str, seconds: float) -> None:
+        """CPU time (of the serving thread) spent on one request of ``route``."""
+        with self._lock:
+            self._cpu[route] = self._cpu.get(route, 0.0) + seconds
+
+    def cpu_snapshot(self) -> dict[str, float]:
+        """CPU seconds per route so far (every request the simulator answered)."""
+        with self._lock:
+            return dict(self._cpu)
 
     def add(self, route: str, requests: int = 0, nbytes: int = 0) -> None:
         with self._lock:
@@ -33,6 +44,7 @@ class RouteCounters:
     def reset(self) -> None:
         with self._lock:
             self._data.clear()
+            self._cpu.clear()
 
     def snapshot(self) -> dict[str, tuple[int, int]]:
         with self._lock:

@@ -203,6 +203,14 @@ class _Handler(wire.Handler):
         self._serve("PATCH")
 
     def _serve(self, method: str) -> None:
+        # CPU this thread spent on the request (parsing, the handler, writing the answer):
+        # benchmarks read it per route to see what serving costs the simulator.
+        started = time.thread_time()
+        name = self._handle(method)
+        if name is not None:
+            self.sim.counters.add_cpu(name, time.thread_time() - started)
+
+    def _handle(self, method: str) -> str | None:
         sim = self.sim
         split = urlsplit(self.path)
         length = int(self.headers.get("content-length") or 0)
@@ -219,9 +227,9 @@ class _Handler(wire.Handler):
             jsonout.use(jsonout.PLAIN)
             if req.client_host not in LOOPBACK:
                 self._send(_error(403, "FORBIDDEN", "control routes are loopback-only"), None)
-                return
+                return None
             self._send(_call(lambda: control.dispatch(sim, req)), None)
-            return
+            return None
 
         rt, params, known = match(method, req.path)
         fingerprint = _fingerprint(rt.name if rt else method, req)
@@ -240,7 +248,7 @@ class _Handler(wire.Handler):
             else:
                 resp = _error(404, "NOT_FOUND", f"no route for {method} {req.path}")
             self._send(resp, name)
-            return
+            return name
         req.params = params
 
         klass: RouteClass = "download" if rt.name.startswith("GET /_files/") else "json"
@@ -258,7 +266,7 @@ class _Handler(wire.Handler):
             sim.counters.add(rt.name, 1, 0)
             self.close_connection = True
             self._log(method, rt.name, 0)
-            return
+            return rt.name
         if decision.page_shift and req.int_query("page", 1) >= 2:
             _shift_page(sim, params)
         if failing is not None:
@@ -286,6 +294,7 @@ class _Handler(wire.Handler):
         else:
             self._send(resp, rt.name)
         self._log(method, rt.name, resp.status)
+        return rt.name
 
     def _log(self, method: str, name: str, status: int) -> None:
         if self.sim.log_requests:

@@ -4,10 +4,18 @@ download, spec 3.7) and the legacy per-key CSV route (spec 6.2) for servers that
 A download link that object storage refuses (401/403, or 400/404/410: expired, signature no
 longer valid, file gone) is not a failure: the chain that made it is redone for that batch (a
 fresh export and presign; for the legacy route a fresh URL), up to :data:`RELINKS` times.
+
+Export width: the SDK asks for at most 16 columns per export (spec 3.14 calls it client
+batching; no server limit is documented). A run's keys are exported up to :data:`WIDE_KEYS` at a
+time, which for most runs means one export, one link and one download instead of one per 16
+keys. Should a server refuse a wide export (a 4xx) or answer it with fewer columns than asked
+for, :class:`WideExportRefused` tells the source to go back to the SDK's 16 for good.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
@@ -20,6 +28,7 @@ from swansync.sources.swanlab.cloud.client import SwanLabClient
 log = logging.getLogger(__name__)
 
 EXPORT_KEYS = 16  # columns per export request, as the SDK batches them
+WIDE_KEYS = 64  # columns per export request until a server refuses that many
 RELINKS = 2  # fresh links per batch after object storage refused one
 LINK_REFUSED = frozenset({400, 401, 403, 404, 410})
 
@@ -62,20 +71,71 @@ class ExportMissing(ApiError):
         super().__init__("scalar export route not found", status=404)
 
 
+class WideExportRefused(ApiError):
+    """An export of more than :data:`EXPORT_KEYS` columns was refused or came back narrower."""
+
+
+def header_columns(data: bytes) -> int:
+    """Fields in the first CSV record of ``data`` (quotes and line breaks inside them honoured;
+    0 for an empty body). Reads only as far as the header."""
+    text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", errors="replace", newline="")
+    return len(next(csv.reader(text), []))
+
+
 def export_points(
     client: SwanLabClient,
     project: ProjectRecord,
     run: RunRecord,
     ref: dict[str, Any],
     keys: Sequence[str],
+    width: int = EXPORT_KEYS,
 ) -> Iterator[CsvPoints]:
-    """Every point of ``keys`` through the CSV export chain: one export per 16 keys, one
-    presign call for all of them, then one cookie-less download each."""
+    """Every point of ``keys`` through the CSV export chain: one export per ``width`` keys, one
+    presign call for all of them, then one cookie-less download each. With ``width`` above
+    :data:`EXPORT_KEYS`, a refusal or a narrower answer raises :class:`WideExportRefused`
+    before anything is yielded."""
     label = run["name"] or run["run_id"]
-    batches = list(chunks(list(keys), EXPORT_KEYS))
-    cos_keys = [
-        _export(client, ref, label, run, batch, first=i == 0) for i, batch in enumerate(batches)
-    ]
+    batches = list(chunks(list(keys), width))
+    wide = any(len(b) > EXPORT_KEYS for b in batches)
+    try:
+        cos_keys = [
+            _export(client, ref, label, run, batch, first=i == 0) for i, batch in enumerate(batches)
+        ]
+    except FatalApiError as e:
+        if wide and e.status is not None and 400 <= e.status < 500 and e.status not in (401, 404):
+            raise WideExportRefused(
+                f"an export of {max(map(len, batches))} keys was refused (HTTP {e.status})",
+                status=e.status,
+                route=e.route,
+            ) from e
+        raise
+    if wide:  # check every file before yielding any, so a fallback never duplicates a batch
+        got = list(_downloads(client, ref, label, run, batches, cos_keys))
+        for batch, data in got:
+            n = header_columns(data)
+            if n and n != 1 + 2 * len(batch):
+                raise WideExportRefused(
+                    f"an export of {len(batch)} keys came back with {n} columns"
+                )
+        for batch, data in got:
+            yield CsvPoints(
+                project=project["project"], run_id=run["run_id"], keys=tuple(batch), data=data
+            )
+        return
+    for batch, data in _downloads(client, ref, label, run, batches, cos_keys):
+        yield CsvPoints(
+            project=project["project"], run_id=run["run_id"], keys=tuple(batch), data=data
+        )
+
+
+def _downloads(
+    client: SwanLabClient,
+    ref: dict[str, Any],
+    label: str,
+    run: RunRecord,
+    batches: list[Sequence[str]],
+    cos_keys: list[str],
+) -> Iterator[tuple[Sequence[str], bytes]]:
     urls = _presign(client, cos_keys, run)
     for batch, url in zip(batches, urls, strict=True):
 
@@ -89,9 +149,7 @@ def export_points(
             route="GET <presigned csv>",
             what=f"metric CSV of run {run['run_id']!r}",
         )
-        yield CsvPoints(
-            project=project["project"], run_id=run["run_id"], keys=tuple(batch), data=data
-        )
+        yield batch, data
 
 
 def _export(

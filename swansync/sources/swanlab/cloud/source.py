@@ -27,7 +27,10 @@ from swansync.sources.swanlab.cloud import parse
 from swansync.sources.swanlab.cloud.client import SwanLabClient
 from swansync.sources.swanlab.cloud.credentials import normalize_host, web_host_for
 from swansync.sources.swanlab.cloud.export import (
+    EXPORT_KEYS,
+    WIDE_KEYS,
     ExportMissing,
+    WideExportRefused,
     chunks,
     export_points,
     legacy_points,
@@ -84,6 +87,7 @@ class SwanLabSource:
         )
         self._legacy_export = False
         self._repairs = Repairs()
+        self._export_width = WIDE_KEYS  # back to the SDK's EXPORT_KEYS if the server refuses
 
     def __repr__(self) -> str:
         return f"SwanLabSource(name={self.name!r}, api_host={self.api_host!r})"
@@ -350,7 +354,7 @@ class SwanLabSource:
             return
         if not self._legacy_export:
             try:
-                yield from export_points(self.client, project, run, self._ref(project, run), keys)
+                yield from self._export(project, run, keys)
                 return
             except ExportMissing:
                 log.info(
@@ -383,6 +387,21 @@ class SwanLabSource:
     def media_content(self, project: ProjectRecord, run: RunRecord, item: MediaRecord) -> MediaBody:
         reader = MediaReader(self.client, self._ref(project, run), project["project"], run)
         return reader.open(item)
+
+    def _export(
+        self, project: ProjectRecord, run: RunRecord, keys: Sequence[str]
+    ) -> Iterator[Points]:
+        ref = self._ref(project, run)
+        if self._export_width > EXPORT_KEYS:
+            try:
+                yield from export_points(self.client, project, run, ref, keys, self._export_width)
+                return
+            except WideExportRefused as e:  # raised before any batch was yielded
+                log.info(
+                    "%s: %s; exporting %d keys at a time from now on", self.api_host, e, EXPORT_KEYS
+                )
+                self._export_width = EXPORT_KEYS
+        yield from export_points(self.client, project, run, ref, keys, EXPORT_KEYS)
 
     def warnings(self) -> list[str]:
         """Console lines repaired this pull (invalid UTF-8, cut at 1 MiB)."""

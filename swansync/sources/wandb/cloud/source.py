@@ -22,11 +22,14 @@ from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from swansync.errors import ApiError, DataError
+from swansync.errors import ApiError, DataError, NotFoundError
 from swansync.http import PolicySession
 from swansync.sources.base import (
     TERMINAL_STATES,
     Counters,
+    LogRecord,
+    MediaBody,
+    MediaRecord,
     MetricKeyRecord,
     Points,
     ProjectRecord,
@@ -353,6 +356,25 @@ class WandbCloudSource:
                 batch = batch or Batch(base=None, history_to=None)
                 reader.events(batch)
             yield from series(key, batch.events or {}, sysk, batch.events_complete)
+
+    def logs(
+        self, project: ProjectRecord, run: RunRecord, after_seq: int | None
+    ) -> Iterator[LogRecord]:
+        """W&B consoles are not mirrored yet (issue 16 follow-up): nothing."""
+        return iter(())
+
+    def media(
+        self,
+        project: ProjectRecord,
+        run: RunRecord,
+        keys: Sequence[str],
+        after_step: Mapping[str, int] | None = None,
+    ) -> Iterator[MediaRecord]:
+        """W&B media are not mirrored yet (issue 16 follow-up): nothing."""
+        return iter(())
+
+    def media_content(self, project: ProjectRecord, run: RunRecord, item: MediaRecord) -> MediaBody:
+        raise NotFoundError(f"{project['project']} run {run['run_id']}: no media content here")
 
     def warnings(self) -> list[str]:
         with self._lock:

@@ -26,9 +26,12 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
-from swansync.errors import DataError
+from swansync.errors import DataError, NotFoundError
 from swansync.sources.base import (
     Counters,
+    LogRecord,
+    MediaBody,
+    MediaRecord,
     MetricKeyRecord,
     Points,
     ProjectRecord,
@@ -183,6 +186,25 @@ class WandbOfflineSource:
         for key in wanted:
             steps, values, ts = series.get(key, ([], [], []))
             yield SeriesPoints(project["project"], run["run_id"], key, steps, values, ts)
+
+    def logs(
+        self, project: ProjectRecord, run: RunRecord, after_seq: int | None
+    ) -> Iterator[LogRecord]:
+        """W&B consoles are not mirrored yet (issue 16 follow-up): nothing."""
+        return iter(())
+
+    def media(
+        self,
+        project: ProjectRecord,
+        run: RunRecord,
+        keys: Sequence[str],
+        after_step: Mapping[str, int] | None = None,
+    ) -> Iterator[MediaRecord]:
+        """W&B media are not mirrored yet (issue 16 follow-up): nothing."""
+        return iter(())
+
+    def media_content(self, project: ProjectRecord, run: RunRecord, item: MediaRecord) -> MediaBody:
+        raise NotFoundError(f"{project['project']} run {run['run_id']}: no media content here")
 
     def warnings(self) -> list[str]:
         return list(dict.fromkeys(self._scan.warnings)) if self._scan is not None else []
