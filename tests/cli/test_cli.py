@@ -179,7 +179,7 @@ def test_progress_bars_render_every_event():
 
     from rich.console import Console
 
-    from swansync.cli_progress import RichProgress
+    from swansync.cli.progress import RichProgress
 
     buf = io.StringIO()
     console = Console(file=buf, force_terminal=True, width=120)

@@ -7,7 +7,7 @@ from typing import Any
 
 from rich.console import Console
 
-from swansync.cli_output import cell, fit_columns, plain_table, print_table
+from swansync.cli.output import cell, fit_columns, plain_table, print_table
 from tests.cli.test_cli import run_cli
 
 COLUMNS = ["project", "run", "state", "note", "value"]

@@ -3,7 +3,7 @@ per interval while metrics arrive, never one per event."""
 
 from __future__ import annotations
 
-from swansync.cli_progress import PlainProgress
+from swansync.cli.progress import PlainProgress
 
 
 def test_plain_progress_lines_are_periodic_and_carry_totals_and_rates() -> None:

@@ -1,5 +1,5 @@
 """How the CLI shows tables (status, query, views, demo) and writes query output to files and
-pipes. Presentation only; progress is in :mod:`swansync.cli_progress`."""
+pipes. Presentation only; progress is in :mod:`swansync.cli.progress`."""
 
 from __future__ import annotations
 

@@ -1,0 +1,221 @@
+"""The commands besides ``pull``: status, query, views, schedule, the simulator and the demo."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from swansync.cli.common import (
+    ConfigOpt,
+    DbOpt,
+    JsonOpt,
+    app,
+    out_console,
+    settings_for,
+    sim_app,
+    views_app,
+)
+from swansync.cli.pull import print_pull
+from swansync.errors import ConfigError
+
+# -- status / query -----------------------------------------------------------------------
+
+
+@app.command()
+def status(db: DbOpt = None, as_json: JsonOpt = False, config: ConfigOpt = None) -> None:
+    """What the warehouse holds and how the last pulls went."""
+    from swansync.cli.output import print_table
+    from swansync.status import warehouse_status
+
+    settings = settings_for(config, db=db)
+    info = warehouse_status(settings.db)
+    if as_json:
+        sys.stdout.write(json.dumps(info, indent=2) + "\n")
+        return
+    out = out_console()
+    out.print(f"warehouse {info['db']} (schema v{info['schema_version']})", markup=False)
+    print_table(
+        out,
+        ["source", "project", "runs", "running", "deleted", "points", "synced at"],
+        [
+            [
+                p["source"],
+                p["project"],
+                p["runs"],
+                p["running"],
+                p["deleted"],
+                f"{p['points']:,}",
+                p["synced_at"],
+            ]
+            for p in info["projects"]
+        ],
+    )
+    for p in info["pulls"]:
+        fails = f", {len(p['failures'])} failure(s)" if p["failures"] else ""
+        error = f": {p['error']}" if p["error"] else ""
+        out.print(
+            f"pull #{p['id']} {p['started_at']} {p['status']}{fails}{error}",
+            markup=False,
+            highlight=False,
+        )
+
+
+@app.command()
+def query(
+    sql: Annotated[str, typer.Argument(metavar="SQL", hidden=True)],  # the docstring says it
+    db: DbOpt = None,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="FORMAT",
+            help="table, csv, json (an array), jsonl (one object per line) or parquet "
+            "(needs --output).",
+        ),
+    ] = "table",
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", metavar="FILE", help="Write to this file instead of stdout."
+        ),
+    ] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Run SQL against the warehouse (read-only) and print or save the result.
+
+    SQL is one statement that reads (SELECT, WITH, SHOW, DESCRIBE, ...): it cannot write,
+    attach or read other files, or load extensions; only --output writes. csv, json, jsonl and
+    parquet stream, whatever the size; in JSON, NaN and infinities are the strings "NaN",
+    "Infinity" and "-Infinity".
+    """
+    from swansync.cli.output import query_table, write_atomically
+    from swansync.warehouse.export import FORMATS, Query
+
+    if fmt not in FORMATS:
+        raise ConfigError(f"unknown --format {fmt!r}: use {', '.join(FORMATS)}")
+    if fmt == "parquet" and output is None:
+        raise ConfigError("--format parquet needs --output FILE")
+    if output is not None and not output.parent.is_dir():
+        raise ConfigError(f"folder {str(output.parent)!r} for --output does not exist")
+    settings = settings_for(config, db=db)
+    with Query(settings.db, sql) as q:
+        if fmt == "table":
+            query_table(q, output, out_console())
+        elif output is None:
+            q.write(fmt, sys.stdout.buffer)
+            sys.stdout.buffer.flush()
+        else:
+            write_atomically(output, lambda f: q.write(fmt, f))
+
+
+# -- views --------------------------------------------------------------------------------
+
+
+@views_app.command("list")
+def views_list() -> None:
+    """List the views and macros with what each answers."""
+    from swansync.cli.output import print_table
+    from swansync.warehouse.views import list_views
+
+    print_table(
+        out_console(),
+        ["name", "kind", "what it answers"],
+        [(v.name, v.kind, v.description) for v in list_views()],
+    )
+
+
+@views_app.command("apply")
+def views_apply(db: DbOpt = None, config: ConfigOpt = None) -> None:
+    """(Re)create every view and macro in the warehouse."""
+    from swansync.warehouse import Warehouse
+    from swansync.warehouse.views import apply_views
+
+    settings = settings_for(config, db=db)
+    with Warehouse(settings.db, create=False) as wh:
+        wh.migrate()
+        names = apply_views(wh.con)
+    out_console().print(f"applied {len(names)} views and macros to {settings.db}", markup=False)
+
+
+# -- schedule -----------------------------------------------------------------------------
+
+
+@app.command()
+def schedule(
+    config: ConfigOpt = None,
+    once: Annotated[
+        bool, typer.Option("--once", metavar="", help="Run every job once, then exit.")
+    ] = False,
+    db: DbOpt = None,
+) -> None:
+    """Run the pulls of the config's [[jobs]] on their schedules until stopped."""
+    from swansync.schedule import run_schedule
+
+    if logging.getLogger().level > logging.INFO:
+        logging.getLogger().setLevel(logging.INFO)  # a daemon logs one line per pull
+    settings = settings_for(config, db=db)
+    raise typer.Exit(run_schedule(settings, once=once))
+
+
+# -- simulator and demo -------------------------------------------------------------------
+
+
+@sim_app.command("serve")
+def sim_serve(
+    world: Annotated[
+        str, typer.Option("--world", metavar="NAME", help="demo, small or bench.")
+    ] = "demo",
+    port: Annotated[
+        int,
+        typer.Option("--port", metavar="N", help="TCP port on 127.0.0.1 (0 = any free)."),
+    ] = 0,
+    seed: Annotated[
+        int, typer.Option("--seed", metavar="N", help="World seed (same seed, same world).")
+    ] = 0,
+) -> None:
+    """Serve a simulated SwanLab cloud on 127.0.0.1.
+
+    Prints one line, READY followed by the URL and the API key, then serves until stopped.
+    """
+    from trackersim.errors import SimError
+    from trackersim.swanlab import serve
+
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"--port {port} is not a TCP port: use 0-65535 (0 = any free port)")
+    if logging.getLogger().level > logging.INFO:
+        logging.getLogger().setLevel(logging.INFO)  # one line per request on stderr
+    try:
+        serve(world, port, seed)
+    except SimError as e:  # the simulator has its own errors: it shares no code with swansync
+        raise ConfigError(str(e)) from e
+    except OSError as e:  # the port is taken, or not ours to bind
+        why = e.strerror or str(e)
+        raise ConfigError(
+            f"cannot listen on 127.0.0.1:{port}: {why} (pick another --port, or 0 for any free one)"
+        ) from e
+
+
+@app.command()
+def demo(
+    db: Annotated[
+        Path, typer.Option("--db", metavar="PATH", help="Where to write the demo warehouse.")
+    ] = Path("demo.duckdb"),
+) -> None:
+    """Start the simulated cloud, mirror its demo world into DB, and show what landed."""
+    from swansync.cli.output import frame_rows, print_table
+    from swansync.demo import run_demo
+
+    result = run_demo(db)
+    out = out_console()
+    out.print(f"[bold]swansync demo[/bold]: the simulated SwanLab cloud mirrored into {result.db}")
+    print_pull(result.first)
+    print_pull(result.second)
+    print_table(out, *frame_rows(result.totals), title="What landed")
+    print_table(out, *frame_rows(result.leaderboard), title="Leaderboard: best val/acc per project")
+    out.print(f'Try: swansync query --db {result.db} "SELECT * FROM runs LIMIT 5"', markup=False)

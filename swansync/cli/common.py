@@ -1,0 +1,124 @@
+"""What every command shares: the typer apps, the consoles, the common options, settings."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:  # heavy modules load inside the commands that use them: `--help` stays fast
+    from rich.console import Console
+
+    from swansync.config import Settings
+
+# Help is plain text (rich_markup_mode=None): no markup to eat `[[jobs]]`, no rich import for
+# `--help`, and it wraps to the terminal instead of a fixed 80-column box.
+_TYPER: dict[str, Any] = {
+    "no_args_is_help": True,
+    "add_completion": False,
+    "pretty_exceptions_enable": False,
+    "rich_markup_mode": None,
+}
+app = typer.Typer(
+    name="swansync",
+    help="Mirror SwanLab and Weights & Biases experiments (cloud, self-hosted, local folders) "
+    "into a DuckDB warehouse.",
+    **_TYPER,
+)
+views_app = typer.Typer(help="SQL views for cross-run analysis.", **_TYPER)
+sim_app = typer.Typer(
+    help="The simulated SwanLab cloud (for demos, tests and dashboards).", **_TYPER
+)
+app.add_typer(views_app, name="views")
+app.add_typer(sim_app, name="sim")
+
+
+@cache
+def out_console() -> Console:
+    from rich.console import Console
+
+    return Console(soft_wrap=True)
+
+
+@cache
+def err_console() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, soft_wrap=True)
+
+
+def say(text: str) -> None:
+    """One line on stderr, printed as is (no markup, no highlighting)."""
+    err_console().print(text, markup=False, highlight=False)
+
+
+class _State:
+    config: Path | None = None
+    debug: bool = False
+
+
+STATE = _State()
+
+# Every option names its value (typer would print <str>, <path>, <list[str]>); flags take none.
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", metavar="FILE", help="TOML config file (default ./swansync.toml)."),
+]
+DbOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--db",
+        metavar="PATH",
+        help="Warehouse file (default: $SWANSYNC_DB, config, ./swansync.duckdb).",
+    ),
+]
+JsonOpt = Annotated[
+    bool, typer.Option("--json", metavar="", help="Print a machine-readable JSON summary.")
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        from swansync import __version__
+
+        print(f"swansync {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    verbose: Annotated[
+        int,
+        typer.Option(
+            "-v", "--verbose", count=True, metavar="", help="More log output (-vv: debug)."
+        ),
+    ] = 0,
+    debug: Annotated[
+        bool, typer.Option("--debug", metavar="", help="Show tracebacks on errors.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            metavar="",
+            is_eager=True,
+            callback=_version,
+            help="Print the version and exit.",
+        ),
+    ] = False,
+) -> None:
+    STATE.debug = debug
+    level = logging.WARNING if verbose == 0 else (logging.INFO if verbose == 1 else logging.DEBUG)
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+
+
+def settings_for(config: Path | None, **flags: Any) -> Settings:
+    from swansync.config import load_settings
+
+    return load_settings(config_file=config, **flags)
