@@ -177,10 +177,16 @@ MACRO_CALLS: dict[str, list[Call]] = {
 }
 
 
+# Consoles and media are not part of the cross-tracker scenario: the two trackers print and
+# store them differently (levels, streams, file layouts), so their views are checked per source
+# against each simulator's truth instead.
+CONSOLE_VIEWS = {"run_log_tail", "log_search", "media_gallery"}
+
+
 def compare(con: duckdb.DuckDBPyConnection, a: Side, b: Side, projects: list[str]) -> list[str]:
     """Every view whole and every macro call per project, A against B: the differences."""
     assert set(a.own) == set(b.own), "the two sources hold different runs"
-    infos = list_views()
+    infos = [v for v in list_views() if v.name not in CONSOLE_VIEWS]
     macros = {v.name for v in infos if v.kind == "macro"}
     assert macros == set(MACRO_CALLS), "every macro needs calls in MACRO_CALLS"
     problems: list[str] = []
