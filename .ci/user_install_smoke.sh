@@ -92,6 +92,13 @@ run pull-sim-again 0 swansync pull --host "$url" $projects --db w.duckdb --json
 "$py" -c 'import json, sys; s = json.load(open(sys.argv[1]))
 assert s["status"] == "ok" and s["rows"]["metrics"] == 0, s' "$work/pull-sim-again.out" ||
   fail "the second pull is not a no-op"
+# consoles and media, with the files downloaded beside the warehouse (issue 16)
+# shellcheck disable=SC2086
+run pull-sim-media 0 swansync pull --host "$url" $projects --db m.duckdb --media download --json
+"$py" -c 'import json, sys; s = json.load(open(sys.argv[1]))
+assert s["status"] == "ok" and s["rows"]["logs"] > 0 and s["rows"]["media"] > 0, s
+assert s["media_files"] > 0, s' "$work/pull-sim-media.out" || fail "pull-sim-media summary"
+ls "$work"/media/*/* >/dev/null 2>&1 || fail "no media files downloaded beside m.duckdb"
 
 # -- schedule --once (a job against the same simulator) ----------------------------------------
 first="$("$py" -c 'import sys; print(sys.argv[1].split()[1])' "$projects")"
@@ -115,6 +122,13 @@ unset SWANLAB_API_KEY
 # -- pull --logdir (a folder written by swanlab 0.10.3) ----------------------------------------
 cp -r "$repo/tests/realdata/logdir-0.10.3" "$work/logdir"
 run pull-logdir 0 swansync pull --logdir "$work/logdir/cifar10-resnet" --db w.duckdb
+
+# -- pull --wandb-dir (offline run folders written by the real wandb SDK) ----------------------
+cp -r "$repo/tests/wandb/data/sdk-0.17.9" "$work/wandb-runs"
+run pull-wandb-dir 0 swansync pull --wandb-dir "$work/wandb-runs" --db w.duckdb --json
+"$py" -c 'import json, sys; s = json.load(open(sys.argv[1]))
+assert s["status"] == "ok" and s["rows"]["metrics"] > 0, s' "$work/pull-wandb-dir.out" ||
+  fail "pull-wandb-dir summary"
 
 # -- pull --dashboard (the real `swanlab watch`, from the SwanLab venv the tests build) ---------
 if [ "${SMOKE_DASHBOARD:-1}" = 1 ]; then
