@@ -20,7 +20,7 @@ SELECT p.source, p.project,
        count(r.run_id) FILTER (WHERE r.state = 'RUNNING' AND r.deleted_at IS NULL) AS running,
        count(r.run_id) FILTER (WHERE r.deleted_at IS NOT NULL) AS deleted,
        (SELECT coalesce(sum(k.points), 0) FROM metric_keys k
-         WHERE k.source = p.source AND k.project = p.project) AS points,
+         WHERE k.source = p.source AND k.project = p.project AND k.kind = 'SCALAR') AS points,
        p.synced_at
 FROM projects p LEFT JOIN runs r ON r.source = p.source AND r.project = p.project
 GROUP BY p.source, p.project, p.synced_at

@@ -77,6 +77,10 @@ def pull(
             "nothing to pull: give --project, --workspace, --logdir or --dashboard, "
             "or list targets under [sources.swanlab] in swansync.toml"
         )
+    if settings.serving is not None:  # a serving path we must not replace: say so now
+        from swansync.warehouse.snapshot import check_destination
+
+        check_destination(settings.serving, settings.db)
     with Warehouse(settings.db) as wh:
         wh.migrate()
         summary = _start_log(wh, settings)

@@ -59,6 +59,9 @@ def _migrations(directory: Path) -> list[tuple[int, str, Path]]:
     return found
 
 
+SNAPSHOT_TABLE = "_swansync_snapshot"  # what marks a serving copy (see :mod:`.snapshot`)
+
+
 class Warehouse:
     """One DuckDB file: read-write for a pull (one process at a time), read-only for queries.
 
@@ -154,6 +157,11 @@ class Warehouse:
         """
         directory = directory or sql_dir() / "schema"
         self.check_ours()
+        if self._exists(f"main.{SNAPSHOT_TABLE}"):
+            raise ConfigError(
+                f"{str(self.path)!r} is a serving copy (a read-only snapshot for BI tools), not "
+                "the warehouse: give --db the warehouse it was published from"
+            )
         self._columns_cache.clear()
         if self._ledger() is None:  # a new warehouse starts where 0.1 did; 002 moves the ledger
             self.con.execute(

@@ -31,12 +31,11 @@ from typing import Any, Literal
 
 import duckdb
 
-from swansync.errors import WarehouseError
-from swansync.warehouse import _q
+from swansync.errors import ConfigError, WarehouseError
+from swansync.warehouse import SNAPSHOT_TABLE, _q
 
 log = logging.getLogger(__name__)
 
-SNAPSHOT_TABLE = "_swansync_snapshot"
 SERVING = "_swansync.serving"  # in the warehouse: what each serving copy was built from
 _SERVING_KEY = ("_swansync", "serving")
 DEFAULT_STORAGE_VERSION = "v1.0.0"
@@ -127,6 +126,94 @@ def _current_catalog(con: duckdb.DuckDBPyConnection) -> str:
     return str(row[0])
 
 
+_DUCKDB_MAGIC = b"DUCK"  # bytes 8..11 of every DuckDB database file
+
+
+def check_destination(
+    dest: Path, warehouse: Path | None = None, *, con: duckdb.DuckDBPyConnection | None = None
+) -> None:
+    """Refuse a serving path that publishing would wrongly replace, before anything is written:
+    its folder is missing, it is the warehouse itself, or it holds something other than a
+    serving copy (a text file, another application's database). Raises :class:`ConfigError`.
+
+    A copy the warehouse (at ``warehouse``, or open as ``con``) records as its own publication
+    is not opened: readers in this process may hold it with other settings."""
+    dest = Path(dest)
+    if not dest.parent.is_dir():
+        raise ConfigError(f"folder {str(dest.parent)!r} for the serving copy does not exist")
+    if warehouse is not None and (
+        dest.resolve() == Path(warehouse).resolve()
+        or (dest.exists() and Path(warehouse).exists() and dest.samefile(warehouse))
+    ):
+        raise ConfigError(
+            f"the serving copy {str(dest)!r} is the warehouse itself: give `serving` another file"
+        )
+    if not dest.exists():
+        return
+    if not dest.is_file():
+        raise ConfigError(f"the serving copy {str(dest)!r} is not a file")
+    with dest.open("rb") as f:
+        head = f.read(12)
+    if dest.stat().st_size and head[8:12] != _DUCKDB_MAGIC:
+        raise ConfigError(
+            f"{str(dest)!r} is not a swansync serving copy (not a DuckDB file): swansync does not "
+            "replace it; remove it or give `serving` another file"
+        )
+    if not dest.stat().st_size:
+        return
+    if con is not None and _recorded(con, dest):
+        return
+    if con is None and warehouse is not None and _published_by(warehouse, dest):
+        return
+    try:
+        con = duckdb.connect(str(dest), read_only=True)
+    except duckdb.Error as e:
+        if "different configuration" in str(e):
+            return  # this process reads it already: a copy it opened as a reader
+        raise ConfigError(f"cannot check the serving copy {str(dest)!r}: {e}") from e
+    try:
+        names = [
+            str(r[0])
+            for r in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+                "AND schema_name = 'main' ORDER BY 1"
+            ).fetchall()
+        ]
+    finally:
+        con.close()
+    if SNAPSHOT_TABLE not in names:
+        held = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "") or "no tables"
+        raise ConfigError(
+            f"{str(dest)!r} is not a swansync serving copy (it holds {held}): swansync does not "
+            "replace it; remove it or give `serving` another file"
+        )
+
+
+def _published_by(warehouse: Path, dest: Path) -> bool:
+    """Whether the warehouse's record says it published the copy now at ``dest`` (then the copy
+    need not be opened: readers in this process may hold it with other settings)."""
+    if not Path(warehouse).is_file():
+        return False
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error:
+        return False
+    try:
+        return _recorded(con, dest)
+    finally:
+        con.close()
+
+
+def _recorded(con: duckdb.DuckDBPyConnection, dest: Path) -> bool:
+    try:
+        rows = con.execute(
+            f"SELECT file_identity FROM {SERVING} WHERE path = ?", [str(dest.resolve())]
+        ).fetchall()
+    except duckdb.Error:
+        return False
+    return bool(rows) and rows[0][0] == _identity(dest)
+
+
 def publish_snapshot(
     con: duckdb.DuckDBPyConnection,
     dest: Path,
@@ -146,8 +233,7 @@ def publish_snapshot(
         )
     dest = Path(dest)
     folder = dest.parent
-    if not folder.is_dir():
-        raise WarehouseError(f"folder {str(folder)!r} for the serving copy does not exist")
+    check_destination(dest, con=con)
     token = uuid.uuid4().hex[:12]
     tmp = folder / f".{dest.name}.{token}.tmp"
     tmp_wal = tmp.with_name(tmp.name + ".wal")
@@ -291,6 +377,7 @@ def snapshot_current(
 __all__ = [
     "DEFAULT_STORAGE_VERSION",
     "SNAPSHOT_TABLE",
+    "check_destination",
     "publish_snapshot",
     "snapshot_current",
     "snapshot_info",

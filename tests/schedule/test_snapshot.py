@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from swansync.errors import WarehouseError
+from swansync.errors import ConfigError, WarehouseError
 from swansync.warehouse import Warehouse
 from swansync.warehouse.snapshot import SNAPSHOT_TABLE, publish_snapshot, snapshot_info
 
@@ -150,8 +150,10 @@ def test_bad_arguments_are_clear_errors(tmp_path, wh):
     duckdb.connect(str(plain)).close()
     with pytest.raises(WarehouseError, match="storage version"):
         publish_snapshot(wh.con, tmp_path / "s.duckdb", storage_version="latest'; DROP")
-    with pytest.raises(WarehouseError, match="does not exist"):
+    with pytest.raises(ConfigError, match="does not exist"):
         publish_snapshot(wh.con, tmp_path / "nowhere" / "s.duckdb")
+    with pytest.raises(ConfigError, match=r"not a swansync serving copy .*no tables"):
+        publish_snapshot(wh.con, plain)
     with pytest.raises(WarehouseError, match="does not exist"):
         snapshot_info(tmp_path / "missing.duckdb")
     with pytest.raises(WarehouseError, match="not a swansync serving copy"):

@@ -4,11 +4,13 @@ leaves both alone; a copy deleted or replaced behind swansync's back is publishe
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from swansync.errors import ConfigError
 from swansync.sync import pull
 from swansync.warehouse import Warehouse
 from swansync.warehouse.views import VIEWS_DIR, apply_views, files_hash, views_current
@@ -76,9 +78,22 @@ def test_a_copy_replaced_behind_our_back_is_published_again(tmp_path, world):
     db, serving = tmp_path / "w.duckdb", tmp_path / "serving.duckdb"
     with SimServer(world, port=0) as sim:
         _pull(sim, db, serving)
-        serving.write_bytes(b"not a database")
+        older = tmp_path / "older.duckdb"
+        shutil.copy(serving, older)  # an older copy restored over it (another inode)
+        serving.unlink()
+        older.rename(serving)
         _, phases = _pull(sim, db, serving)
     assert "publish" in phases
+
+
+def test_a_copy_replaced_by_something_else_is_refused_not_overwritten(tmp_path, world):
+    db, serving = tmp_path / "w.duckdb", tmp_path / "serving.duckdb"
+    with SimServer(world, port=0) as sim:
+        _pull(sim, db, serving)
+        serving.write_bytes(b"not a database")
+        with pytest.raises(ConfigError, match="not a swansync serving copy"):
+            pull(sim_settings(sim, db, apply_views=True, serving=serving))
+    assert serving.read_bytes() == b"not a database"
 
 
 def test_changed_view_files_are_applied_again(tmp_path, world):
