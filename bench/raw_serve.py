@@ -68,9 +68,9 @@ def _console(sess: requests.Session, url: str, ref: dict[str, Any]) -> tuple[int
         page += 1
 
 
-def _one_run(url: str, api_key: str, columns: list[dict[str, Any]]) -> tuple[int, int]:
-    """Export, presign and download one run's CSVs, then read its console; (requests, bytes
-    downloaded)."""
+def _one_run(url: str, api_key: str, columns: list[dict[str, Any]]) -> tuple[int, int, int, int]:
+    """Export, presign and download one run's CSVs, then read its console; (requests, CSV
+    bytes, console pages, console bytes)."""
     sess, download = _sessions(url, api_key)
     cos: list[str] = []
     for i in range(0, len(columns), WIDE_KEYS):
@@ -89,7 +89,7 @@ def _one_run(url: str, api_key: str, columns: list[dict[str, Any]]) -> tuple[int
             for block in got.iter_content(chunk_size=1 << 16):
                 nbytes += len(block)
     pages, page_bytes = _console(sess, url, columns[0])
-    return len(cos) + 1 + len(cos) + pages, nbytes + page_bytes
+    return len(cos) + 1 + len(cos) + pages, nbytes, pages, page_bytes
 
 
 def serve_rate(
@@ -107,8 +107,10 @@ def serve_rate(
             _opened.clear()
     return {
         "wall_s": wall,
-        "requests": sum(r for r, _ in results),
-        "bytes": sum(b for _, b in results),
+        "requests": sum(r[0] for r in results),
+        "bytes": sum(r[1] for r in results),  # the CSVs
+        "console_requests": sum(r[2] for r in results),
+        "console_bytes": sum(r[3] for r in results),
         "runs": len(runs),
         "workers": workers,
     }

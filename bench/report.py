@@ -288,7 +288,13 @@ def render_markdown(r: dict[str, Any], results_name: str) -> str:
         f"| (b) simulator raw serve: export -> presign -> download every CSV, then every "
         f"console page (one for a run with no console), bytes discarded, "
         f"{b['workers']} workers | {_f(b['wall_s'])} | {_f(b['requests'])} requests, "
-        f"{_mb(b['bytes'])} |",
+        f"{_mb(b['bytes'])} of CSV"
+        + (
+            f", {_f(b['console_requests'])} console pages ({_mb(b['console_bytes'])})"
+            if "console_requests" in b
+            else ""
+        )
+        + " |",
         f"| (c) DuckDB raw Arrow ingest of the pull's narrow rows: `INSERT INTO _swansync.points "
         f"SELECT * FROM arrow_table` into a fresh warehouse | {_f(c['wall_s'])} | "
         f"{_f(c['rows'])} rows, Arrow {_f(c['arrow_mb'], 0)} MB, file {_f(c['file_mb'], 0)} MB; "
