@@ -3,8 +3,10 @@
 Run as a child process (``python -m bench.raw_serve JOB.json OUT.json``) so that the client
 does not share a GIL with the in-process simulator. For every run: the export call(s) in the
 same key batches as the pull (``WIDE_KEYS`` columns, which the simulator accepts), one presign
-call, then every CSV downloaded and discarded, with the pull's concurrency (one run per worker
-at a time). The key comes from ``SWANLAB_API_KEY``.
+call, then every CSV downloaded and discarded, and its console read page by page (1,000 lines a
+page at level DEBUG, as the pull asks: one page for a run with no console, since only the answer
+says so), with the pull's concurrency (one run per worker at a time). The key comes from
+``SWANLAB_API_KEY``.
 """
 
 from __future__ import annotations
@@ -43,8 +45,32 @@ def _sessions(url: str, api_key: str) -> tuple[requests.Session, requests.Sessio
     return pair
 
 
-def _one_run(url: str, api_key: str, columns: list[dict[str, Any]]) -> tuple[int, int]:
-    """Export, presign and download one run's CSVs; (requests, bytes downloaded)."""
+def _console(sess: requests.Session, url: str, ref: dict[str, Any]) -> tuple[int, int]:
+    """Every console page of one run, discarded; (requests, bytes)."""
+    requests_made = nbytes = 0
+    page = 0
+    while True:
+        params = {
+            "projectId": ref["projectId"],
+            "experimentId": ref["experimentId"],
+            "size": 1000,
+            "epoch": page,
+            "level": "DEBUG",
+            "createdAt": ref["createdAt"],
+        }
+        resp = sess.get(f"{url}/api/house/metrics/log", params=params, timeout=60)
+        resp.raise_for_status()
+        requests_made += 1
+        nbytes += len(resp.content)
+        body = resp.json()
+        if len(body.get("logs") or []) < 1000 or int(body.get("count") or 0) <= (page + 1) * 1000:
+            return requests_made, nbytes
+        page += 1
+
+
+def _one_run(url: str, api_key: str, columns: list[dict[str, Any]]) -> tuple[int, int, int, int]:
+    """Export, presign and download one run's CSVs, then read its console; (requests, CSV
+    bytes, console pages, console bytes)."""
     sess, download = _sessions(url, api_key)
     cos: list[str] = []
     for i in range(0, len(columns), WIDE_KEYS):
@@ -62,7 +88,8 @@ def _one_run(url: str, api_key: str, columns: list[dict[str, Any]]) -> tuple[int
             got.raise_for_status()
             for block in got.iter_content(chunk_size=1 << 16):
                 nbytes += len(block)
-    return len(cos) + 1 + len(cos), nbytes
+    pages, page_bytes = _console(sess, url, columns[0])
+    return len(cos) + 1 + len(cos) + pages, nbytes, pages, page_bytes
 
 
 def serve_rate(
@@ -80,8 +107,10 @@ def serve_rate(
             _opened.clear()
     return {
         "wall_s": wall,
-        "requests": sum(r for r, _ in results),
-        "bytes": sum(b for _, b in results),
+        "requests": sum(r[0] for r in results),
+        "bytes": sum(r[1] for r in results),  # the CSVs
+        "console_requests": sum(r[2] for r in results),
+        "console_bytes": sum(r[3] for r in results),
         "runs": len(runs),
         "workers": workers,
     }

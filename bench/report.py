@@ -158,6 +158,19 @@ def _mb(nbytes: Any) -> str:
     return "-" if nbytes is None else f"{nbytes / 1024 / 1024:,.1f} MB"
 
 
+def _world_extras(r: dict[str, Any]) -> list[str]:
+    """What the world holds besides metrics (consoles, media), and what the pull does with it."""
+    x = r.get("world_extras")
+    if not x:
+        return []
+    return [
+        f"- consoles and media: {_f(x['console_runs'])} runs print a console "
+        f"({_f(x['console_lines'])} lines in all), {_f(x['media_items'])} media items; the pull "
+        f"mirrors consoles and lists media (`--media {x['media_mode']}`), so every run costs one "
+        "console page in a full pull, and the raw serve floor (b) reads the same pages"
+    ]
+
+
 def render_markdown(r: dict[str, Any], results_name: str) -> str:
     m, sc, rat, ok = r["machine"], r["scale"], r["ratios"], r["verdicts"]
     lines = [
@@ -176,6 +189,7 @@ def render_markdown(r: dict[str, Any], results_name: str) -> str:
         f"- world: {sc['runs']} runs x {sc['keys']} keys x {sc['steps']} steps = "
         f"{_f(sc['points'])} points, one project; {sc['running']} runs RUNNING, each grows "
         f"{sc['grow_steps']} steps for the incremental pull; pull with `--workers {r['workers']}`",
+        *_world_extras(r),
         "- the simulator runs in the bench process (its own GIL), every client in a child "
         "process: on 2 cores the simulator and the pull compete for the same CPUs",
         "",
@@ -271,9 +285,16 @@ def render_markdown(r: dict[str, Any], results_name: str) -> str:
         f"| (a) SDK mirror script ({a['sdk']}, `Api.runs` -> `run.metrics(keys, all=True)` -> "
         f"CSV, one run after another) | {_f(a['wall_s'])} | {sdk_how}; "
         f"{_f(a['points_per_s'], 0)} points/s; peak RSS {_f(a['peak_rss_mb'], 0)} MB |",
-        f"| (b) simulator raw serve: export -> presign -> download every CSV, bytes discarded, "
+        f"| (b) simulator raw serve: export -> presign -> download every CSV, then every "
+        f"console page (one for a run with no console), bytes discarded, "
         f"{b['workers']} workers | {_f(b['wall_s'])} | {_f(b['requests'])} requests, "
-        f"{_mb(b['bytes'])} |",
+        f"{_mb(b['bytes'])} of CSV"
+        + (
+            f", {_f(b['console_requests'])} console pages ({_mb(b['console_bytes'])})"
+            if "console_requests" in b
+            else ""
+        )
+        + " |",
         f"| (c) DuckDB raw Arrow ingest of the pull's narrow rows: `INSERT INTO _swansync.points "
         f"SELECT * FROM arrow_table` into a fresh warehouse | {_f(c['wall_s'])} | "
         f"{_f(c['rows'])} rows, Arrow {_f(c['arrow_mb'], 0)} MB, file {_f(c['file_mb'], 0)} MB; "

@@ -30,7 +30,15 @@ from bench.proc import run_measured
 from bench.pull import child_env, run_pull
 from bench.startup import startup_times
 from bench.views_bench import bench_views
-from bench.world import PROJECT, Scale, grow, make_world, running_runs, warm
+from bench.world import (
+    PROJECT,
+    Scale,
+    grow,
+    make_world,
+    running_runs,
+    warm,
+    world_extras,
+)
 from trackersim.swanlab import SimServer
 
 log = logging.getLogger("bench")
@@ -133,6 +141,7 @@ def run_bench(
     log.info("bench world: %s", scale.as_dict())
     world = make_world(scale)
     result["warm_s"] = warm(world)
+    result["world_extras"] = world_extras(world)
     result["startup"] = startup_times()
     with SimServer(world, port=0) as sim:
         pulls = result["pulls"]

@@ -83,6 +83,10 @@ def bench_views(db_path: Path | str, project: str | None = None) -> dict[str, fl
             "project_activity": ("SELECT * FROM project_activity", []),
             "project_status": ("SELECT * FROM project_status", []),
             "system_usage": ("SELECT * FROM system_usage", []),
+            "run_log_tail": ("SELECT * FROM run_log_tail", []),
+            "log_search": ("SELECT * FROM log_search(?)", ["step"]),
+            "log_search(regex)": ("SELECT * FROM log_search(?, regex := true)", ["ste+p \\d"]),
+            "media_gallery": ("SELECT * FROM media_gallery", []),
         }
         for name, (sql, params) in calls.items():
             best = float("inf")

@@ -87,6 +87,21 @@ def warm(world: World) -> float:
     return time.perf_counter() - started
 
 
+def world_extras(world: World) -> dict[str, Any]:
+    """Consoles and media of the bench project: the bench pulls with the default ``--media
+    list``, so whatever is here is pulled (and the raw serve floor reads the consoles too)."""
+    with world.lock:
+        runs = [world.run(rid) for rid in world.runs(PROJECT)]
+        counts = [r.log_count() for r in runs]
+        items = sum(s.count_at(t) for r in runs for s in r.media_series() for t in s.steps())
+    return {
+        "console_runs": sum(1 for n in counts if n),
+        "console_lines": sum(counts),
+        "media_items": items,
+        "media_mode": "list",
+    }
+
+
 def running_runs(world: World) -> list[str]:
     with world.lock:
         return [rid for rid in world.runs(PROJECT) if world.run(rid).state == "RUNNING"]

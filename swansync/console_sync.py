@@ -66,6 +66,7 @@ def pull_console(
                 None if options.full else getattr(states.get(run["run_id"]), "logs_seq", None),
                 options.full,
                 _done_state(options, run, run["run_id"] in media_done),
+                getattr(states.get(run["run_id"]), "logs_state", None),
             )
             for run in runs
         ]

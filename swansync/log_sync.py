@@ -40,6 +40,7 @@ class LogWork:
     after: int | None  # stored logs_seq (None: nothing stored, or --full)
     full: bool  # replace the run's stored lines (--full)
     done_state: str | None  # the logs_state to record once read to the end (None: none)
+    stored_state: str | None = None  # the logs_state the warehouse holds now
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,8 @@ class _Writer:
             self.flush()
 
     def finished(self, work: LogWork, state: str | None) -> None:
+        if state == work.stored_state:
+            return  # already recorded (a running run read again): no write for nothing
         self.states[work.run["run_id"]] = state
         if len(self.states) >= 256:
             self.flush()

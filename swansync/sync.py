@@ -91,10 +91,11 @@ def pull(
             summary.sources = [s.name for s in active]
             missing: list[NotFoundError] = []
             store = _media_store(options)
-            for source in active:
-                _pull_source(wh, options, source, summary, progress, stop, missing, store)
-                if stop.is_set():
-                    break
+            with wh.memory_capped():  # flat memory however large the warehouse grows
+                for source in active:
+                    _pull_source(wh, options, source, summary, progress, stop, missing, store)
+                    if stop.is_set():
+                        break
             if summary.media_deferred:
                 summary.warnings.append(
                     f"{summary.media_deferred} media file(s) not downloaded: this pull reached "

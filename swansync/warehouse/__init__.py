@@ -29,6 +29,7 @@ from swansync.errors import ConfigError, WarehouseError
 
 log = logging.getLogger(__name__)
 
+PULL_MEMORY_LIMIT = "128MiB"  # DuckDB's memory while a pull writes (Warehouse.memory_capped)
 _MIGRATION_NAME = re.compile(r"^(\d+)_[\w-]+\.sql$")
 INTERNAL = "_swansync"  # the schema of swansync's own bookkeeping
 _LEDGER = f"{INTERNAL}.migrations"
@@ -114,6 +115,17 @@ class Warehouse:
 
     def close(self) -> None:
         self.con.close()
+
+    @contextmanager
+    def memory_capped(self, limit: str = PULL_MEMORY_LIMIT) -> Iterator[None]:
+        """Cap DuckDB's memory inside the block: by default its buffer pool keeps every block
+        written (up to 80 % of RAM), so a pull's memory would grow with the file it writes; a
+        pull writes bounded batches, so a small pool only evicts cached blocks."""
+        self.con.execute(f"SET memory_limit = '{limit}'")
+        try:
+            yield
+        finally:
+            self.con.execute("RESET memory_limit")
 
     # -- schema ----------------------------------------------------------------------------
 

@@ -45,6 +45,9 @@ def test_bench_smoke(tmp_path: Path) -> None:
     # (b) downloads exactly the CSVs the full pull downloaded.
     csv_route = "GET /_files/{path:path}"
     assert b["bytes"] == pulls["full"]["server_routes"][csv_route]["bytes"]
+    # ... and reads the consoles with as many pages as the full pull did.
+    pages = pulls["full"]["server_routes"]["GET /api/house/metrics/log"]["requests"]
+    assert b["console_requests"] == pages == TINY.runs
     assert c["rows"] == c["long"]["rows"] == TINY.points
     # The rounds and the scaling series ran; the no-op pulls changed nothing.
     assert len(result["rounds"]) == 2

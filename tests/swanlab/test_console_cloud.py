@@ -106,6 +106,29 @@ def test_a_console_with_nothing_new_costs_one_request(sim: SimServer, total: int
     assert requests(sim, PAGE_ROUTE) - before == pages
 
 
+def test_lines_at_or_below_the_bookmark_are_counted_not_decoded(
+    sim: SimServer, monkeypatch: Any
+) -> None:
+    """A running run's no-op pull re-reads the page its bookmark is on: the lines it already
+    holds cost their counter, not a decoded record (a no-op read 500 lines per running run)."""
+    run_id = new_run(sim.world, log_fixed=1700, state="FINISHED", ticks=5)
+    src = source(sim)
+    proj, run = find(src, "alice/consoles", run_id)
+    decoded: list[int] = []
+    real = cloud_logs.ConsoleReader._line
+
+    def counting(self: Any, obj: dict[str, Any], seq: int) -> Any:
+        decoded.append(seq)
+        return real(self, obj, seq)
+
+    monkeypatch.setattr(cloud_logs.ConsoleReader, "_line", counting)
+    assert list(src.logs(proj, run, 1700)) == []
+    assert decoded == []
+    sim.world.run(run_id).log_extra += 2
+    assert [ln["seq"] for ln in src.logs(proj, run, 1699)] == [1700, 1701, 1702]
+    assert decoded == [1700, 1701, 1702]
+
+
 def test_gaps_in_the_counters_cost_requests_never_lines(sim: SimServer) -> None:
     run_id = new_run(sim.world, log_fixed=4500, log_gaps=7, state="FINISHED", ticks=5)
     src = source(sim)

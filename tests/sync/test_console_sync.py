@@ -93,6 +93,26 @@ def test_consoles_and_media_land_then_finished_runs_cost_nothing(tmp_path: Path)
     assert "media_content" not in calls
 
 
+def test_a_running_run_with_nothing_new_is_read_but_nothing_is_written(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    src, s = world(), settings(tmp_path)
+    pull(s, sources=[src])
+    saved: list[Any] = []
+    real = log_sync.console_bookmarks.save_logs
+    monkeypatch.setattr(
+        log_sync.console_bookmarks,
+        "save_logs",
+        lambda *a: saved.append(a[3:]) or real(*a),
+    )
+    calls = calls_during(src, lambda: pull(s, sources=[src]))
+    assert calls.get("logs") == 1  # the running run is asked ...
+    assert saved == []  # ... and its unchanged bookmark is not written again
+    src.runs["live"].print_lines(2)
+    pull(s, sources=[src])
+    assert saved == [({"live": 14}, {})] and state(s.db)["live"] == (14, "RUNNING")
+
+
 def test_a_running_run_gets_only_what_is_new_then_is_read_once_more_when_it_ends(
     tmp_path: Path,
 ) -> None:

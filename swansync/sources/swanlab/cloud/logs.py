@@ -86,6 +86,16 @@ class Repairs:
         return out
 
 
+def _seq(obj: Any, what: str) -> int:
+    """A line's own counter (its ``epoch``)."""
+    if not isinstance(obj, dict):
+        raise DataError(f"{what}: a line is a {type(obj).__name__}, not an object")
+    seq = obj.get("epoch")
+    if isinstance(seq, bool) or not isinstance(seq, int | float) or int(seq) != seq:
+        raise DataError(f"{what}: a line has no integer 'epoch' ({seq!r})")
+    return int(seq)
+
+
 def line_time(value: Any) -> datetime | None:
     """A line's ``timestamp`` (U12: ISO-8601 seen so far): the C parser first (a console has
     millions of lines), the lenient one for what it refuses; None when unreadable."""
@@ -105,18 +115,19 @@ def line_time(value: Any) -> datetime | None:
 @dataclass(frozen=True)
 class Page:
     number: int
-    lines: list[LogRecord]
+    seqs: list[int]  # every line's counter, in page order
+    lines: list[LogRecord]  # the lines read: those above the page's ``keep_above``
     count: int  # the run's line count when this page was answered
     repaired: dict[int, list[str]]  # seq -> what had to be repaired in that line
 
     @property
     def first(self) -> int | None:
-        return self.lines[0]["seq"] if self.lines else None
+        return self.seqs[0] if self.seqs else None
 
     def gap_free(self) -> bool:
         """Every line's counter equals its position + 1."""
         base = self.number * PAGE
-        return all(ln["seq"] == base + j + 1 for j, ln in enumerate(self.lines))
+        return all(seq == base + j + 1 for j, seq in enumerate(self.seqs))
 
 
 class ConsoleReader:
@@ -145,7 +156,9 @@ class ConsoleReader:
 
     # -- pages -----------------------------------------------------------------------------
 
-    def page(self, number: int) -> Page:
+    def page(self, number: int, keep_above: int = 0) -> Page:
+        """Page ``number``; lines numbered ``keep_above`` or lower are only counted, not read
+        (a running run's no-op pull asks for the page it already holds, to see what is new)."""
         params = {
             "projectId": self.ref["projectId"],
             "experimentId": self.ref["experimentId"],
@@ -169,24 +182,24 @@ class ConsoleReader:
             raise DataError(f"{what}: 'logs' should be a list")
         if isinstance(count, bool) or not isinstance(count, int | float):
             count = number * PAGE + len(raw)  # no count: as many as seen (U11)
+        seqs: list[int] = []
         lines: list[LogRecord] = []
         repaired: dict[int, list[str]] = {}
         for obj in raw:
-            rec, problems = self._line(obj, what)
+            seq = _seq(obj, what)
+            seqs.append(seq)
+            if seq <= keep_above:
+                continue
+            rec, problems = self._line(obj, seq)
             lines.append(rec)
             if problems:
-                repaired[rec["seq"]] = problems
-        for a, b in pairwise(lines):
-            if b["seq"] <= a["seq"]:
-                raise DataError(f"{what}: line counters go backwards ({a['seq']}, {b['seq']})")
-        return Page(number, lines, int(count), repaired)
+                repaired[seq] = problems
+        for a, b in pairwise(seqs):
+            if b <= a:
+                raise DataError(f"{what}: line counters go backwards ({a}, {b})")
+        return Page(number, seqs, lines, int(count), repaired)
 
-    def _line(self, obj: Any, what: str) -> tuple[LogRecord, list[str]]:
-        if not isinstance(obj, dict):
-            raise DataError(f"{what}: a line is a {type(obj).__name__}, not an object")
-        seq = obj.get("epoch")
-        if isinstance(seq, bool) or not isinstance(seq, int | float) or int(seq) != seq:
-            raise DataError(f"{what}: a line has no integer 'epoch' ({seq!r})")
+    def _line(self, obj: dict[str, Any], seq: int) -> tuple[LogRecord, list[str]]:
         message = obj.get("message")
         text, problems = clean_text(message if isinstance(message, str) else str(message or ""))
         level = obj.get("level")
@@ -195,7 +208,7 @@ class ConsoleReader:
         rec = LogRecord(
             project=self.project,
             run_id=self.rid,
-            seq=int(seq),
+            seq=seq,
             ts=ts,
             level=level.upper() if isinstance(level, str) and level else None,
             stream=None,  # the cloud does not say stdout or stderr
@@ -207,12 +220,12 @@ class ConsoleReader:
     def _start(self, after: int) -> Page:
         """The page to read from: it holds the first line above ``after``, or is the last."""
         guess = max(0, (after - 1) // PAGE)
-        page = self.page(guess)
-        if not page.lines and guess > 0:
+        page = self.page(guess, after)
+        if not page.seqs and guess > 0:
             if page.count <= 0:
                 return page
             guess = min(guess - 1, (page.count - 1) // PAGE)
-            page = self.page(guess)
+            page = self.page(guess, after)
         first = page.first
         if first is None or first <= after + 1 or guess == 0:
             return page
@@ -221,12 +234,12 @@ class ConsoleReader:
         lo, hi, best = 0, guess - 1, None
         while lo <= hi:
             mid = (lo + hi) // 2
-            probe = self.page(mid)
+            probe = self.page(mid, after)
             if probe.first is not None and probe.first <= after + 1:
                 best, lo = probe, mid + 1
             else:
                 hi = mid - 1
-        return best or self.page(0)
+        return best or self.page(0, after)
 
     # -- the whole read --------------------------------------------------------------------
 
@@ -242,7 +255,7 @@ class ConsoleReader:
                         self._repaired(ln["seq"], p)
                     yield ln
                     after = ln["seq"]
-            if len(page.lines) < PAGE or page.count <= (page.number + 1) * PAGE:
+            if len(page.seqs) < PAGE or page.count <= (page.number + 1) * PAGE:
                 return  # the last page, as far as the latest count knows
             nxt = page.number + 1
             if (
@@ -256,7 +269,7 @@ class ConsoleReader:
                 after = reached
                 page = self._start(after)  # what the exports did not give, or came since
                 continue
-            page = self.page(nxt)
+            page = self.page(nxt, after)
 
     # -- exports ---------------------------------------------------------------------------
 
@@ -266,7 +279,7 @@ class ConsoleReader:
         stops early (the caller goes on with pages) on anything unexpected."""
         while start < count:
             rows = min(EXPORT_ROWS, count - start)
-            end_page = self.page((start + rows - 1) // PAGE)
+            end_page = self.page((start + rows - 1) // PAGE, start + rows)  # counted only
             if not end_page.gap_free() or end_page.count < start + rows:
                 log.info("run %s: console counters have gaps; reading pages", self.rid)
                 return start
