@@ -30,7 +30,8 @@ def concurrently(
     limit = max(1, window if window is not None else 2 * workers)
     pending: dict[Future[R], T] = {}
     it = iter(items)
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="swansync") as pool:
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="swansync")
+    try:
         exhausted = False
         while True:
             while not exhausted and not stop.is_set() and len(pending) < limit:
@@ -44,7 +45,7 @@ def concurrently(
                 for fut in [f for f in pending if f.cancel()]:
                     del pending[fut]
             if not pending:
-                return
+                break
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for fut in done:
                 item = pending.pop(fut)
@@ -52,3 +53,10 @@ def concurrently(
                     yield item, fut.result()
                 except Exception as e:
                     yield item, e
+    except BaseException:
+        # Interrupted (a second Ctrl-C) or abandoned by the consumer: queued items are
+        # cancelled and the ones running are not waited for (a request can take its timeout);
+        # their results are dropped.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)

@@ -43,8 +43,9 @@ def stream_concurrently(
 ) -> Iterator[Event[T, B]]:
     """Run ``produce`` over ``items`` on ``workers`` threads and yield their events. Stops
     starting new items once ``stop`` is set; items in progress end at their next batch with a
-    ``stopped`` event. Leaving the loop early abandons the producers cleanly. A BaseException
-    raised by ``produce`` (not an Exception: an interrupt) is raised again here."""
+    ``stopped`` event. Leaving the loop early abandons the producers (without waiting for
+    them). A BaseException raised by ``produce`` (not an Exception: an interrupt) is raised
+    again here."""
     if not items:
         return
     events: queue.Queue[Event[T, B]] = queue.Queue(maxsize=max(1, depth or workers))
@@ -104,6 +105,11 @@ def stream_concurrently(
             if crashes:
                 raise crashes[0]
             yield event
-    finally:
+    except BaseException:
+        # Interrupted (a second Ctrl-C) or left early: producers stop at their next batch, but
+        # one blocked in a request is not waited for (it can take the request's timeout).
         abandoned.set()
-        pool.shutdown(wait=True, cancel_futures=True)
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    abandoned.set()
+    pool.shutdown(wait=True, cancel_futures=True)

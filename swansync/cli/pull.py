@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -189,7 +190,7 @@ def pull(
     config: ConfigOpt = None,
 ) -> None:
     """Mirror projects into the warehouse: only what changed since the last pull."""
-    from swansync.cli.signals import stop_on_signals
+    from swansync.cli.signals import StopNow, exit_now, stop_on_signals
     from swansync.sync import pull as do_pull
 
     settings = settings_for(
@@ -217,19 +218,27 @@ def pull(
         media_max_total_bytes=media_max_total_bytes,
     )
     stop = threading.Event()
-    if err_console().is_terminal and not as_json:
-        from swansync.cli.progress import RichProgress
+    caught: list[int] = []  # the signals received, bound by stop_on_signals
+    try:
+        if err_console().is_terminal and not as_json:
+            from swansync.cli.progress import RichProgress
 
-        with RichProgress() as bar, stop_on_signals(stop, bar.note) as caught:
-            summary = do_pull(settings, progress=bar, stop=stop)
-    else:
-        from swansync.cli.progress import PlainProgress
+            with RichProgress() as bar, stop_on_signals(stop, bar.note) as caught:
+                summary = do_pull(settings, progress=bar, stop=stop)
+        else:
+            from swansync.cli.progress import PlainProgress
 
-        # Progress lines are INFO records, shown without -v (not dressed up as warnings).
-        progress_log = logging.getLogger("swansync.progress")
-        progress_log.setLevel(min(progress_log.getEffectiveLevel(), logging.INFO))
-        with stop_on_signals(stop, say) as caught:
-            summary = do_pull(settings, progress=PlainProgress(), stop=stop)
+            # Progress lines are INFO records, shown without -v (not dressed up as warnings).
+            progress_log = logging.getLogger("swansync.progress")
+            progress_log.setLevel(min(progress_log.getEffectiveLevel(), logging.INFO))
+            with stop_on_signals(stop, say) as caught:
+                summary = do_pull(settings, progress=PlainProgress(), stop=stop)
+    except BaseException as e:
+        # A second Ctrl-C / SIGTERM: no summary, no waiting. (DuckDB may have turned it into
+        # its own error when it landed in a query: the count of signals tells.)
+        if isinstance(e, StopNow) or len(caught) > 1:
+            exit_now(caught[0] if caught else getattr(e, "signum", signal.SIGINT))
+        raise
     if as_json:
         sys.stdout.write(json.dumps(summary.to_dict(), indent=2) + "\n")
     else:
