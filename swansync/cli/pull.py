@@ -7,7 +7,6 @@ import logging
 import signal
 import sys
 import threading
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -38,8 +37,7 @@ def print_pull(summary: Any) -> None:
         highlight=False,
     )
     for f in summary.failures:
-        where = f"{f.target} run {f.run_id}" if f.run_id else f.target
-        say(f"failed: {where}: {f.reason}")
+        say(f"failed: {f}")
     for w in summary.warnings:
         say(f"warning: {w}")
 
@@ -62,7 +60,7 @@ def pull(
         ),
     ] = None,
     logdir: Annotated[
-        list[Path] | None,
+        list[str] | None,
         typer.Option(
             "--logdir", metavar="PATH", help="A SwanLab local log folder to mirror (repeatable)."
         ),
@@ -142,7 +140,7 @@ def pull(
         ),
     ] = None,
     wandb_dir: Annotated[
-        list[Path] | None,
+        list[str] | None,
         typer.Option(
             "--wandb-dir", metavar="PATH", help="A folder of W&B offline runs (repeatable)."
         ),
