@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TypeVar
 
+SIGNAL_POLL_S = 0.25  # longest a blocked wait delays a signal handler of the main thread
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -46,7 +48,9 @@ def concurrently(
                     del pending[fut]
             if not pending:
                 break
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            # With a timeout: a signal the kernel hands to a worker thread does not wake a
+            # main thread blocked for good, and its handler (Ctrl-C) would wait for a result.
+            done, _ = wait(pending, timeout=SIGNAL_POLL_S, return_when=FIRST_COMPLETED)
             for fut in done:
                 item = pending.pop(fut)
                 try:

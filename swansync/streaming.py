@@ -13,6 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Generic, Literal, TypeVar
 
+from swansync.concurrency import SIGNAL_POLL_S
+
 T = TypeVar("T")
 B = TypeVar("B")
 
@@ -99,7 +101,10 @@ def stream_concurrently(
             pool.submit(run, item)
         open_items = len(items)
         while open_items:
-            event = events.get()
+            try:  # with a timeout: see SIGNAL_POLL_S
+                event = events.get(timeout=SIGNAL_POLL_S)
+            except queue.Empty:
+                continue
             if event.kind != "batch":
                 open_items -= 1
             if crashes:
