@@ -162,12 +162,32 @@ def schedule(
     db: DbOpt = None,
 ) -> None:
     """Run the pulls of the config's [[jobs]] on their schedules until stopped."""
+    import threading
+
+    from swansync.cli.common import STATE, say
+    from swansync.cli.signals import StopNow, exit_now, stop_on_signals
     from swansync.schedule import run_schedule
 
-    if logging.getLogger().level > logging.INFO:
-        logging.getLogger().setLevel(logging.INFO)  # a daemon logs one line per pull
+    # Quiet by default: the one JSON line per pull (and the daemon's start and stop); -v adds
+    # the rest (migrations, views, serving copy), -vv apscheduler's own chatter.
+    schedule_log = logging.getLogger("swansync.schedule")
+    schedule_log.setLevel(min(schedule_log.getEffectiveLevel(), logging.INFO))
+    if STATE.verbose < 2:
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
     settings = settings_for(config, db=db)
-    raise typer.Exit(run_schedule(settings, once=once))
+    stop = threading.Event()
+    caught: list[int] = []
+    try:
+        with stop_on_signals(stop, say) as caught:
+            code = run_schedule(settings, once=once, stop=stop, install_signals=False)
+    except BaseException as e:  # a second Ctrl-C / SIGTERM: stop at once, as pull does
+        if isinstance(e, StopNow) or len(caught) > 1:
+            exit_now(caught[0] if caught else getattr(e, "signum", 2))
+        raise
+    # --once is a batch job, like pull: stopped by a signal it exits 130 / 143. The daemon's
+    # normal end is SIGTERM: it exits 0 (systemd and docker call that a clean stop); the pull
+    # it interrupted is recorded `interrupted` and the next start carries on.
+    raise typer.Exit(128 + caught[0] if caught and once else code)
 
 
 # -- simulator and demo -------------------------------------------------------------------

@@ -59,6 +59,7 @@ def say(text: str) -> None:
 class _State:
     config: Path | None = None
     debug: bool = False
+    verbose: int = 0
 
 
 STATE = _State()
@@ -112,6 +113,7 @@ def _main(
     ] = False,
 ) -> None:
     STATE.debug = debug
+    STATE.verbose = verbose
     level = logging.WARNING if verbose == 0 else (logging.INFO if verbose == 1 else logging.DEBUG)
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
