@@ -19,6 +19,10 @@ CASES = {
     "logdir one level too high": (["--logdir", "{tmp}"], "no runs.swanlab"),
     "dashboard not a URL": (["--dashboard", "not-a-url"], "dashboard URL 'not-a-url'"),
     "malformed host": (["--project", "a/b", "--host", "http://"], "invalid SwanLab host"),
+    "source name for a logdir": (
+        ["--logdir", "{tmp}/inner", "--source-name", "lab"],
+        "--source-name",
+    ),
     "no key at all": (["--project", "a/b", "--host", "http://127.0.0.1:9"], "no SwanLab API key"),
 }
 

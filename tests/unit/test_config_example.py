@@ -36,3 +36,15 @@ def test_a_copied_example_keeps_the_host_of_swanlab_login(tmp_path: Path) -> Non
         None, cloud.host, env={}, cwd=cwd, home=home, config_host=cloud.config_host
     )
     assert creds.api_host == "http://10.0.0.5:8000"
+
+
+def test_a_source_name_for_local_sources_only_is_refused(tmp_path: Path) -> None:
+    import pytest
+
+    from swansync.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="logdir:<path>"):
+        load_settings(logdirs=[tmp_path], source_name="lab", env={}, config_file=None)
+    # With a server target it names the server's runs; the folder keeps logdir:<path>.
+    s = load_settings(logdirs=[tmp_path], projects=["a/b"], source_name="lab", env={})
+    assert _cloud(s).source_name == "lab"
