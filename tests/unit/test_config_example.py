@@ -48,3 +48,15 @@ def test_a_source_name_for_local_sources_only_is_refused(tmp_path: Path) -> None
     # With a server target it names the server's runs; the folder keeps logdir:<path>.
     s = load_settings(logdirs=[tmp_path], projects=["a/b"], source_name="lab", env={})
     assert _cloud(s).source_name == "lab"
+
+
+def test_a_project_name_is_checked_like_a_project(tmp_path: Path) -> None:
+    import pytest
+
+    from swansync.errors import ConfigError
+
+    for bad in ("a/b/c", "a/", "/b", " "):
+        with pytest.raises(ConfigError, match="WORKSPACE/NAME"):
+            load_settings(logdirs=[tmp_path], project_name=bad, env={})
+    for good in ("proj", "team/proj"):
+        load_settings(logdirs=[tmp_path], project_name=good, env={})

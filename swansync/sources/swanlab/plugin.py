@@ -77,6 +77,15 @@ class SwanLabLogDir:
     path: Path
     project_name: str | None = None  # replaces the project: "team/proj", or "proj" -> local/proj
 
+    def __post_init__(self) -> None:
+        name = self.project_name
+        if name is not None and (
+            not name.strip() or name.count("/") > 1 or "" in name.split("/") or name != name.strip()
+        ):
+            raise ConfigError(
+                f"--project-name {name!r} must look like NAME or WORKSPACE/NAME (one '/' at most)"
+            )
+
     @property
     def targets(self) -> tuple[str, ...]:
         return (f"logdir:{self.path}",)
