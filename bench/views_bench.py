@@ -69,10 +69,6 @@ def bench_views(db_path: Path | str, project: str | None = None) -> dict[str, fl
             ),
             "seed_groups": ("SELECT * FROM seed_groups(?, ?)", [proj, metric]),
             "config_effect": ("SELECT * FROM config_effect(?, ?, ?)", [proj, key, metric]),
-            "run_log_tail": ("SELECT * FROM run_log_tail", []),
-            "log_search": ("SELECT * FROM log_search(?)", ["loss"]),
-            "log_search(regex)": ("SELECT * FROM log_search(?, regex := true)", ["(?i)err"]),
-            "media_gallery": ("SELECT * FROM media_gallery", []),
             "curves(100)": ("SELECT * FROM curves(?, n_buckets := 100)", [proj]),
             "curves(100, 1 key)": (
                 "SELECT * FROM curves(?, n_buckets := 100, only_keys := [?])",

@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TypeVar
 
+SIGNAL_POLL_S = 0.25  # longest a blocked wait delays a signal handler of the main thread
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -30,7 +32,8 @@ def concurrently(
     limit = max(1, window if window is not None else 2 * workers)
     pending: dict[Future[R], T] = {}
     it = iter(items)
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="swansync") as pool:
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="swansync")
+    try:
         exhausted = False
         while True:
             while not exhausted and not stop.is_set() and len(pending) < limit:
@@ -44,11 +47,20 @@ def concurrently(
                 for fut in [f for f in pending if f.cancel()]:
                     del pending[fut]
             if not pending:
-                return
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                break
+            # With a timeout: a signal the kernel hands to a worker thread does not wake a
+            # main thread blocked for good, and its handler (Ctrl-C) would wait for a result.
+            done, _ = wait(pending, timeout=SIGNAL_POLL_S, return_when=FIRST_COMPLETED)
             for fut in done:
                 item = pending.pop(fut)
                 try:
                     yield item, fut.result()
                 except Exception as e:
                     yield item, e
+    except BaseException:
+        # Interrupted (a second Ctrl-C) or abandoned by the consumer: queued items are
+        # cancelled and the ones running are not waited for (a request can take its timeout);
+        # their results are dropped.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)

@@ -82,14 +82,13 @@ def download_media(
     src, proj = source.name, project["project"]
     runs = {r["run_id"]: r for r in listing.runs}
     todo: list[Pending] = []
+    too_big = _TooBig()
     for p in console_bookmarks.pending(wh, src, proj, sorted(runs)):
         if p.skip == "gone" and not options.full:
             continue
         size = p.bytes or p.skip_bytes
         if size is not None and store.max_file is not None and size > store.max_file:
-            summary.warnings.append(
-                f"{_where(p, proj)}: not downloaded, {size:,} bytes is over --media-max-bytes"
-            )
+            too_big.add(p, size)
             continue
         todo.append(p)
 
@@ -137,16 +136,32 @@ def download_media(
             summary.media_deferred += 1
         elif isinstance(got, Skip):
             skips.append((p, got.status, got.size))
-            why = (
-                f"not downloaded, over --media-max-bytes ({got.size:,} bytes)"
-                if got.status == "too_big" and got.size
-                else "not downloaded, over --media-max-bytes"
-                if got.status == "too_big"
-                else f"not downloaded: {got}"
-            )
-            summary.warnings.append(f"{_where(p, proj)}: {why}")
+            if got.status == "too_big":
+                too_big.add(p, got.size)
+            else:
+                summary.warnings.append(f"{_where(p, proj)}: not downloaded: {got}")
         else:
             summary.warnings.append(f"{_where(p, proj)}: not downloaded: {reason(got)}")
         if len(done) + len(skips) >= BATCH:
             flush()
     flush()
+    summary.warnings += too_big.warnings(proj)
+
+
+class _TooBig:
+    """Items over --media-max-bytes, one warning per (run, key): how many and the largest."""
+
+    def __init__(self) -> None:
+        self.seen: dict[tuple[str, str], list[int]] = {}  # -> [count, largest size]
+
+    def add(self, p: Pending, size: int | None) -> None:
+        entry = self.seen.setdefault((p.run_id, p.key), [0, 0])
+        entry[0] += 1
+        entry[1] = max(entry[1], size or 0)
+
+    def warnings(self, project: str) -> list[str]:
+        return [
+            f"media {key!r} of run {run_id!r} ({project}): {n:,} item(s) not downloaded, over "
+            "--media-max-bytes" + (f" (largest {big:,} bytes)" if big else "")
+            for (run_id, key), (n, big) in self.seen.items()
+        ]

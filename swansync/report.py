@@ -44,6 +44,11 @@ class Failure:
     run_id: str | None
     reason: str
 
+    def __str__(self) -> str:
+        """One line: where, then why (where only once, when the reason already names it)."""
+        where = f"{self.target} run {self.run_id}" if self.run_id else self.target
+        return self.reason if self.reason.startswith(where) else f"{where}: {self.reason}"
+
 
 @dataclass
 class PullSummary:

@@ -271,6 +271,8 @@ def _check_jobs(settings: Settings) -> None:
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise ConfigError(f"job names must be unique; repeated: {', '.join(dupes)}")
+    for job in settings.jobs:  # a bad schedule is refused by --once as by the daemon
+        build_trigger(job, jitter=0)
 
 
 def _run_once(settings: Settings, pull_fn: PullFn | None, stop: threading.Event) -> int:

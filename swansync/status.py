@@ -37,7 +37,10 @@ def warehouse_status(db: Path, *, recent: int = 5) -> dict[str, Any]:
             return {"db": str(db), "schema_version": 0, "tables": {}, "projects": [], "pulls": []}
         wh.require_current()
         tables = wh.table_counts(
-            ["projects", "runs", "run_config", "metric_keys", "metrics", "summaries"]
+            [
+                *("projects", "runs", "run_config", "metric_keys", "metrics", "summaries"),
+                *("logs", "media"),
+            ]
         )
         projects = [
             {

@@ -13,6 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Generic, Literal, TypeVar
 
+from swansync.concurrency import SIGNAL_POLL_S
+
 T = TypeVar("T")
 B = TypeVar("B")
 
@@ -43,8 +45,9 @@ def stream_concurrently(
 ) -> Iterator[Event[T, B]]:
     """Run ``produce`` over ``items`` on ``workers`` threads and yield their events. Stops
     starting new items once ``stop`` is set; items in progress end at their next batch with a
-    ``stopped`` event. Leaving the loop early abandons the producers cleanly. A BaseException
-    raised by ``produce`` (not an Exception: an interrupt) is raised again here."""
+    ``stopped`` event. Leaving the loop early abandons the producers (without waiting for
+    them). A BaseException raised by ``produce`` (not an Exception: an interrupt) is raised
+    again here."""
     if not items:
         return
     events: queue.Queue[Event[T, B]] = queue.Queue(maxsize=max(1, depth or workers))
@@ -98,12 +101,20 @@ def stream_concurrently(
             pool.submit(run, item)
         open_items = len(items)
         while open_items:
-            event = events.get()
+            try:  # with a timeout: see SIGNAL_POLL_S
+                event = events.get(timeout=SIGNAL_POLL_S)
+            except queue.Empty:
+                continue
             if event.kind != "batch":
                 open_items -= 1
             if crashes:
                 raise crashes[0]
             yield event
-    finally:
+    except BaseException:
+        # Interrupted (a second Ctrl-C) or left early: producers stop at their next batch, but
+        # one blocked in a request is not waited for (it can take the request's timeout).
         abandoned.set()
-        pool.shutdown(wait=True, cancel_futures=True)
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    abandoned.set()
+    pool.shutdown(wait=True, cancel_futures=True)

@@ -41,7 +41,15 @@ __all__ = ["TABLES", "Failure", "PullSummary", "build_sources", "pull"]
 def build_sources(settings: Settings) -> list[Source]:
     """One source per configured source (each holding its own targets)."""
     options = settings.source_options()
-    return [config.build(options) for config in settings.sources]
+    built: list[Source] = []
+    try:
+        for config in settings.sources:
+            built.append(config.build(options))
+    except BaseException:
+        for source in built:
+            source.close()
+        raise
+    return built
 
 
 # -- the pull -----------------------------------------------------------------------------
@@ -81,55 +89,84 @@ def pull(
         from swansync.warehouse.snapshot import check_destination
 
         check_destination(settings.serving, settings.db)
-    with Warehouse(settings.db) as wh:
-        wh.migrate()
-        summary = _start_log(wh, settings)
-        owned = sources is None
-        active: list[Source] = []
-        try:
-            active = list(sources) if sources is not None else build_sources(settings)
-            summary.sources = [s.name for s in active]
-            missing: list[NotFoundError] = []
-            store = _media_store(options)
-            with wh.memory_capped():  # flat memory however large the warehouse grows
-                for source in active:
-                    _pull_source(wh, options, source, summary, progress, stop, missing, store)
-                    if stop.is_set():
-                        break
-            if summary.media_deferred:
-                summary.warnings.append(
-                    f"{summary.media_deferred} media file(s) not downloaded: this pull reached "
-                    f"--media-max-total-bytes ({format_size(options.media_max_total_bytes)}); "
-                    "the next pull goes on with them"
-                )
-            if missing and len(missing) == sum(len(s.targets) for s in active):
-                # Not one target exists: a typo, not a partial pull (exit 2, not 1).
-                raise missing[0]
-            summary.status = (
-                "interrupted" if stop.is_set() else ("partial" if summary.failures else "ok")
-            )
-        except BaseException as e:
-            # A second Ctrl-C (the first only sets `stop`) lands here: what committed stays.
-            summary.status = "interrupted" if isinstance(e, KeyboardInterrupt) else "failed"
-            summary.error = reason(e)
-            _finish_log(wh, summary, active)
-            raise
-        finally:
-            if owned:
-                for s in active:
-                    s.close()
-        _finish_log(wh, summary, active)
-        if summary.status in ("ok", "partial"):
+    # The sources are built before the warehouse is opened: a missing key, a host or URL that
+    # does not parse, a folder that does not exist are refused with no file written.
+    owned = sources is None
+    active = list(sources) if sources is not None else build_sources(settings)
+    fresh = not Path(settings.db).exists()
+    summary: PullSummary | None = None
+    try:
+        with Warehouse(settings.db) as wh:
+            wh.migrate()
+            summary = _start_log(wh, settings)
             try:
-                _publish(wh, settings, progress)
-            except SwansyncError as e:
-                wh.execute(
-                    f"UPDATE {SYNC_LOG} SET error = ? WHERE id = ?",
-                    [f"data landed, but publishing views/serving copy failed: {e}", summary.id],
-                )
+                summary.sources = [s.name for s in active]
+                _pull_sources(wh, options, active, summary, progress, stop)
+            except BaseException as e:
+                # A second Ctrl-C (the first only sets `stop`) lands here: what committed stays.
+                summary.status = "interrupted" if isinstance(e, KeyboardInterrupt) else "failed"
+                summary.error = reason(e)
+                _finish_log(wh, summary, active)
                 raise
+            _finish_log(wh, summary, active)
+            if summary.status in ("ok", "partial"):
+                try:
+                    _publish(wh, settings, progress)
+                except SwansyncError as e:
+                    wh.execute(
+                        f"UPDATE {SYNC_LOG} SET error = ? WHERE id = ?",
+                        [f"data landed, but publishing views/serving copy failed: {e}", summary.id],
+                    )
+                    raise
+    except SwansyncError as e:
+        # Refused (a key, not one target found) before anything landed: a warehouse this pull
+        # created would hold nothing but the refusal, so it is not left behind.
+        if fresh and e.exit_code == 2 and (summary is None or not any(summary.rows.values())):
+            for path in (Path(settings.db), Path(f"{settings.db}.wal")):
+                path.unlink(missing_ok=True)
+        raise
+    finally:
+        if owned:
+            for s in active:
+                s.close()
     progress("phase", name="done")
     return summary
+
+
+def _pull_sources(
+    wh: Warehouse,
+    options: PullOptions,
+    active: Sequence[Source],
+    summary: PullSummary,
+    progress: ProgressFn,
+    stop: threading.Event,
+) -> None:
+    # Every target is resolved first: when not one exists the pull stops here, with one error
+    # and nothing else said (no warnings, no phases that would have nothing to do).
+    missing: list[NotFoundError] = []
+    resolved: list[tuple[Source, list[ProjectRecord]]] = []
+    for source in active:
+        source.resume({} if options.full else bookmarks.load_cursors(wh, source.name))
+        resolved.append((source, _resolve(source, summary, missing)))
+    if missing and len(missing) == sum(len(s.targets) for s in active):
+        # Not one target exists: a typo, not a partial pull (exit 2, not 1).
+        raise missing[0]
+    for f in summary.failures:
+        log.warning("target failed: %s", f)
+    store = _media_store(options)
+    with wh.memory_capped():  # flat memory however large the warehouse grows
+        for source, projects in resolved:
+            if projects:
+                _pull_source(wh, options, source, projects, summary, progress, stop, store)
+            if stop.is_set():
+                break
+    if summary.media_deferred:
+        summary.warnings.append(
+            f"{summary.media_deferred} media file(s) not downloaded: this pull reached "
+            f"--media-max-total-bytes ({format_size(options.media_max_total_bytes)}); "
+            "the next pull goes on with them"
+        )
+    summary.status = "interrupted" if stop.is_set() else ("partial" if summary.failures else "ok")
 
 
 def _media_store(options: PullOptions) -> MediaStore | None:
@@ -220,7 +257,6 @@ def _resolve(
         try:
             projects = source.resolve(target)
         except NotFoundError as e:
-            log.warning("target %s failed: %s", target, e)
             summary.failures.append(Failure(target, None, str(e)))
             missing.append(e)
             continue
@@ -233,14 +269,12 @@ def _pull_source(
     wh: Warehouse,
     options: PullOptions,
     source: Source,
+    projects: list[ProjectRecord],
     summary: PullSummary,
     progress: ProgressFn,
     stop: threading.Event,
-    missing: list[NotFoundError],
     store: MediaStore | None,
 ) -> None:
-    source.resume({} if options.full else bookmarks.load_cursors(wh, source.name))
-    projects = _resolve(source, summary, missing)
     progress("targets", projects=len(projects), source=source.name)
     # 1. List every project (cheap), so summaries for all runs go in one batched request.
     progress("phase", name="listing")

@@ -10,7 +10,6 @@ others), :mod:`.output` (tables, files), :mod:`.progress` (bars and log lines), 
 
 from __future__ import annotations
 
-import os
 import sys
 
 from swansync.cli import commands, pull  # noqa: F401  (registers the commands on the app)
@@ -34,13 +33,10 @@ def main() -> None:
         say(f"error: {e}")
         sys.exit(e.exit_code)
     except OSError as e:
-        from swansync.cli.output import stdout_gone
+        from swansync.cli.output import reader_left, stdout_gone
 
         if isinstance(e, BrokenPipeError) or stdout_gone():
-            # The reader left (`swansync query ... | head`): stop without a message and exit 1,
-            # as click does for the broken pipes it sees first.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            sys.exit(1)
+            reader_left()  # `swansync query ... | head`: no message, exit 0
         if STATE.debug:
             err_console().print_exception()
         say(f"error: {e}")

@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -29,11 +29,18 @@ from swansync.errors import ConfigError
 @app.command()
 def status(db: DbOpt = None, as_json: JsonOpt = False, config: ConfigOpt = None) -> None:
     """What the warehouse holds and how the last pulls went."""
-    from swansync.cli.output import print_table
+    from swansync.cli.output import reader_may_leave
     from swansync.status import warehouse_status
 
     settings = settings_for(config, db=db)
     info = warehouse_status(settings.db)
+    with reader_may_leave():  # `swansync status | head -1`: exit 0, quietly
+        _print_status(info, as_json)
+
+
+def _print_status(info: dict[str, Any], as_json: bool) -> None:
+    from swansync.cli.output import print_table
+
     if as_json:
         sys.stdout.write(json.dumps(info, indent=2) + "\n")
         return
@@ -94,7 +101,7 @@ def query(
     parquet stream, whatever the size; in JSON, NaN and infinities are the strings "NaN",
     "Infinity" and "-Infinity".
     """
-    from swansync.cli.output import query_table, write_atomically
+    from swansync.cli.output import query_table, reader_may_leave, write_atomically
     from swansync.warehouse.export import FORMATS, Query
 
     if fmt not in FORMATS:
@@ -104,7 +111,7 @@ def query(
     if output is not None and not output.parent.is_dir():
         raise ConfigError(f"folder {str(output.parent)!r} for --output does not exist")
     settings = settings_for(config, db=db)
-    with Query(settings.db, sql) as q:
+    with Query(settings.db, sql) as q, reader_may_leave():
         if fmt == "table":
             query_table(q, output, out_console())
         elif output is None:
@@ -155,12 +162,32 @@ def schedule(
     db: DbOpt = None,
 ) -> None:
     """Run the pulls of the config's [[jobs]] on their schedules until stopped."""
+    import threading
+
+    from swansync.cli.common import STATE, say
+    from swansync.cli.signals import StopNow, exit_now, stop_on_signals
     from swansync.schedule import run_schedule
 
-    if logging.getLogger().level > logging.INFO:
-        logging.getLogger().setLevel(logging.INFO)  # a daemon logs one line per pull
+    # Quiet by default: the one JSON line per pull (and the daemon's start and stop); -v adds
+    # the rest (migrations, views, serving copy), -vv apscheduler's own chatter.
+    schedule_log = logging.getLogger("swansync.schedule")
+    schedule_log.setLevel(min(schedule_log.getEffectiveLevel(), logging.INFO))
+    if STATE.verbose < 2:
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
     settings = settings_for(config, db=db)
-    raise typer.Exit(run_schedule(settings, once=once))
+    stop = threading.Event()
+    caught: list[int] = []
+    try:
+        with stop_on_signals(stop, say) as caught:
+            code = run_schedule(settings, once=once, stop=stop, install_signals=False)
+    except BaseException as e:  # a second Ctrl-C / SIGTERM: stop at once, as pull does
+        if isinstance(e, StopNow) or len(caught) > 1:
+            exit_now(caught[0] if caught else getattr(e, "signum", 2))
+        raise
+    # --once is a batch job, like pull: stopped by a signal it exits 130 / 143. The daemon's
+    # normal end is SIGTERM: it exits 0 (systemd and docker call that a clean stop); the pull
+    # it interrupted is recorded `interrupted` and the next start carries on.
+    raise typer.Exit(128 + caught[0] if caught and once else code)
 
 
 # -- simulator and demo -------------------------------------------------------------------

@@ -39,9 +39,9 @@ app.add_typer(sim_app, name="sim")
 
 @cache
 def out_console() -> Console:
-    from rich.console import Console
+    from swansync.cli.output import OutConsole
 
-    return Console(soft_wrap=True)
+    return OutConsole(soft_wrap=True)
 
 
 @cache
@@ -59,6 +59,7 @@ def say(text: str) -> None:
 class _State:
     config: Path | None = None
     debug: bool = False
+    verbose: int = 0
 
 
 STATE = _State()
@@ -69,7 +70,7 @@ ConfigOpt = Annotated[
     typer.Option("--config", metavar="FILE", help="TOML config file (default ./swansync.toml)."),
 ]
 DbOpt = Annotated[
-    Path | None,
+    str | None,  # a str, not a Path: Path("") would be the current folder
     typer.Option(
         "--db",
         metavar="PATH",
@@ -112,13 +113,28 @@ def _main(
     ] = False,
 ) -> None:
     STATE.debug = debug
+    STATE.verbose = verbose
     level = logging.WARNING if verbose == 0 else (logging.INFO if verbose == 1 else logging.DEBUG)
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
 
 
+# Path flags arrive as str: an empty value is refused here (Path("") would mean ".").
+_PATH_FLAGS = {"db": "--db", "logdirs": "--logdir", "wandb_dir": "--wandb-dir"}
+
+
 def settings_for(config: Path | None, **flags: Any) -> Settings:
     from swansync.config import load_settings
+    from swansync.errors import ConfigError
 
+    for key, flag in _PATH_FLAGS.items():
+        value = flags.get(key)
+        if value is None:
+            continue
+        values = value if isinstance(value, list) else [value]
+        if any(not str(v).strip() for v in values):
+            raise ConfigError(f"{flag} is empty: give a path")
+        paths = [Path(v) for v in values]
+        flags[key] = paths if isinstance(value, list) else paths[0]
     return load_settings(config_file=config, **flags)

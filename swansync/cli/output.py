@@ -6,9 +6,10 @@ from __future__ import annotations
 import io
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from rich.cells import cell_len
 from rich.console import Console
@@ -131,6 +132,32 @@ def write_atomically(path: Path, write: Any) -> None:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def reader_left() -> NoReturn:
+    """The reader of stdout had enough (`swansync query ... | head`): stop quietly with exit 0,
+    whichever way the output was written (nothing more goes to the closed pipe)."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    raise SystemExit(0)
+
+
+@contextmanager
+def reader_may_leave() -> Iterator[None]:
+    """Around what a command writes to stdout: a broken pipe is :func:`reader_left`."""
+    try:
+        yield
+        sys.stdout.flush()
+    except OSError as e:
+        if isinstance(e, BrokenPipeError) or stdout_gone():
+            reader_left()
+        raise
+
+
+class OutConsole(Console):
+    """rich's console for stdout, whose broken pipe is :func:`reader_left` (rich exits 1)."""
+
+    def on_broken_pipe(self) -> None:
+        reader_left()
 
 
 def stdout_gone() -> bool:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
 import threading
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -37,8 +37,7 @@ def print_pull(summary: Any) -> None:
         highlight=False,
     )
     for f in summary.failures:
-        where = f"{f.target} run {f.run_id}" if f.run_id else f.target
-        say(f"failed: {where}: {f.reason}")
+        say(f"failed: {f}")
     for w in summary.warnings:
         say(f"warning: {w}")
 
@@ -61,7 +60,7 @@ def pull(
         ),
     ] = None,
     logdir: Annotated[
-        list[Path] | None,
+        list[str] | None,
         typer.Option(
             "--logdir", metavar="PATH", help="A SwanLab local log folder to mirror (repeatable)."
         ),
@@ -141,7 +140,7 @@ def pull(
         ),
     ] = None,
     wandb_dir: Annotated[
-        list[Path] | None,
+        list[str] | None,
         typer.Option(
             "--wandb-dir", metavar="PATH", help="A folder of W&B offline runs (repeatable)."
         ),
@@ -189,7 +188,7 @@ def pull(
     config: ConfigOpt = None,
 ) -> None:
     """Mirror projects into the warehouse: only what changed since the last pull."""
-    from swansync.cli.signals import stop_on_signals
+    from swansync.cli.signals import StopNow, exit_now, stop_on_signals
     from swansync.sync import pull as do_pull
 
     settings = settings_for(
@@ -217,19 +216,27 @@ def pull(
         media_max_total_bytes=media_max_total_bytes,
     )
     stop = threading.Event()
-    if err_console().is_terminal and not as_json:
-        from swansync.cli.progress import RichProgress
+    caught: list[int] = []  # the signals received, bound by stop_on_signals
+    try:
+        if err_console().is_terminal and not as_json:
+            from swansync.cli.progress import RichProgress
 
-        with RichProgress() as bar, stop_on_signals(stop, bar.note) as caught:
-            summary = do_pull(settings, progress=bar, stop=stop)
-    else:
-        from swansync.cli.progress import PlainProgress
+            with RichProgress() as bar, stop_on_signals(stop, bar.note) as caught:
+                summary = do_pull(settings, progress=bar, stop=stop)
+        else:
+            from swansync.cli.progress import PlainProgress
 
-        # Progress lines are INFO records, shown without -v (not dressed up as warnings).
-        progress_log = logging.getLogger("swansync.progress")
-        progress_log.setLevel(min(progress_log.getEffectiveLevel(), logging.INFO))
-        with stop_on_signals(stop, say) as caught:
-            summary = do_pull(settings, progress=PlainProgress(), stop=stop)
+            # Progress lines are INFO records, shown without -v (not dressed up as warnings).
+            progress_log = logging.getLogger("swansync.progress")
+            progress_log.setLevel(min(progress_log.getEffectiveLevel(), logging.INFO))
+            with stop_on_signals(stop, say) as caught:
+                summary = do_pull(settings, progress=PlainProgress(), stop=stop)
+    except BaseException as e:
+        # A second Ctrl-C / SIGTERM: no summary, no waiting. (DuckDB may have turned it into
+        # its own error when it landed in a query: the count of signals tells.)
+        if isinstance(e, StopNow) or len(caught) > 1:
+            exit_now(caught[0] if caught else getattr(e, "signum", signal.SIGINT))
+        raise
     if as_json:
         sys.stdout.write(json.dumps(summary.to_dict(), indent=2) + "\n")
     else:

@@ -90,6 +90,11 @@ class Warehouse:
                     f"warehouse {str(self.path)!r} is in use by another process "
                     "(a pull or a reader holding it open); try again when it finishes"
                 ) from e
+            if "not a valid DuckDB database" in msg:  # a text file, another format: refused
+                raise ConfigError(
+                    f"{str(self.path)!r} is not a DuckDB database (so not a swansync "
+                    "warehouse): give another --db path"
+                ) from e
             raise WarehouseError(f"cannot open warehouse {str(self.path)!r}: {msg}") from e
         except duckdb.Error as e:
             raise WarehouseError(f"cannot open warehouse {str(self.path)!r}: {e}") from e

@@ -58,7 +58,7 @@ class Query:
             try:
                 rel = con.sql(sql)
             except duckdb.Error as e:
-                raise WarehouseError(f"query failed: {e}") from e
+                raise WarehouseError(f"query failed: {one_line(e)}") from e
             if rel is None:
                 raise WarehouseError("the statement returned no rows to show (not a query)")
             self._rel = rel
@@ -136,19 +136,33 @@ def _unique(names: list[str]) -> list[str]:
     return out
 
 
+def one_line(e: Exception) -> str:
+    """DuckDB's message on one line: without the ``LINE 1: ...`` echo of the SQL and its
+    ``^^^`` caret, the other lines joined."""
+    lines = [line.strip() for line in str(e).splitlines()]
+    kept = [line for line in lines if line and not line.startswith("LINE ") and set(line) != {"^"}]
+    return " ".join(kept)
+
+
 def _check_statement(con: duckdb.DuckDBPyConnection, sql: str) -> None:
     try:
         statements = con.extract_statements(sql)
     except duckdb.Error as e:
-        raise WarehouseError(f"query failed: {e}") from e
+        raise WarehouseError(f"query failed: {one_line(e)}") from e
     if len(statements) != 1:
         raise ConfigError(f"query runs exactly one statement; got {len(statements)}")
     kind = str(statements[0].type).rsplit(".", 1)[-1]
     if kind not in _READS:
-        raise ConfigError(
-            f"query only reads: a {kind} statement is not allowed "
-            "(to save a result, use --output FILE with --format csv, json, jsonl or parquet)"
+        words = sql.split(None, 2)
+        if kind == "LOAD" and words and words[0].upper() in ("INSTALL", "FORCE"):
+            kind = "INSTALL"  # DuckDB files INSTALL under LOAD
+        article = "an" if kind[0] in "AEIOU" else "a"
+        hint = (  # only a statement that writes a result has another way to do it
+            " (to save a result, use --output FILE with --format csv, json, jsonl or parquet)"
+            if kind in ("COPY", "EXPORT")
+            else ""
         )
+        raise ConfigError(f"query only reads: {article} {kind} statement is not allowed{hint}")
 
 
 # -- CSV ----------------------------------------------------------------------------------

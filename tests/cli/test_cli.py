@@ -103,6 +103,10 @@ def test_pull_json_summary_and_no_key_anywhere(demo_sim, pulled):
     info = json.loads(status.stdout)
     assert info["pulls"][0]["status"] == "ok"
     assert {p["project"] for p in info["projects"]} == set(demo_sim.world.projects())
+    # Every table a pull writes is counted, consoles and media too.
+    for table, n in summary["rows"].items():
+        if n:
+            assert info["tables"][table] > 0, (table, info["tables"])
 
 
 def test_wrong_key_exits_2_with_one_line(demo_sim, tmp_path):

@@ -42,9 +42,11 @@ def test_sim_serve_unknown_world_is_one_line_exit_2() -> None:
     assert_one_line(run_cli("sim", "serve", "--world", "nope", timeout=120), 2, "nope")
 
 
-@pytest.mark.parametrize("fmt", ["csv", "jsonl", "table"])
+@pytest.mark.parametrize("fmt", ["csv", "json", "jsonl", "table"])
 def test_a_reader_that_leaves_early_gets_no_error_message(tmp_path, fmt: str) -> None:
-    """`swansync query ... | head`: no traceback, no 'error: Broken pipe' line."""
+    """`swansync query ... | head`: no traceback, no 'error: Broken pipe' line, and exit 0
+    whatever the format (a reader that had enough; when the output fits in the pipe the writer
+    never learns the reader left, so 0 is the only code a pipe can give consistently)."""
     import os
     import subprocess
     import sys
@@ -64,4 +66,4 @@ def test_a_reader_that_leaves_early_gets_no_error_message(tmp_path, fmt: str) ->
         err = proc.stderr.read().decode()
         proc.wait(timeout=120)
     assert err == ""
-    assert proc.returncode in (0, 1)
+    assert proc.returncode == 0

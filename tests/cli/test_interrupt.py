@@ -141,3 +141,59 @@ def test_a_signal_stops_the_pull_at_a_transaction_boundary(tmp_path: Path, sig, 
     counts, dupes, log = stored_counts(db)
     assert (counts, dupes) == (truth, 0)
     assert [status for _, status in log] == ["interrupted", "ok"]
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_second_signal_stops_at_once(tmp_path: Path, sig, code) -> None:
+    """The first signal waits for the fetch in flight; the second does not: the process ends
+    while that fetch is still held (for minutes), says so in one line, records `interrupted`
+    and keeps what committed."""
+    world = build_world("small", seed=0)
+    hold = HoldOne(nth=20)
+    db = tmp_path / "w.duckdb"
+    conf = tmp_path / "swansync.toml"
+    conf.write_text("timeout = 900\n")  # the held request would outlast any test
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SWANLAB_", "SWANSYNC_"))}
+    with SimServer(world, port=0, faults=hold) as sim:
+        args = ["pull", "--project", PROJECT, "--workers", "1", "--no-system"]
+        args += ["--host", sim.url, "--db", str(db), "--config", str(conf)]
+        child = subprocess.Popen(
+            [sys.executable, "-m", "swansync", *args],
+            env={**env, "SWANLAB_API_KEY": sim.api_key},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert hold.held.wait(timeout=300), "the pull never reached the held download"
+            err_lines = lines_of(child.stderr)  # type: ignore[arg-type]
+            seen: list[str] = []
+            child.send_signal(sig)
+            assert wait_line(err_lines, "received", seen), "".join(seen)
+            child.send_signal(sig)  # the held fetch is never released while the child lives
+            child.wait(timeout=120)  # generous: the held request would take 900 s
+            while (line := err_lines.get(timeout=60)) != "":
+                seen.append(line)
+        finally:
+            hold.release.set()
+            if child.poll() is None:
+                child.kill()  # our own child, by its handle
+                child.wait(timeout=60)
+            for pipe in (child.stdout, child.stderr):
+                if pipe is not None:
+                    pipe.close()
+        err = "".join(seen)
+        assert child.returncode == code, err
+        assert "Traceback" not in err
+        name = signal.Signals(sig).name
+        lines = [line for line in seen if name in line]
+        assert len(lines) == 2 and "again" in lines[1], err
+        counts, dupes, log = stored_counts(db)
+        assert dupes == 0
+        assert [status for _, status in log] in (["interrupted"], ["failed"]), log
+    # What committed stays, whole: every run that landed has all its points.
+    truth = truth_counts(world.truth(), {PROJECT})
+    for r in {r for r, _ in counts}:
+        assert {k: n for (rr, k), n in counts.items() if rr == r} == {
+            k: n for (rr, k), n in truth.items() if rr == r and not k.startswith("__swanlab__")
+        }, r

@@ -190,3 +190,31 @@ def test_the_lock_ends_with_the_query(db: Path, tmp_path: Path) -> None:
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT current_setting('enable_external_access')").fetchone() == (True,)
     con.close()
+
+
+@pytest.mark.parametrize(
+    ("sql", "said"),
+    [
+        ("ATTACH 'x.duckdb' AS other", "an ATTACH statement is not allowed"),
+        ("INSTALL httpfs", "an INSTALL statement is not allowed"),
+        ("LOAD httpfs", "a LOAD statement is not allowed"),
+        ("SET threads = 1", "a SET statement is not allowed"),
+        ("DELETE FROM t", "a DELETE statement is not allowed"),
+    ],
+)
+def test_a_refusal_names_the_statement_and_suggests_output_only_for_copy(
+    db: Path, sql: str, said: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        Query(db, sql)
+    assert said in str(info.value) and "--output" not in str(info.value)
+    with pytest.raises(ConfigError, match=r"a COPY statement.*--output"):
+        Query(db, "COPY t TO 'x.csv'")
+
+
+@pytest.mark.parametrize("sql", ["SELEC 1", "SELECT nope FROM t"])
+def test_a_query_error_is_one_line(db: Path, sql: str) -> None:
+    with pytest.raises(WarehouseError) as info:
+        Query(db, sql)
+    assert "\n" not in str(info.value) and "^" not in str(info.value), str(info.value)
+    assert str(info.value).startswith("query failed: ")

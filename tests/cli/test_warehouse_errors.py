@@ -49,3 +49,17 @@ def test_pull_without_targets_is_a_usage_error_that_creates_nothing(tmp_path, ca
     code, err = run(capsys, monkeypatch, "pull", "--db", str(tmp_path / "w.duckdb"))
     assert code == 2 and "nothing to pull" in err
     assert not (tmp_path / "w.duckdb").exists()
+
+
+@pytest.mark.parametrize("command", [["status"], ["views", "apply"], ["pull", "--logdir", "."]])
+def test_a_file_that_is_not_a_duckdb_database_is_refused_with_one_line(
+    command, tmp_path, capsys, monkeypatch
+):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes\n")
+    code, err = run(capsys, monkeypatch, *command, "--db", str(notes))
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "not a DuckDB database" in lines[0], err
+    assert "IO Error" not in err
+    assert notes.read_text() == "my notes\n"

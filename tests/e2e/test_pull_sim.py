@@ -77,6 +77,7 @@ def test_wrong_key_is_an_auth_error_without_the_key(sim_small, tmp_path):
     bad = s.with_overrides(sources=(cloud(sim_small, api_key=Secret("x" * 21)),))
     with pytest.raises(AuthError) as e:
         pull(bad)
+    assert not bad.db.exists()  # refused before anything landed: no new warehouse left
     assert "x" * 21 not in str(e.value)
     assert sim_small.api_key not in str(e.value)
 

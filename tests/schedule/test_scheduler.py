@@ -67,6 +67,17 @@ def test_bad_cron_is_a_config_error():
         build_trigger(JobConfig(name="c", sources=SOURCES, cron="every tuesday"))
 
 
+def test_once_refuses_a_bad_schedule_as_the_daemon_does(tmp_path):
+    """`schedule --once` ignores the triggers, but a file the daemon would refuse is refused
+    before any pull runs, whichever mode reads it."""
+    s = settings(tmp_path, job("good"), JobConfig(name="bad", sources=SOURCES, cron="* * *"))
+    for once in (True, False):
+        pull = FakePull()
+        with pytest.raises(ConfigError, match=r"'bad'.*cron"):
+            run_schedule(s, once=once, pull_fn=pull, install_signals=False)
+        assert pull.calls == []
+
+
 def test_no_jobs_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match=r"\[\[jobs\]\]"):
         run_schedule(settings(tmp_path), once=True, pull_fn=FakePull())

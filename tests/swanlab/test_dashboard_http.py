@@ -90,3 +90,16 @@ def test_a_dead_dashboard_is_one_line_at_once(dead_url: str) -> None:
     assert str(e.value) == (
         f"dashboard dashboard:{host}: cannot connect to {dead_url}/api/v1: connection refused"
     )
+
+
+def test_an_unreadable_series_is_warned_about_once_per_pull(caplog: pytest.LogCaptureFixture):
+    """A pull asks for a series twice (summaries, then points): one warning, not two."""
+    import logging
+
+    source = DashboardSource("http://127.0.0.1:9")
+    run: Any = {"run_id": "r1", "project": "local/p"}
+    with caplog.at_level(logging.WARNING):
+        for _ in range(2):
+            source._unreadable(run, "loss", FatalApiError("HTTP 500: Out of range float values"))
+    assert len([r for r in caplog.records if "cannot be read" in r.getMessage()]) == 1
+    assert len(source.warnings()) == 1

@@ -235,3 +235,18 @@ def test_the_total_bound_leaves_the_rest_for_the_next_pull(tmp_path: Path) -> No
     unbounded = settings(tmp_path, media="download", media_max_total_bytes=0)
     pull(unbounded, sources=[src])
     assert all(m["path"] for m in media(s.db).values())
+
+
+def test_items_over_the_size_bound_are_one_warning_per_run_and_key(tmp_path: Path) -> None:
+    src = world()
+    for step in range(30):
+        src.runs["done"].log_media("big", step, PNG + b"x" * (500 + step))
+    s = settings(tmp_path, media="download", media_max_bytes=400)
+    first = pull(s, sources=[src])
+    over = [w for w in first.warnings if "over --media-max-bytes" in w]
+    assert len(over) == 1, first.warnings
+    assert "30 item(s)" in over[0] and f"largest {len(PNG) + 529:,} bytes" in over[0]
+    assert "'big'" in over[0] and "'done'" in over[0]
+    # The next pull knows their sizes without asking: still one line.
+    again = pull(s, sources=[src])
+    assert len([w for w in again.warnings if "over --media-max-bytes" in w]) == 1

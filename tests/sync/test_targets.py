@@ -33,6 +33,17 @@ def test_when_no_target_exists_the_pull_is_a_usage_error(serve_world, tmp_path):
     with pytest.raises(NotFoundError, match="ghost/nope") as e:
         pull(s)
     assert e.value.exit_code == 2
+    # Refused before anything landed: the warehouse this pull would have created is not left.
+    assert not s.db.exists()
+    # An existing warehouse stays, with the refused pull in its log.
+    pull(sim_settings(sim, s.db, projects=[sim.world.projects()[0]]))
+    with pytest.raises(NotFoundError):
+        pull(s)
+    with Warehouse(s.db, read_only=True) as wh:
+        assert [r[0] for r in wh.rows("SELECT status FROM _swansync.sync_log ORDER BY id")] == [
+            "ok",
+            "failed",
+        ]
 
 
 def test_no_target_at_all_is_a_usage_error_and_creates_nothing(tmp_path):
@@ -61,3 +72,12 @@ def test_an_empty_duckdb_file_becomes_a_warehouse(fake_source, tmp_path):
     db = tmp_path / "empty.duckdb"
     duckdb.connect(str(db)).close()
     assert pull(Settings(db=db, env={}, apply_views=False), sources=[fake_source]).status == "ok"
+
+
+def test_a_serving_copy_in_a_missing_folder_is_refused_before_anything_lands(fake_source, tmp_path):
+    db = tmp_path / "w.duckdb"
+    s = Settings(db=db, serving=tmp_path / "nope" / "serve.duckdb", env={})
+    with pytest.raises(ConfigError, match="serving copy") as e:
+        pull(s, sources=[fake_source])
+    assert e.value.exit_code == 2
+    assert not db.exists()

@@ -36,3 +36,27 @@ def test_a_copied_example_keeps_the_host_of_swanlab_login(tmp_path: Path) -> Non
         None, cloud.host, env={}, cwd=cwd, home=home, config_host=cloud.config_host
     )
     assert creds.api_host == "http://10.0.0.5:8000"
+
+
+def test_a_source_name_for_local_sources_only_is_refused(tmp_path: Path) -> None:
+    import pytest
+
+    from swansync.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="logdir:<path>"):
+        load_settings(logdirs=[tmp_path], source_name="lab", env={}, config_file=None)
+    # With a server target it names the server's runs; the folder keeps logdir:<path>.
+    s = load_settings(logdirs=[tmp_path], projects=["a/b"], source_name="lab", env={})
+    assert _cloud(s).source_name == "lab"
+
+
+def test_a_project_name_is_checked_like_a_project(tmp_path: Path) -> None:
+    import pytest
+
+    from swansync.errors import ConfigError
+
+    for bad in ("a/b/c", "a/", "/b", " "):
+        with pytest.raises(ConfigError, match="WORKSPACE/NAME"):
+            load_settings(logdirs=[tmp_path], project_name=bad, env={})
+    for good in ("proj", "team/proj"):
+        load_settings(logdirs=[tmp_path], project_name=good, env={})

@@ -77,6 +77,15 @@ class SwanLabLogDir:
     path: Path
     project_name: str | None = None  # replaces the project: "team/proj", or "proj" -> local/proj
 
+    def __post_init__(self) -> None:
+        name = self.project_name
+        if name is not None and (
+            not name.strip() or name.count("/") > 1 or "" in name.split("/") or name != name.strip()
+        ):
+            raise ConfigError(
+                f"--project-name {name!r} must look like NAME or WORKSPACE/NAME (one '/' at most)"
+            )
+
     @property
     def targets(self) -> tuple[str, ...]:
         return (f"logdir:{self.path}",)
@@ -123,6 +132,13 @@ def parse(values: Mapping[str, Any]) -> list[SourceConfig]:
                 api_key=key,
                 source_name=section.opt_str("source_name"),
             )
+        )
+    elif section.opt_str("source_name") and (section.strs("logdirs") or section.strs("dashboards")):
+        # Local folders and dashboards are named after their path or address (two of them
+        # under one name would mix their runs): refused, not silently ignored.
+        raise ConfigError(
+            "--source-name (source_name) names a SwanLab server's runs; --logdir and "
+            "--dashboard sources are named logdir:<path> and dashboard:<host:port>"
         )
     project_name = section.opt_str("project_name")
     for path in section.strs("logdirs"):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from swansync.errors import FatalApiError
+from swansync.errors import ConfigError, FatalApiError
 from swansync.sources.swanlab.local import Summary, time_ms, to_float
 
 API = "/api/v1"
@@ -28,10 +28,10 @@ _MEDIA_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*")
 
 def base_url(url: str) -> tuple[str, str]:
     """``(http://host:port[/prefix]/api/v1, host:port)`` of a dashboard URL given with or
-    without its ``/api/v1``; FatalApiError for anything that is not an http(s) URL."""
+    without its ``/api/v1``; ConfigError (exit 2) for anything that is not an http(s) URL."""
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise FatalApiError(f"dashboard URL {url!r} must look like http://127.0.0.1:5092")
+        raise ConfigError(f"dashboard URL {url!r} must look like http://127.0.0.1:5092")
     path = parts.path.rstrip("/")
     if path.endswith(API):
         path = path[: -len(API)]

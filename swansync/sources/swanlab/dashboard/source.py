@@ -240,12 +240,16 @@ class DashboardSource:
                 self._tags.popitem(last=False)
 
     def _unreadable(self, run: RunRecord, key: str, e: ApiError | DataError) -> None:
-        log.warning(
-            "run %s: series %r cannot be read from the dashboard: %s", run["run_id"], key, e
-        )
+        """Record a series the dashboard cannot serve; warn once (a pull asks for it twice:
+        for the summaries, then for the points)."""
         with self._lock:
-            if (run["run_id"], key, str(e)) not in self._unreadable_series:
+            first = (run["run_id"], key, str(e)) not in self._unreadable_series
+            if first:
                 self._unreadable_series.append((run["run_id"], key, str(e)))
+        if first:
+            log.warning(
+                "run %s: series %r cannot be read from the dashboard: %s", run["run_id"], key, e
+            )
 
     def logs(
         self, project: ProjectRecord, run: RunRecord, after_seq: int | None

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from swansync.errors import DataError
+from swansync.errors import ConfigError, DataError
 from swansync.sources.base import (
     TERMINAL_STATES,
     Counters,
@@ -75,7 +75,13 @@ class LogDirSource:
     def __init__(
         self, path: Path | str, *, project_name: str | None = None, name: str | None = None
     ) -> None:
+        if not str(path):
+            raise ConfigError("empty logdir path: give the SwanLab log folder (swanlog/)")
         self.path = Path(path).expanduser().resolve()
+        if not self.path.exists():
+            raise ConfigError(f"logdir {path}: no such folder")
+        if not self.path.is_dir():
+            raise ConfigError(f"logdir {path} is a file, not a folder: give the folder holding it")
         self.project_name = project_name
         self.name = name or f"logdir:{self.path}"
         self.counters = Counters()
