@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from swansync import log_sync
+from swansync import console_bookmarks, log_sync
 from swansync.config import Settings
 from swansync.sync import pull
 from swansync.warehouse import Warehouse
@@ -99,12 +99,13 @@ def test_a_running_run_with_nothing_new_is_read_but_nothing_is_written(
     src, s = world(), settings(tmp_path)
     pull(s, sources=[src])
     saved: list[Any] = []
-    real = log_sync.console_bookmarks.save_logs
-    monkeypatch.setattr(
-        log_sync.console_bookmarks,
-        "save_logs",
-        lambda *a: saved.append(a[3:]) or real(*a),
-    )
+    real = console_bookmarks.save_logs
+
+    def spy(*a: Any) -> Any:
+        saved.append(a[3:])
+        return real(*a)
+
+    monkeypatch.setattr(console_bookmarks, "save_logs", spy)
     calls = calls_during(src, lambda: pull(s, sources=[src]))
     assert calls.get("logs") == 1  # the running run is asked ...
     assert saved == []  # ... and its unchanged bookmark is not written again
