@@ -89,9 +89,10 @@ def test_views_answer_the_same_for_swanlab_and_wandb(tmp_path):
     tampered = tmp_path / "tampered.duckdb"
     shutil.copy(db, tampered)
     with duckdb.connect(str(tampered)) as con:
-        con.execute(
-            "UPDATE metrics SET value = nextafter(value, 10.0) "
-            "WHERE source = ? AND key = 'val/acc' AND step = 99 AND run_id = ?",
+        con.execute(  # metrics is a view of _swansync.points
+            "UPDATE _swansync.points SET value = nextafter(value, 10.0) WHERE step = 99 "
+            "AND series_id IN (SELECT series_id FROM _swansync.series "
+            "WHERE source = ? AND key = 'val/acc' AND run_id = ?)",
             [wandb_source, b.own[f"{PROJECT}#wide-lr"]],
         )
     with duckdb.connect(str(tampered), read_only=True) as con:
