@@ -204,7 +204,8 @@ class LogState:
     console: LineFold = field(default_factory=LineFold)
     file_off: int = 0
     media_last: dict[str, int] = field(default_factory=dict)  # key -> last step with a file
-    held: Held | None = None  # lines and media items met while folding (not in the cursor)
+    # Lines and media items met while folding, for this pull only (not in the cursor).
+    held: Held | None = field(default=None, compare=False, repr=False)
 
     # -- folding ----------------------------------------------------------------------------
 
