@@ -30,7 +30,7 @@ def q(db: Path, sql: str) -> list[tuple[Any, ...]]:
         return con.execute(sql).fetchall()
 
 
-def logs_problems(db: Path, world: World) -> list[str]:
+def logs_problems(db: Path, world: World, projects: tuple[str, ...] = PROJECTS) -> list[str]:
     got = q(
         db,
         "SELECT project, run_id, seq, ts, level, stream, text FROM logs "
@@ -39,7 +39,7 @@ def logs_problems(db: Path, world: World) -> list[str]:
     want = sorted(
         (t["project"], t["run_id"], t["seq"], t["ts"], t["level"], t["stream"], t["text"])
         for t in world.truth()["logs"]
-        if t["project"] in PROJECTS
+        if t["project"] in projects
     )
     if got == want:
         return []
@@ -167,4 +167,15 @@ def test_a_console_that_cannot_be_read_is_read_next_time(
     sim.faults = Faults()
     summary = swansync.pull(settings(sim, db, PROJECTS))
     assert summary.status == "ok", summary.failures
+    assert logs_problems(db, world) == []
+
+
+@pytest.mark.parametrize("action", ["reset_body", "truncate"])
+def test_a_console_body_broken_midway_is_read_on_from_its_last_line(
+    sim: SimServer, world: World, db: Path, action: str
+) -> None:
+    sim.faults = Faults(operations=[FILES], script=[action] * 3)
+    summary = swansync.pull(settings(sim, db, PROJECTS))
+    assert summary.status == "ok", summary.failures
+    assert sim.faults.script == []
     assert logs_problems(db, world) == []

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from swansync.errors import ApiError, DataError, NotFoundError, RetriableApiError
+from swansync.errors import ApiError, DataError, FatalApiError, NotFoundError, RetriableApiError
 from swansync.sources.base import LogRecord, MediaBody, MediaRecord, RunKey
 from swansync.sources.wandb import media
 from swansync.sources.wandb.cloud import runfiles
@@ -78,7 +78,9 @@ def read_tail(
         return tail, lines0, bytes0
     last, end, size = lines0, bytes0, 0
     try:
-        got_lines = list_lines(client, run_vars, what, found.url, bytes0, lines0, None, final)
+        got_lines = list_lines(
+            client, run_vars, what, found.url, bytes0, lines0, None, final, found.size
+        )
         for got in got_lines:
             last, end = got.line.seq, got.end
             if not tail.overflow:
@@ -103,12 +105,23 @@ def list_lines(
     lines0: int,
     stop: int | None,
     final: bool,
+    size: int | None = None,
 ) -> Iterator[FileLine]:
     """The lines of ``output.log`` from byte ``start`` (a line start; ``lines0`` lines before
-    it) to ``stop``; a body that breaks midway is asked for again from its last whole line."""
+    it) to ``stop``; a body that breaks midway, or ends before ``stop`` or the file's listed
+    ``size``, is asked for again from its last whole line."""
     pos, seq = start, lines0
     for attempt in range(RESUMES + 1):
-        opened = runfiles.open_file(client, run_vars, OUTPUT, url, what, start=pos, stop=stop)
+        if stop is not None and pos >= stop:
+            return
+        try:
+            opened = runfiles.open_file(
+                client, run_vars, OUTPUT, url, what, start=pos, stop=stop, at_least=stop or size
+            )
+        except FatalApiError as e:
+            if e.status == 416 and attempt:  # broken right at the end: nothing is left
+                return
+            raise
         chunks = opened.chunks if opened.partial or not pos else _skip(opened.chunks, pos)
         try:
             for got in file_lines(chunks, pos, seq + 1, final):

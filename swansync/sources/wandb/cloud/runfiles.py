@@ -9,6 +9,7 @@ once; a file the listing does not name, or whose fresh URL answers 404/410, is g
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -30,6 +31,7 @@ from swansync.sources.wandb.cloud.client import GraphQLClient
 NAMES_PER_QUERY = 100
 ROUTE = "GET <run file>"
 REFUSED = frozenset({400, 401, 403})
+_CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(?:\d+|\*)")
 GONE = frozenset({404, 410})
 
 
@@ -93,10 +95,13 @@ def open_url(
     start: int = 0,
     stop: int | None = None,
     allow_html: bool = False,
+    at_least: int | None = None,
 ) -> Opened:
     """GET ``url`` (bytes ``start`` to ``stop``, exclusive, when given) with no credentials;
     its body streamed. Raises FatalApiError with the status for a refusal (the caller may ask
-    for a fresh URL)."""
+    for a fresh URL). A body shorter than its ``Content-Range`` says, or than ``at_least`` bytes
+    of a whole file (its listed size: a lying ``Content-Length``), raises RetriableApiError
+    at its end."""
     headers = {}
     if start > 0 or stop is not None:
         headers["Range"] = f"bytes={start}-{'' if stop is None else stop - 1}"
@@ -122,14 +127,28 @@ def open_url(
         cls: type[ApiError] = RetriableApiError if status in RETRY_STATUSES else FatalApiError
         raise cls(f"{what}: {ROUTE} answered HTTP {status}", status=status, route=ROUTE)
 
+    expect = at_least if resp.status_code == 200 else _range_length(resp)
+
     def chunks() -> Iterator[bytes]:
         add = counters.add_bytes if counters is not None else None
+        got = 0
         try:
-            yield from iter_body(resp, timeout=None, count=add)
+            for piece in iter_body(resp, timeout=None, count=add):
+                got += len(piece)
+                yield piece
         except HttpFault as e:
             raise RetriableApiError(f"{what}: {ROUTE}: {e}", route=ROUTE) from None
+        if expect is not None and got < expect:
+            raise RetriableApiError(
+                f"{what}: {ROUTE}: the body ended after {got} of {expect} bytes", route=ROUTE
+            )
 
     return Opened(resp, chunks(), resp.status_code == 206)
+
+
+def _range_length(resp: requests.Response) -> int | None:
+    m = _CONTENT_RANGE.fullmatch(resp.headers.get("Content-Range", "").strip())
+    return None if m is None else int(m[2]) - int(m[1]) + 1
 
 
 def open_file(
@@ -142,6 +161,7 @@ def open_file(
     start: int = 0,
     stop: int | None = None,
     allow_html: bool = False,
+    at_least: int | None = None,
 ) -> Opened:
     """The run's file ``name`` opened from ``url`` (a fresh one is asked for when it is None or
     refused); NotFoundError when the run has no such file or its object is gone."""
@@ -152,7 +172,15 @@ def open_file(
                 raise NotFoundError(f"{what}: the run has no file {name!r}")
             url = found.url
         try:
-            return open_url(client, url, what, start=start, stop=stop, allow_html=allow_html)
+            return open_url(
+                client,
+                url,
+                what,
+                start=start,
+                stop=stop,
+                allow_html=allow_html,
+                at_least=at_least,
+            )
         except FatalApiError as e:
             if e.status in GONE and attempt:
                 raise NotFoundError(f"{what}: {name!r} is gone (HTTP {e.status})") from None
