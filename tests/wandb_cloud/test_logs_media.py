@@ -70,7 +70,10 @@ def media_problems(db: Path, world: World, downloaded: bool = False) -> list[str
         for m in world.truth()["media_items"]
         if m["project"] in PROJECTS
     )
-    return [] if got == want else [f"got {got[:2]}... want {want[:2]}..."]
+    if got == want:
+        return []
+    extra, missing = sorted(set(got) - set(want)), sorted(set(want) - set(got))
+    return [f"{len(got)} rows, {len(want)} wanted; extra {extra[:2]}; missing {missing[:2]}"]
 
 
 def kitchen(world: World) -> str:
@@ -178,4 +181,18 @@ def test_a_console_body_broken_midway_is_read_on_from_its_last_line(
     summary = swansync.pull(settings(sim, db, PROJECTS))
     assert summary.status == "ok", summary.failures
     assert sim.faults.script == []
+    assert logs_problems(db, world) == []
+
+
+def test_media_bodies_cut_short_are_fetched_again(
+    sim: SimServer, world: World, db: Path, tmp_path: Path
+) -> None:
+    swansync.pull(settings(sim, db, PROJECTS))  # consoles and listings first
+    sim.faults = Faults(operations=[FILES], script=["truncate", "truncate"])
+    summary = swansync.pull(settings(sim, db, PROJECTS, media="download"))
+    assert sim.faults.script == []
+    assert summary.status == "ok", summary.failures
+    assert media_problems(db, world, downloaded=True) == []
+    for path, sha in q(db, "SELECT path, sha256 FROM media WHERE path IS NOT NULL"):
+        assert hashlib.sha256((tmp_path / path).read_bytes()).hexdigest() == sha
     assert logs_problems(db, world) == []

@@ -259,8 +259,14 @@ def content(
 ) -> MediaBody:
     if not item["ref"]:
         raise NotFoundError(f"{what}: no file name")
-    opened = runfiles.open_file(
-        client, run_vars, item["ref"], item["url"], what, allow_html=item["kind"] == "html"
+    opened = runfiles.open_file(  # W&B records each file's size: a shorter body is cut short
+        client,
+        run_vars,
+        item["ref"],
+        item["url"],
+        what,
+        allow_html=item["kind"] == "html",
+        at_least=item["bytes"],
     )
     return MediaBody(
         opened.chunks, opened.response.headers.get("Content-Type"), runfiles.size_of(opened)
