@@ -13,6 +13,9 @@ One pull:
 3. ``scalar_points`` hands over the points the read found after the cursor. A key whose stored
    series ends before the cursor's offset (``--full``, or a system key pulled for the first
    time) is read again from the start of the log.
+4. ``logs``/``media`` hand over the console lines and media items the same read found (the
+   console fold and each media key's last step ride in the cursor); a bookmark that lies
+   before them has the log (or ``files/output.log``) read again (``extras.py``).
 
 Bad input costs only itself, with one warning: a damaged chunk (read up to it), a log cut in
 the middle of a record once the run is taken as CRASHED, an empty log or one without a run
