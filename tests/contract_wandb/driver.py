@@ -140,6 +140,24 @@ def read_all(api: Any, plan: dict[str, Any], result: dict[str, Any]) -> None:
             }
 
 
+def files(api: Any, path: str) -> dict[str, Any]:
+    """``run.files()`` (the SDK's ``RunFiles`` query, pages of 3): each file's facts."""
+    listed = api.run(path).files(per_page=3)
+    return {
+        "count": len(listed),
+        "files": [
+            {
+                "name": f.name,
+                "size": f.size,
+                "md5": f.md5,
+                "mimetype": f.mimetype,
+                "direct": bool(f.directUrl),
+            }
+            for f in listed
+        ],
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--base-url", required=True)
@@ -170,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         ]
         result["keyed"] = [guarded(lambda i=i: keyed(api, i)) for i in plan.get("keyed", [])]
         result["sampled"] = [guarded(lambda i=i: sampled(api, i)) for i in plan.get("sampled", [])]
+        result["files"] = [guarded(lambda p=p: files(api, p)) for p in plan.get("files", [])]
         result["fetch"] = []
         for path in plan.get("fetch", []):
             try:

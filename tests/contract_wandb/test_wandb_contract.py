@@ -437,3 +437,44 @@ def test_parquet_exports_and_live_rows_read_as_truth(wandb_python: Path, tmp_pat
     # every step: steps without a row stay absent), with None where the key is missing
     all_steps = sorted({p["step"] for p in truth["history"] if p["run_id"] == gappy["run_id"]})
     assert [r["_step"] for r in keyed_a] == all_steps
+
+
+def test_the_sdk_lists_a_runs_files(wandb_python: Path, tmp_path: Path) -> None:
+    """``run.files()`` of the real SDK (its ``RunFiles`` query and fragment, paged) against the
+    simulator: the console and every media file the truth names, with their sizes and md5."""
+    import base64
+    import hashlib
+
+    import requests
+
+    world = build_world("small", seed=0)
+    run = _run(world.truth(history=False), "kitchen-sink")
+    with SimServer(world) as sim:
+        plan = {"files": [_path(run)]}
+        data = run_driver(wandb_python, sim.url, sim.api_key, tmp_path, plan).data
+        assert "error" not in data["files"][0], data["files"][0]
+        listed = data["files"][0]["rows"]
+        truth = [m for m in world.truth()["media_items"] if m["run_id"] == run["run_id"]]
+        got = {f["name"]: f for f in listed["files"]}
+        assert listed["count"] == len(got) == 1 + len(truth)
+        assert set(got) == {"output.log", *(m["name"] for m in truth)}
+        assert all(f["direct"] for f in got.values())
+        for m in truth:
+            assert got[m["name"]]["size"] == m["bytes"]
+            if not m["missing"]:
+                assert got[m["name"]]["mimetype"] in ("image/png", "application/json")
+        gql = requests.post(
+            sim.url + "/graphql",
+            auth=("api", sim.api_key),
+            json={
+                "query": "query F($e: String!, $p: String!, $r: String!) { project(name: $p, "
+                'entityName: $e) { run(name: $r) { files(names: ["output.log"]) '
+                "{ edges { node { directUrl } } } } } }",
+                "variables": {"e": "alice", "p": "quirks", "r": run["run_id"]},
+            },
+            timeout=30,
+        ).json()
+        url = gql["data"]["project"]["run"]["files"]["edges"][0]["node"]["directUrl"]
+        body = requests.get(url, timeout=30).content
+        md5 = base64.b64encode(hashlib.md5(body).digest()).decode()
+        assert got["output.log"]["md5"] == md5 and got["output.log"]["size"] == len(body)

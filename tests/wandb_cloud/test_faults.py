@@ -13,6 +13,7 @@ from trackersim.wandb import Faults, SimServer, World
 from .compare import compare
 from .conftest import SOURCE, settings
 from .expected import expected
+from .test_logs_media import logs_problems
 
 PROJECTS = ("alice/quirks", "alice/sweep")
 TWENTY_PERCENT = {
@@ -34,6 +35,7 @@ def test_twenty_percent_faults_one_pull_exact(sim: SimServer, world: World, db: 
     assert summary.status == "ok", summary.failures
     want = expected(world.truth(), sim.url, projects=set(PROJECTS))
     assert compare(db, want, SOURCE) == []
+    assert logs_problems(db, world, PROJECTS) == []  # consoles read on through broken bodies
     assert summary.requests > sum(n for n, _ in sim.counters.snapshot().values()) * 0.5
     world.tick(3)
     summary = swansync.pull(settings(sim, db, PROJECTS, retries=10))

@@ -73,7 +73,11 @@ def test_a_grown_run_is_read_from_its_last_step(sim: SimServer, world: World, db
     assert [(w["run"], w["minStep"], w["maxStep"], w["pageSize"]) for w in windows] == [
         (run.name, 260, 290, 30)
     ]
-    assert {op for op, _ in sent} == LISTING - {"GetProjects"} | {"HistoryPage", "RunEvents"}
+    assert {op for op, _ in sent} == LISTING - {"GetProjects"} | {
+        "HistoryPage",
+        "RunEvents",
+        "RunFiles",  # its output.log's new tail, its new media files' URLs
+    }
     assert summary.rows["metrics"] > 0
     assert compare(db, expected(world.truth(), sim.url, projects=set(PROJECTS)), SOURCE) == []
 

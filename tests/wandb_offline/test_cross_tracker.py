@@ -89,11 +89,10 @@ def test_views_answer_the_same_for_swanlab_and_wandb(tmp_path):
     tampered = tmp_path / "tampered.duckdb"
     shutil.copy(db, tampered)
     with duckdb.connect(str(tampered)) as con:
-        con.execute(
-            # metrics is a view of the narrow points: nudge the stored point
-            "UPDATE _swansync.points AS p SET value = nextafter(p.value, 10.0) "
-            "FROM _swansync.series AS s WHERE p.series_id = s.series_id AND s.source = ? "
-            "AND s.key = 'val/acc' AND p.step = 99 AND s.run_id = ?",
+        con.execute(  # metrics is a view of _swansync.points
+            "UPDATE _swansync.points SET value = nextafter(value, 10.0) WHERE step = 99 "
+            "AND series_id IN (SELECT series_id FROM _swansync.series "
+            "WHERE source = ? AND key = 'val/acc' AND run_id = ?)",
             [wandb_source, b.own[f"{PROJECT}#wide-lr"]],
         )
     with duckdb.connect(str(tampered), read_only=True) as con:

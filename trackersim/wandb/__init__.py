@@ -19,8 +19,9 @@ schema slice in :mod:`trackersim.wandb.schema` (unknown fields, arguments, fragm
 variables are errors, as on the real server) and answers only the fields asked for. Operations
 are named from the query text (``operationName`` is mostly empty) for counters and faults only.
 What it serves is documented where it lives: credentials and errors in ``endpoint``, filters,
-order and cursors in ``filters``, history reads in ``runs``, parquet URLs in ``files``, faults in
-``faults``, the truth in ``truth``.
+order and cursors in ``filters``, history reads in ``runs``, parquet URLs in ``files``, run files
+(``output.log``, media) in ``runfiles`` and ``console``, faults in ``faults``, the truth in
+``truth``.
 
 World options (``build_world(..., option=value)`` or ``world.options.update({...})``):
 
@@ -47,6 +48,9 @@ run_updated_at         False       Run has ``updatedAt`` (unverified on the real
 unknown_entity         "empty"     ``models`` of an unknown entity: no projects, or "error"
 runs_added_per_page    0           each Runs page served mid-listing adds runs
 runs_deleted_per_page  0           ... deletes that many of the runs it just listed
+console_quirks         True        output.log bytes are hostile: CRLF, bytes that are not
+                                   UTF-8, a 1 MiB line, a half-written last line (console.py)
+media_missing          True        every 4th image file is listed but gone: 404 (console.py)
 =====================  ==========  ======================================================
 
 Fixed choices: run ids are 8 characters ``[a-z0-9]``; projects list oldest first; runs default

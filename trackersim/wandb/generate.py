@@ -196,7 +196,7 @@ def _kitchen_sink(proj: Project, rng: random.Random) -> None:
         key(s, "sparse/rare", first=5, every=37, until=200),
         key(s, "late/starter", first=150),
     ]
-    factory.make_run(
+    sink = factory.make_run(
         proj,
         rng,
         display_name="kitchen-sink",
@@ -214,6 +214,7 @@ def _kitchen_sink(proj: Project, rng: random.Random) -> None:
         job_type="train",
         notes="a run with 'quotes', \"double\", commas, and\nnewlines",
     )
+    sink.console_long = 7
 
 
 def _quirk_runs(proj: Project, rng: random.Random) -> None:

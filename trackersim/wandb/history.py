@@ -45,6 +45,19 @@ def stable_seed(*parts: object) -> int:
     return int.from_bytes(digest, "little")
 
 
+PNG = b"\x89PNG\r\n\x1a\n"
+TABLE = b'{"columns": ["a", "b", "c"], "data": []}'
+
+
+def media_bytes(seed: int, offset: int, kind: str, size: int) -> bytes:
+    """The file a media value names: a PNG signature or a JSON table head, padded to ``size``
+    with bytes made from (seed, offset); the value's ``sha256``/``size`` are this file's."""
+    head = PNG if kind == "image" else TABLE
+    pad = bytes(int(unit(seed ^ 0x5EED, offset * 4099 + i) * 256) for i in range(64))
+    body = head + pad * (max(0, size - len(head)) // 64 + 1)
+    return body[: max(size, len(head))]
+
+
 @dataclass(eq=False)
 class KeySpec:
     """One history key of one run."""
@@ -81,22 +94,24 @@ class KeySpec:
         digest = f"{_mix(self.seed ^ offset):016x}"
         if self.kind == "image":
             safe = self.name.replace("/", "_")
+            data = media_bytes(self.seed, offset, "image", 1000 + int(u * 9000))
             return {
                 "_type": "image-file",
                 "path": f"media/images/{safe}_{offset}_{digest[:20]}.png",
-                "sha256": digest * 4,
-                "size": 1000 + int(u * 9000),
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "size": len(data),
                 "format": "png",
                 "width": 64,
                 "height": 48,
             }
         if self.kind == "table":
             safe = self.name.replace("/", "_")
+            data = media_bytes(self.seed, offset, "table", 200 + int(u * 800))
             return {
                 "_type": "table-file",
                 "path": f"media/table/{safe}_{offset}_{digest[:20]}.table.json",
-                "sha256": digest * 4,
-                "size": 200 + int(u * 800),
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "size": len(data),
                 "ncols": 3,
                 "nrows": 5 + offset % 7,
                 "log_mode": "IMMUTABLE",

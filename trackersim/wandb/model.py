@@ -118,6 +118,7 @@ class Run:
     updated_s: int = 0  # last change of any kind (served only with the run_updated_at option)
     uid: int = field(default_factory=lambda: next(_uids))
     version: int = 0  # bumped whenever existing rows could change (a key added)
+    console_long: int | None = None  # the tick whose console line is over 1 MiB (console.py)
 
     @property
     def path(self) -> str:

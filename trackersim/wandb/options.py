@@ -43,6 +43,8 @@ class WorldOptions:
     unknown_entity: Literal["empty", "error"] = "empty"  # models(entityName) of no entity
     runs_added_per_page: int = 0  # each served Runs page adds this many runs (shifting pages)
     runs_deleted_per_page: int = 0  # each served Runs page deletes this many listed runs
+    console_quirks: bool = True  # hostile output.log bytes (console.py)
+    media_missing: bool = True  # every 4th image file listed but gone (404)
 
     def update(self, values: dict[str, Any]) -> None:
         """Set options by name; unknown names or values of the wrong kind raise."""

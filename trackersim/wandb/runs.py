@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from trackersim.wandb import runfiles
 from trackersim.wandb.encode import json_text, nonfinite
 from trackersim.wandb.gql import GqlError
 from trackersim.wandb.history import type_name
@@ -178,6 +179,13 @@ class RunNode(Node):
         picked = sample(rows, self.opts.default_samples if samples is None else samples)
         mode = self.opts.sampled_nonfinite
         return [nonfinite({k: r[k] for k in wanted if k in r}, mode) for r in picked]
+
+    # -- files ----------------------------------------------------------------------------------
+    def f_fileCount(self, args: dict[str, Any]) -> int:
+        return len(runfiles.names(self.run))
+
+    def f_files(self, args: dict[str, Any]) -> Node:
+        return runfiles.files(self.ctx, self.run, args)
 
     def f_parquetHistory(self, args: dict[str, Any]) -> Simple:
         run = self.run

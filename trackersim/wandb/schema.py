@@ -115,6 +115,23 @@ SCHEMA: dict[str, FieldDefs] = {
         "events": ("[String]", {"samples": "Int"}),
         "sampledHistory": ("[JSON]", {"specs": "[JSONString!]!"}),
         "parquetHistory": ("ParquetHistory", {"liveKeys": "[String!]!"}),
+        "fileCount": ("Int", {}),
+        "files": (
+            "FileConnection",
+            {"names": "[String]", **_CONN, "pattern": "String"},
+        ),
+    },
+    "FileConnection": {"edges": ("[FileEdge]", {}), "pageInfo": ("PageInfo!", {})},
+    "FileEdge": {"node": ("File", {}), "cursor": ("String!", {})},
+    "File": {
+        "id": ("ID!", {}),
+        "name": ("String!", {}),
+        "url": ("String", {"upload": "Boolean"}),
+        "directUrl": ("String", {}),
+        "sizeBytes": ("Int", {}),
+        "mimetype": ("String", {}),
+        "updatedAt": ("DateTime", {}),
+        "md5": ("String", {}),
     },
     "ParquetHistory": {"parquetUrls": ("[String!]", {}), "liveData": ("[JSON]", {})},
 }

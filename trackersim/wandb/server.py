@@ -18,10 +18,10 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from trackersim.errors import SimError, SimNotFound
-from trackersim.wandb import control
+from trackersim.wandb import control, runfiles
 from trackersim.wandb.counters import Counters
 from trackersim.wandb.endpoint import Reply, authorized, errors_reply, execute, request_name
 from trackersim.wandb.faults import Faults
@@ -32,6 +32,7 @@ log = logging.getLogger("trackersim.wandb")
 
 LOOPBACK = ("127.0.0.1", "::1", "::ffff:127.0.0.1")
 FILES = "GET /_files/parquet"
+RUN_FILES = "GET /_files/run"
 PROXY_502 = (
     b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad "
     b"Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
@@ -149,7 +150,9 @@ class _Handler(BaseHTTPRequestHandler):
             reply = _guard(lambda: control.dispatch(sim, method, path, query, body))
             self._write(reply, None, "ok")
             return
-        if path.startswith("/_files/") and method in ("GET", "HEAD"):
+        if path.startswith("/_files/run/") and method in ("GET", "HEAD"):
+            name, data, path = RUN_FILES, None, unquote(path)
+        elif path.startswith("/_files/") and method in ("GET", "HEAD"):
             name, data = FILES, None
         elif method == "POST" and path.endswith("/graphql"):
             name, data = request_name(body)
@@ -183,6 +186,11 @@ class _Handler(BaseHTTPRequestHandler):
         elif name == FILES:
             bad = sim.signer.check(path, query, sim.faults.expire_urls)
             reply = bad or _guard(lambda: serve_file(sim.world, path, self.headers.get("range")))
+        elif name == RUN_FILES:
+            bad = sim.signer.check(path, query, sim.faults.expire_urls)
+            reply = bad or _guard(
+                lambda: runfiles.serve(sim.world, path, self.headers.get("range"))
+            )
         elif data is None:
             reply = errors_reply(400, "body must be a JSON object with a string 'query'")
         elif not authorized(sim.world, self.headers.get("authorization")):

@@ -20,6 +20,11 @@ Computed from the world's own model, never from the HTTP layer. Tables are lists
 ``system``     one row per (run, key, event): project, run_id, key, index, value, timestamp,
                runtime (the ``events`` stream, every ``system.*`` key)
 ``media``      the history rows whose value is a W&B ``_type`` object (media/tables/histograms)
+``logs``       one row per console line (``output.log``) as the contract stores it: project,
+               run_id, seq, ts/level/stream (None: the file says none), text (console.py)
+``media_items`` one row per media file the history names: project, run_id, key, step, idx,
+               kind (image, table), caption, sha256, bytes, name (the file's name, the value's
+               ``path``), missing (listed, but its download answers 404)
 
 Rules: deleted runs stay in ``runs`` with ``deleted=True`` and are absent from every other table;
 datetimes are timezone-aware UTC (whole seconds, as the server sends them); values are Python
@@ -32,6 +37,7 @@ import copy
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from trackersim.wandb import console
 from trackersim.wandb.history import is_media, type_name
 from trackersim.wandb.model import Run, flatten, unwrap_config, utc
 
@@ -151,4 +157,32 @@ def build_truth(world: World, history: bool = True) -> dict[str, Any]:
         out["history"] = points
         out["system"] = system
         out["media"] = [p for p in points if is_media(p["value"])]
+        live = [r for p in world.project_map.values() for r in p.runs if not r.deleted]
+        quirks = world.options.console_quirks
+        out["logs"] = [line for r in live for line in console.truth_lines(r, quirks)]
+        out["media_items"] = [item for r in live for item in media_items(r, world)]
+    return out
+
+
+def media_items(run: Run, world: World) -> list[dict[str, Any]]:
+    """One row per media file the run's history names (``name`` = the value's path; ``missing``:
+    listed, but its download answers 404)."""
+    out = []
+    for name, (spec, off) in sorted(console.media_files(run).items()):
+        value = spec.value(off)
+        out.append(
+            {
+                "project": run.project.path,
+                "run_id": run.name,
+                "key": spec.name,
+                "step": run.step_base + off,
+                "idx": 0,
+                "kind": spec.kind,
+                "caption": None,
+                "sha256": value["sha256"],
+                "bytes": value["size"],
+                "name": name,
+                "missing": world.options.media_missing and console.missing(spec, off),
+            }
+        )
     return out

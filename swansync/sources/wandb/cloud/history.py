@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from swansync.errors import DataError
-from swansync.sources.wandb import conventions
+from swansync.sources.wandb import conventions, media
 from swansync.sources.wandb.cloud import queries
 from swansync.sources.wandb.cloud.client import GraphQLClient
 from swansync.sources.wandb.cloud.state import KeyState, RunState
@@ -63,6 +63,11 @@ class Batch:
     events_complete: bool = True
     event_count: int = 0
     shortfall: str | None = None  # a warning: fewer rows than the line count said
+    media: list[tuple[str, int, media.Item]] = field(default_factory=list)  # file-backed items
+
+    def restart(self) -> None:
+        """Forget the rows read (they are read again)."""
+        self.history, self.other, self.lines, self.media = {}, set(), 0, []
 
 
 def _flat(row: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
@@ -105,12 +110,24 @@ def add_history_row(batch: Batch, row: dict[str, Any], step: int) -> None:
         number = None if conventions.is_media(value) else conventions.scalar_value(value)
         if number is None:
             batch.other.add(key)
+            note_media(batch, key, step, value)
             continue
         cols = batch.history.get(key)
         if cols is None:
             cols = batch.history[key] = Columns()
         cols.add(step, number, ts)
     batch.lines += 1
+
+
+def note_media(batch: Batch, key: str, step: int, value: Any) -> None:
+    """Keep the file-backed media items of a value (a parquet export holds them as JSON)."""
+    if isinstance(value, str) and value.startswith("{"):
+        try:
+            value = json.loads(value)
+        except (ValueError, RecursionError):
+            return
+    if conventions.is_media(value):
+        batch.media.extend((key, step, item) for item in media.items(value))
 
 
 class RunReader:
@@ -172,7 +189,7 @@ class RunReader:
                 batch.lines,
                 expected,
             )
-            batch.history, batch.other, batch.lines = {}, set(), 0
+            batch.restart()
             first = 0 if batch.base is None else batch.base + 1
             self._read(batch, first, end, expected, SAFE_WIDTH)
         if expected is not None and batch.lines < expected:
@@ -235,6 +252,9 @@ def fold(state: RunState, batch: Batch) -> None:
             ks = state.keys[key] = KeyState()
         for step, value in zip(cols.steps, cols.values, strict=True):
             ks.add(step, value)
+    for key, step, _ in batch.media:
+        if step >= state.media_last.get(key, step):
+            state.media_last[key] = step
     state.other |= batch.other - set(state.keys)
     state.other -= set(state.keys)
     state.lines += batch.lines

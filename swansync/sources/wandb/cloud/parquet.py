@@ -20,7 +20,7 @@ from swansync.errors import DataError
 from swansync.sources.wandb import conventions
 from swansync.sources.wandb.cloud.client import GraphQLClient
 from swansync.sources.wandb.cloud.download import ExpiredURL, download
-from swansync.sources.wandb.cloud.history import Batch, Columns
+from swansync.sources.wandb.cloud.history import Batch, Columns, note_media
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +118,7 @@ def _add_file(
             number = conventions.scalar_value(value)
             if number is None:
                 batch.other.add(name)
+                note_media(batch, name, steps[i], value)
                 continue
             if cols is None:
                 cols = batch.history.setdefault(name, Columns())

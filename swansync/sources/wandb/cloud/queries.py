@@ -79,3 +79,20 @@ query RunEvents($entity: String!, $project: String!, $run: String!, $samples: In
   project(name: $project, entityName: $entity) { run(name: $run) { events(samples: $samples) } }
 }
 """
+
+# A run's files by name (the SDK's ``RunFiles``): ``directUrl`` is a signed storage URL that
+# needs no credentials (``url`` is the API's, which does); ``names`` picks files, unknown names
+# are left out of the answer.
+RUN_FILES = """
+query RunFiles($entity: String!, $project: String!, $run: String!, $names: [String],
+               $cursor: String, $perPage: Int) {
+  project(name: $project, entityName: $entity) {
+    run(name: $run) {
+      files(names: $names, after: $cursor, first: $perPage) {
+        edges { cursor node { name directUrl sizeBytes } }
+        pageInfo { endCursor hasNextPage }
+      }
+    }
+  }
+}
+"""

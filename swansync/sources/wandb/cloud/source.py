@@ -7,7 +7,8 @@ the cursor with no request; a new or moved run has its new rows read here
 (``HistoryPage`` windows from the last step mirrored + 1, and ``RunEvents`` when it reports
 system metrics), parked in a :class:`~.spool.Spool` for ``scalar_points``, and gets its new
 cursor. So a no-op pull sends only listing requests, and a grown run costs the windows of its
-new steps.
+new steps. The same read takes the new tail of its ``output.log`` and keeps the media values of
+its new rows for ``logs``/``media`` (:mod:`.extras`).
 
 The run's cursor is set on its record during ``summaries``: the sync commits the value a record
 holds when the run's rows commit (``test_every_run_commits_its_cursor`` in tests/wandb_cloud
@@ -22,7 +23,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from swansync.errors import ApiError, DataError, NotFoundError
+from swansync.errors import ApiError, DataError
 from swansync.http import PolicySession
 from swansync.sources.base import (
     TERMINAL_STATES,
@@ -41,7 +42,7 @@ from swansync.sources.base import (
     SummaryRecord,
 )
 from swansync.sources.wandb import conventions
-from swansync.sources.wandb.cloud import listing
+from swansync.sources.wandb.cloud import extras, listing
 from swansync.sources.wandb.cloud.answers import covered, series, summary_record
 from swansync.sources.wandb.cloud.client import GraphQLClient, GraphQLError
 from swansync.sources.wandb.cloud.credentials import app_url, netloc, resolve_credentials
@@ -49,6 +50,7 @@ from swansync.sources.wandb.cloud.history import PAGE_ROWS, Batch, RunReader, fo
 from swansync.sources.wandb.cloud.parquet import read_export
 from swansync.sources.wandb.cloud.spool import Spool
 from swansync.sources.wandb.cloud.state import RunState
+from swansync.sources.wandb.console import Repairs
 
 if TYPE_CHECKING:
     from swansync.sources.wandb.plugin import WandbCloud
@@ -106,7 +108,9 @@ class WandbCloudSource:
         self._bases: dict[RunKey, RunState | None] = {}  # what a read continued from
         self._failed: dict[RunKey, ApiError | DataError] = {}
         self._warnings: list[str] = []
-        self._spool = Spool()
+        self._spool: Spool[Batch] = Spool()
+        self._held: Spool[extras.Held] = Spool()  # consoles and media read ahead
+        self._repairs = Repairs()
 
     @classmethod
     def from_config(cls, config: WandbCloud, options: SourceOptions) -> WandbCloudSource:
@@ -205,7 +209,7 @@ class WandbCloudSource:
         old = RunState.decode(run.get("cursor"))
         with self._lock:
             facts = self._listed.get(key)
-            if old is None or facts is None or old.marker != facts.marker:
+            if old is None or facts is None or old.marker != facts.marker or old.console_failed:
                 return False
             self._states[key] = old
             self._bases[key] = None
@@ -225,13 +229,7 @@ class WandbCloudSource:
             base = None  # new, never had history, or its history shrank (rewound): read it all
         start = None if base is None else base.history_to
         batch = Batch(base=start, history_to=start)
-        reader = RunReader(
-            self.client,
-            project["workspace"],
-            project["name"],
-            run["run_id"],
-            page_rows=self.page_rows,
-        )
+        reader = self._reader(project, run)
         try:
             expected = facts.lines - (base.lines if base else 0)
             first = None
@@ -249,6 +247,8 @@ class WandbCloudSource:
         state = base.copy_history(facts.marker) if base else RunState(facts.marker)
         fold(state, batch)
         self._spool.put(key, batch)
+        final = run["state"] in TERMINAL_STATES
+        self._held.put(key, extras.read_ahead(self.client, reader, old, base, batch, state, final))
         with self._lock:
             self._states[key] = state
             self._bases[key] = base
@@ -268,7 +268,7 @@ class WandbCloudSource:
             log.info(
                 "%s: the parquet export could not be read (%s); reading windows", reader.what, e
             )
-            batch.history, batch.other, batch.lines = {}, set(), 0
+            batch.restart()
             return None
         if last is None:
             return None
@@ -336,13 +336,7 @@ class WandbCloudSource:
         hist = [k for k in keys if k not in system_keys]
         sysk = [k for k in keys if k in system_keys]
         missing = hist if batch is None else [k for k in hist if not covered(batch, base, k, after)]
-        reader = RunReader(
-            self.client,
-            project["workspace"],
-            project["name"],
-            run["run_id"],
-            page_rows=self.page_rows,
-        )
+        reader = self._reader(project, run)
         if missing:
             lows = [after.get(k) for k in missing]
             start = None if any(v is None for v in lows) else min(v for v in lows if v is not None)
@@ -360,8 +354,25 @@ class WandbCloudSource:
     def logs(
         self, project: ProjectRecord, run: RunRecord, after_seq: int | None
     ) -> Iterator[LogRecord]:
-        """W&B consoles are not mirrored yet (issue 16 follow-up): nothing."""
-        return iter(())
+        """``output.log`` lines above ``after_seq`` (see :mod:`.extras`)."""
+        key = (project["project"], run["run_id"])
+        held = self._held.take(key)
+        if held is not None and held.console_error is not None:
+            raise DataError(held.console_error)
+        with self._lock:
+            state = self._states.get(key) or RunState.decode(run.get("cursor"))
+        if state is None:
+            return iter(())
+        reader = self._reader(project, run)
+        lines = extras.console_lines(
+            self.client,
+            reader.vars,
+            reader.what,
+            state,
+            held.tail if held else None,
+            after_seq or 0,
+        )
+        return extras.log_records(key, lines, self._repairs.warner(*key))
 
     def media(
         self,
@@ -370,16 +381,36 @@ class WandbCloudSource:
         keys: Sequence[str],
         after_step: Mapping[str, int] | None = None,
     ) -> Iterator[MediaRecord]:
-        """W&B media are not mirrored yet (issue 16 follow-up): nothing."""
-        return iter(())
+        """File-backed media values of ``keys`` above each key's bookmark (see :mod:`.extras`)."""
+        key = (project["project"], run["run_id"])
+        held = self._held.take(key)
+        if held is not None:  # logs() reads its console part
+            self._held.put(key, extras.Held(held.tail, held.console_error, 0, {}, []))
+        with self._lock:
+            state = self._states.get(key) or RunState.decode(run.get("cursor"))
+        reader = self._reader(project, run)
+        found = extras.media_items(reader, state, held, keys, after_step or {})
+        return extras.records(self.client, reader.vars, reader.what, *key, found)
 
     def media_content(self, project: ProjectRecord, run: RunRecord, item: MediaRecord) -> MediaBody:
-        raise NotFoundError(f"{project['project']} run {run['run_id']}: no media content here")
+        reader = self._reader(project, run)
+        what = f"media {item['key']!r} step {item['step']} of {reader.what}"
+        return extras.content(self.client, reader.vars, item, what)
+
+    def _reader(self, project: ProjectRecord, run: RunRecord) -> RunReader:
+        return RunReader(
+            self.client,
+            project["workspace"],
+            project["name"],
+            run["run_id"],
+            page_rows=self.page_rows,
+        )
 
     def warnings(self) -> list[str]:
         with self._lock:
-            return list(self._warnings)
+            return list(self._warnings) + self._repairs.drain()
 
     def close(self) -> None:
         self._spool.close()
+        self._held.close()
         self.client.close()

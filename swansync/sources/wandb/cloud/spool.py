@@ -13,19 +13,21 @@ import pickle
 import tempfile
 import threading
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from swansync.sources.base import RunKey
-from swansync.sources.wandb.cloud.history import Batch
+
+T = TypeVar("T")
 
 
-class Spool:
+class Spool(Generic[T]):
     def __init__(self) -> None:
         self._dir: tempfile.TemporaryDirectory[str] | None = None
         self._files: dict[RunKey, Path] = {}
         self._lock = threading.Lock()
         self._count = 0
 
-    def put(self, key: RunKey, batch: Batch) -> None:
+    def put(self, key: RunKey, batch: T) -> None:
         with self._lock:
             if self._dir is None:
                 self._dir = tempfile.TemporaryDirectory(prefix="swansync-wandb-")
@@ -39,14 +41,14 @@ class Spool:
         if old is not None:
             old.unlink(missing_ok=True)
 
-    def take(self, key: RunKey) -> Batch | None:
+    def take(self, key: RunKey) -> T | None:
         """The batch parked for ``key`` (removed from the spool), or None."""
         with self._lock:
             path = self._files.pop(key, None)
         if path is None:
             return None
         with path.open("rb") as f:
-            batch: Batch = pickle.load(f)  # our own file, written above in this pull
+            batch: T = pickle.load(f)  # our own file, written above in this pull
         path.unlink(missing_ok=True)
         return batch
 

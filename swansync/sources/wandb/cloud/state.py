@@ -85,6 +85,10 @@ class RunState:
     other: set[str] = field(default_factory=set)  # keys seen without a number (media, text)
     system: dict[str, KeyState] = field(default_factory=dict)  # system.* keys (event index)
     events: int = 0
+    console_lines: int = 0  # output.log lines read ...
+    console_bytes: int = 0  # ... and the byte offset just after the last of them
+    media_last: dict[str, int] = field(default_factory=dict)  # key -> last step with a file
+    console_failed: bool = False  # the console could not be read: read the run again
 
     def encode(self) -> str:
         return json.dumps(
@@ -97,6 +101,9 @@ class RunState:
                 "o": sorted(self.other),
                 "s": {k: s.dump() for k, s in self.system.items()},
                 "e": self.events,
+                "c": [self.console_lines, self.console_bytes],
+                "ml": self.media_last,
+                "cf": self.console_failed,
             },
             separators=(",", ":"),
             ensure_ascii=False,
@@ -122,6 +129,10 @@ class RunState:
                 other=set(data["o"]),
                 system={k: KeyState.load(v) for k, v in data["s"].items()},
                 events=int(data["e"]),
+                console_lines=int((data.get("c") or [0, 0])[0]),
+                console_bytes=int((data.get("c") or [0, 0])[1]),
+                media_last={str(k): int(v) for k, v in (data.get("ml") or {}).items()},
+                console_failed=bool(data.get("cf")),
             )
         except (ValueError, KeyError, TypeError, IndexError):
             return None
@@ -134,4 +145,7 @@ class RunState:
             lines=self.lines,
             keys={k: KeyState(**vars(s)) for k, s in self.keys.items()},
             other=set(self.other),
+            console_lines=self.console_lines,
+            console_bytes=self.console_bytes,
+            media_last=dict(self.media_last),
         )

@@ -265,8 +265,8 @@ def _output(raw: bool) -> Callable[[int, bytes], OutputRecord]:
                 stdout = proto.as_uint(n, w, v) == 1
             elif n == 2:
                 timestamp = proto.as_timestamp(n, w, v)
-            elif n == 3:
-                line = proto.as_str(n, w, v)
+            elif n == 3:  # kept byte for byte: the console reader repairs bad UTF-8
+                line = proto.as_bytes(n, w, v).decode("utf-8", "surrogateescape")
         return OutputRecord(num, "stdout" if stdout else "stderr", timestamp, line, raw)
 
     return decode

@@ -96,8 +96,9 @@ class StatsRecord:
 
 @dataclass(frozen=True)
 class OutputRecord:
-    """A console line (``output`` or ``output_raw`` records; 0.31.0 writes ``output.log``
-    instead)."""
+    """A piece of console output as the program wrote it (``output`` or ``output_raw`` records:
+    0.17.9 and 0.31.0 both write ``output_raw``; 0.31.0 writes ``files/output.log`` too). A
+    line may span several records; ``swansync.sources.wandb.console`` joins them."""
 
     num: int
     stream: Literal["stdout", "stderr"]

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from swansync.errors import DataError, NotFoundError
-from swansync.sources.base import ProjectRecord, Rejected, RunKey, RunRecord
+from swansync.sources.base import TERMINAL_STATES, ProjectRecord, Rejected, RunKey, RunRecord
 from swansync.sources.wandb.offline import contract
+from swansync.sources.wandb.offline.extras import Start, read_output_log
 from swansync.sources.wandb.offline.folder import (
     RunFolder,
     WandbFolderError,
@@ -27,6 +28,7 @@ from swansync.sources.wandb.offline.folder import (
     read_metadata,
     run_state,
 )
+from swansync.sources.wandb.offline.held import Held, HoldBudget
 from swansync.sources.wandb.offline.reader import LogRead, WandbFileError
 from swansync.sources.wandb.offline.state import LogState, points_after
 
@@ -53,6 +55,8 @@ class FoundRun:
     start_stats: int  # system samples before ``start``
     start_last: dict[str, int]  # per key with points before ``start``: its last step there
     record: RunRecord
+    begin: Start  # the console and media as they were before this pull's read
+    held: Held  # console lines and media items found by this pull's read
 
     @property
     def buffer_key(self) -> tuple[str, str]:
@@ -99,6 +103,7 @@ class FolderScan:
         self.rejected: list[Rejected] = []  # mirrored runs that could not be read this time
         self._buffers: dict[tuple[str, str], dict[str, Series]] = {}
         self._buffered = 0
+        self.hold = HoldBudget()
 
     def warn(self, message: str) -> None:
         # Reported once, through Source.warnings (the CLI prints them); logged as it happens
@@ -124,6 +129,7 @@ class FolderScan:
             older = self.runs.get(key)
             if older is not None:
                 self.take(older)
+                older.held.release()
                 self.warn(
                     f"{older.folder.path}: run {key[1]} of {key[0]} is also in the newer "
                     f"{folder.path}; mirrored from the newer folder only"
@@ -151,6 +157,8 @@ class FolderScan:
         prior = self._prior(folder, rel)
         previous = None if prior is None else (prior.size, prior.mtime_ns)
         was = None if prior is None else prior.state
+        begin = Start.of(prior)
+        held = Held(self.hold)
         try:
             st = folder.log.stat()
             if prior is not None and previous == (st.st_size, st.st_mtime_ns):
@@ -159,9 +167,17 @@ class FolderScan:
                 with self._lock:
                     self._buffers[(folder.run_id, rel)] = {}  # nothing new to hand over
             else:
-                state, start, start_stats, start_last = self._read(
-                    folder, prior or LogState(rel), rel, st.st_size
-                )
+                base = prior or LogState(rel)
+                base.held = held
+                try:
+                    state, start, start_stats, start_last = self._read(
+                        folder, base, rel, st.st_size
+                    )
+                finally:
+                    base.held = None
+                state.held = None
+                if state is not base:  # the log was replaced: read again from the start
+                    begin = Start.of(None)
         except _Unreadable as exc:
             self._skip(prior, folder, str(exc))
             return None
@@ -176,9 +192,11 @@ class FolderScan:
             previous=previous,
         )
         if state.run is None:
+            held.release()
             why = "no run record (an empty log, or a run that has only just started)"
             self._skip(prior, folder, f"{folder.log}: {why}")
             return None
+        self._console(folder, state, held)
         pending = state.size - state.offset
         cut = state.end == "incomplete" and pending > 0  # damage was reported when it was read
         if state.state == "CRASHED" and state.exit is None and was != "CRASHED" and cut:
@@ -192,7 +210,39 @@ class FolderScan:
             _stat_marker(p) for p in (folder.requirements, folder.metadata, conda_path(folder))
         )
         record = contract.run_record(project, state, folder, side)
-        return FoundRun(folder, project, state, start, start_stats, start_last, record)
+        return FoundRun(folder, project, state, start, start_stats, start_last, record, begin, held)
+
+    def _console(self, folder: RunFolder, state: LogState, held: Held) -> None:
+        """The console's new lines: a run that ended has its pending lines taken as final;
+        without output records in the log, ``files/output.log`` is read on from its offset."""
+        final = state.state in TERMINAL_STATES
+        if final and state.console_mode == "log":
+            held.add_lines(state.console.flush())
+        if state.console_mode == "log" or folder.output_log is None:
+            return
+        try:
+            size = folder.output_log.stat().st_size
+            if size < state.file_off:
+                self.warn(
+                    f"{folder.output_log}: {size} bytes, fewer than the {state.file_off} read "
+                    "before: it was replaced; its new lines are not mirrored (pull with --full)"
+                )
+                return
+            if size == state.file_off:
+                return
+            with folder.output_log.open("rb") as f:
+                last, end, nbytes = read_output_log(
+                    f, state.file_off, state.console.lines, final, held.add_lines
+                )
+        except OSError as exc:
+            held.lines_overflow = True  # what it held may be a part: read again if asked
+            self.warn(f"{folder.output_log}: cannot read: {exc.strerror or exc}; left out")
+            return
+        self._count("output.log", nbytes)
+        if last > state.console.lines:
+            state.console_mode = "file"
+            state.console.lines = last
+            state.file_off = end
 
     def _skip(self, prior: LogState | None, folder: RunFolder, why: str) -> None:
         """A run that cannot be read this time. One mirrored before (its cursor names its
@@ -217,7 +267,7 @@ class FolderScan:
                 f"of run {folder.run_id} may hold points of the earlier log: pull with --full "
                 "to replace them"
             )
-            state = LogState(rel)
+            state = LogState(rel, held=state.held)
         read = LogRead(folder.log, state.offset)
         try:
             return self._fold(folder, state, read)

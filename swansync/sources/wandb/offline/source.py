@@ -13,6 +13,9 @@ One pull:
 3. ``scalar_points`` hands over the points the read found after the cursor. A key whose stored
    series ends before the cursor's offset (``--full``, or a system key pulled for the first
    time) is read again from the start of the log.
+4. ``logs``/``media`` hand over the console lines and media items the same read found (the
+   console fold and each media key's last step ride in the cursor); a bookmark that lies
+   before them has the log (or ``files/output.log``) read again (``extras.py``).
 
 Bad input costs only itself, with one warning: a damaged chunk (read up to it), a log cut in
 the middle of a record once the run is taken as CRASHED, an empty log or one without a run
@@ -22,9 +25,10 @@ record, a run folder without a log, an unreadable file. A folder with no W&B run
 
 from __future__ import annotations
 
+import os
 import threading
-from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path, PurePosixPath
 
 from swansync.errors import DataError, NotFoundError
 from swansync.sources.base import (
@@ -42,11 +46,15 @@ from swansync.sources.base import (
     SeriesPoints,
     SummaryRecord,
 )
+from swansync.sources.wandb.console import Line, Repairs, when
+from swansync.sources.wandb.media import Item, content_type
 from swansync.sources.wandb.offline import contract
+from swansync.sources.wandb.offline.extras import console_lines, media_items
 from swansync.sources.wandb.offline.folder import read_metadata
 from swansync.sources.wandb.offline.scan import FolderScan, FoundRun, conda_path
 
 _TEXT_LIMIT = 4 * 1024 * 1024  # requirements.txt / conda-environment.yaml kept up to this
+_CHUNK = 1 << 20
 
 
 class WandbOfflineSource:
@@ -64,6 +72,7 @@ class WandbOfflineSource:
         self._lock = threading.Lock()
         self._cursors: dict[str, list[str]] = {}  # run id -> stored cursors (any project)
         self._scan: FolderScan | None = None
+        self._repairs = Repairs()
 
     def _count(self, route: str, nbytes: int) -> None:
         self.counters.record(route, nbytes)
@@ -190,8 +199,29 @@ class WandbOfflineSource:
     def logs(
         self, project: ProjectRecord, run: RunRecord, after_seq: int | None
     ) -> Iterator[LogRecord]:
-        """W&B consoles are not mirrored yet (issue 16 follow-up): nothing."""
-        return iter(())
+        """Console lines above ``after_seq``: those this pull's read found (nothing read
+        again), or read again from disk when the bookmark lies before them (``extras.py``)."""
+        found = self._run(project, run)
+        after = after_seq or 0
+        if after >= found.begin.lines and not found.held.lines_overflow:
+            lines: Iterator[Line] = (ln for ln in found.held.take_lines() if ln.seq > after)
+        else:
+            lines = console_lines(found, after, self._count)
+        return self._log_records(project["project"], run["run_id"], lines)
+
+    def _log_records(self, project: str, run_id: str, lines: Iterator[Line]) -> Iterator[LogRecord]:
+        warn = self._repairs.warner(project, run_id)
+        for line in lines:
+            warn(line)
+            yield LogRecord(
+                project=project,
+                run_id=run_id,
+                seq=line.seq,
+                ts=when(line.ts_ms),
+                level=None,
+                stream=line.stream,
+                text=line.text,
+            )
 
     def media(
         self,
@@ -200,14 +230,72 @@ class WandbOfflineSource:
         keys: Sequence[str],
         after_step: Mapping[str, int] | None = None,
     ) -> Iterator[MediaRecord]:
-        """W&B media are not mirrored yet (issue 16 follow-up): nothing."""
-        return iter(())
+        """Media items (file-backed history values, ``wandb/media.py``) of ``keys`` above each
+        key's bookmark; ``ref`` is the file's path under the folder, ``url`` None."""
+        found = self._run(project, run)
+        after = after_step or {}
+        floor = -(1 << 62)
+        state = found.state
+        early = any(found.begin.media_last.get(k, floor) > after.get(k, floor) for k in keys)
+        if early:
+            got: Iterable[tuple[str, int, Item]] = media_items(
+                found.folder.log, 0, state.offset, keys, self._count
+            )
+        elif found.held.media_overflow:
+            got = media_items(found.folder.log, found.start, state.offset, keys, self._count)
+        else:
+            wanted = set(keys)
+            got = [m for m in found.held.take_media() if m[0] in wanted]
+        picked = sorted(
+            ((k, s, it) for k, s, it in got if s > after.get(k, floor)),
+            key=lambda m: (m[0], m[1], m[2].idx),
+        )
+        folder = PurePosixPath(state.folder)
+        for key, step, item in picked:
+            yield MediaRecord(
+                project=project["project"],
+                run_id=run["run_id"],
+                key=key,
+                step=step,
+                idx=item.idx,
+                kind=item.kind,
+                caption=item.caption,
+                url=None,
+                content_type=content_type(item.path),
+                sha256=item.sha256,
+                bytes=item.size,
+                ref=(folder / "files" / item.path).as_posix(),
+            )
 
     def media_content(self, project: ProjectRecord, run: RunRecord, item: MediaRecord) -> MediaBody:
-        raise NotFoundError(f"{project['project']} run {run['run_id']}: no media content here")
+        """The file the item's ``ref`` names under the folder (read, never written)."""
+        what = f"media {item['key']!r} step {item['step']} of run {run['run_id']!r}"
+        ref = item["ref"]
+        if not ref:
+            raise NotFoundError(f"{what}: no file path")
+        try:
+            real = (self.path / ref).resolve(strict=True)
+        except (OSError, RuntimeError):
+            raise NotFoundError(f"{what}: {ref} is not in {self.path}") from None
+        if not real.is_relative_to(self.path) or not real.is_file():
+            raise NotFoundError(f"{what}: {ref} is not a file in {self.path}")
+        try:
+            f = real.open("rb")
+            size = os.fstat(f.fileno()).st_size
+        except OSError as exc:
+            raise NotFoundError(f"{what}: cannot read {ref}: {exc.strerror or exc}") from None
+
+        def chunks() -> Iterator[bytes]:
+            with f:
+                while piece := f.read(_CHUNK):
+                    self._count("media", len(piece))
+                    yield piece
+
+        return MediaBody(chunks(), content_type(ref), size)
 
     def warnings(self) -> list[str]:
-        return list(dict.fromkeys(self._scan.warnings)) if self._scan is not None else []
+        found = list(dict.fromkeys(self._scan.warnings)) if self._scan is not None else []
+        return found + self._repairs.drain()
 
     def close(self) -> None:
         self._scan = None

@@ -31,8 +31,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from swansync.sources.wandb.conventions import SYSTEM_PREFIX, is_reserved, ts_ms
+from swansync.sources.wandb import media
+from swansync.sources.wandb.console import LineFold
+from swansync.sources.wandb.conventions import SYSTEM_PREFIX, is_media, is_reserved, ts_ms
 from swansync.sources.wandb.offline.fold import apply_update
+from swansync.sources.wandb.offline.held import Held
 from swansync.sources.wandb.offline.records import (
     ConfigRecord,
     EnvironmentRecord,
@@ -194,6 +197,15 @@ class LogState:
     username: str | None = None  # from files/wandb-metadata.json (0.17.x; 0.18+: env records)
     end: str = "clean"  # how the last read ended: clean | incomplete | corrupt (framing.py)
     keys: dict[str, KeyStats] = field(default_factory=dict)
+    # The console (``console.py``): "log" (output records) or "file" (files/output.log), fixed
+    # by the first line found; the lines made so far and the pending ones; in "file" mode the
+    # byte offset of output.log after the last line made.
+    console_mode: str | None = None
+    console: LineFold = field(default_factory=LineFold)
+    file_off: int = 0
+    media_last: dict[str, int] = field(default_factory=dict)  # key -> last step with a file
+    # Lines and media items met while folding, for this pull only (not in the cursor).
+    held: Held | None = field(default=None, compare=False, repr=False)
 
     # -- folding ----------------------------------------------------------------------------
 
@@ -229,7 +241,21 @@ class LogState:
             elif isinstance(record, HeaderRecord):
                 self.sdk["producer"] = record.producer
             elif isinstance(record, OutputRecord):
-                self._seen(_ms(record.timestamp))
+                ts = _ms(record.timestamp)
+                self._seen(ts)
+                self._output(record, ts)
+
+    def _output(self, record: OutputRecord, ts: int | None) -> None:
+        if self.console_mode == "file":
+            return
+        self.console_mode = "log"
+        try:
+            data = record.line.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            data = record.line.encode("utf-8", "replace")
+        lines = self.console.add(record.stream, data, ts)
+        if self.held is not None and lines:
+            self.held.add_lines(lines)
 
     def _seen(self, ts: int | None) -> None:
         if ts is not None and (self.last_ts is None or ts > self.last_ts):
@@ -259,6 +285,17 @@ class LogState:
                 yield key, step, number, ts
             elif value is not None:
                 stats.flags |= _OTHER
+                if is_media(value):
+                    self._media(key, step, value)
+
+    def _media(self, key: str, step: int, value: JsonValue) -> None:
+        found = list(media.items(value))
+        if not found:
+            return
+        if step >= self.media_last.get(key, step):
+            self.media_last[key] = step
+        if self.held is not None:
+            self.held.add_media(key, step, found)
 
     def _stats(self, record: StatsRecord) -> Iterator[Point]:
         step = self.stats
@@ -302,6 +339,8 @@ class LogState:
             "user": self.username,
             "end": self.end,
             "keys": {k: s.to_list() for k, s in self.keys.items()},
+            "con": [self.console_mode, self.console.dump(), self.file_off],
+            "ml": self.media_last,
         }
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
@@ -313,6 +352,7 @@ class LogState:
             if not isinstance(data, dict) or data.get("v") != CURSOR_VERSION:
                 return None
             code = data["exit"]
+            mode, fold, file_off = data.get("con") or [None, [0, []], 0]
             return cls(
                 folder=str(data["dir"]),
                 offset=int(data["off"]),
@@ -332,6 +372,10 @@ class LogState:
                 username=data["user"],
                 end=str(data["end"]),
                 keys={str(k): KeyStats.from_list(v) for k, v in dict(data["keys"]).items()},
+                console_mode=mode if mode in ("log", "file") else None,
+                console=LineFold.load(fold),
+                file_off=int(file_off),
+                media_last={str(k): int(v) for k, v in dict(data.get("ml") or {}).items()},
             )
         except (ValueError, TypeError, KeyError, IndexError, RecursionError):
             return None
