@@ -78,11 +78,21 @@ ConfigOpt = Annotated[
     typer.Option("--config", metavar="FILE", help="TOML config file (default ./swansync.toml)."),
 ]
 DbOpt = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
         "--db",
+        metavar="PATH|URI",
+        help="Warehouse file, or a DuckLake lake ducklake:postgres:dbname=... host=... "
+        "(default: $SWANSYNC_DB, config, ./swansync.duckdb).",
+    ),
+]
+DataPathOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--data-path",
         metavar="PATH",
-        help="Warehouse file (default: $SWANSYNC_DB, config, ./swansync.duckdb).",
+        help="A lake's data files: a folder or s3://bucket/prefix/ "
+        "(default: $SWANSYNC_DATA_PATH, config).",
     ),
 ]
 JsonOpt = Annotated[
@@ -190,6 +200,7 @@ def pull(
         ),
     ] = None,
     db: DbOpt = None,
+    data_path: DataPathOpt = None,
     host: Annotated[
         str | None,
         typer.Option(
@@ -307,6 +318,7 @@ def pull(
         project_name=project_name,
         dashboards=dashboard,
         db=db,
+        data_path=data_path,
         host=host,
         api_key=api_key,
         full=full or None,
@@ -355,7 +367,7 @@ def status(db: DbOpt = None, as_json: JsonOpt = False, config: ConfigOpt = None)
     from swansync.status import warehouse_status
 
     settings = _settings(config, db=db)
-    info = warehouse_status(settings.db)
+    info = warehouse_status(settings.warehouse, env=settings.env)
     if as_json:
         sys.stdout.write(json.dumps(info, indent=2) + "\n")
         return
@@ -426,7 +438,7 @@ def query(
     if output is not None and not output.parent.is_dir():
         raise ConfigError(f"folder {str(output.parent)!r} for --output does not exist")
     settings = _settings(config, db=db)
-    with Query(settings.db, sql) as q:
+    with Query(settings.warehouse, sql, env=settings.env) as q:
         if fmt == "table":
             query_table(q, output, _out())
         elif output is None:
@@ -453,16 +465,18 @@ def views_list() -> None:
 
 
 @views_app.command("apply")
-def views_apply(db: DbOpt = None, config: ConfigOpt = None) -> None:
+def views_apply(db: DbOpt = None, data_path: DataPathOpt = None, config: ConfigOpt = None) -> None:
     """(Re)create every view and macro in the warehouse."""
-    from swansync.warehouse import Warehouse
-    from swansync.warehouse.views import apply_views
+    from swansync.warehouse import open_warehouse
 
-    settings = _settings(config, db=db)
-    with Warehouse(settings.db, create=False) as wh:
+    settings = _settings(config, db=db, data_path=data_path)
+    with open_warehouse(
+        settings.warehouse, data_path=settings.data_path, create=False, env=settings.env
+    ) as wh:
         wh.migrate()
-        names = apply_views(wh.con)
-    _out().print(f"applied {len(names)} views and macros to {settings.db}", markup=False)
+        names = wh.apply_views()
+        where = wh.describe()
+    _out().print(f"applied {len(names)} views and macros to {where}", markup=False)
 
 
 # -- schedule -----------------------------------------------------------------------------
@@ -475,13 +489,14 @@ def schedule(
         bool, typer.Option("--once", metavar="", help="Run every job once, then exit.")
     ] = False,
     db: DbOpt = None,
+    data_path: DataPathOpt = None,
 ) -> None:
     """Run the pulls of the config's [[jobs]] on their schedules until stopped."""
     from swansync.schedule import run_schedule
 
     if logging.getLogger().level > logging.INFO:
         logging.getLogger().setLevel(logging.INFO)  # a daemon logs one line per pull
-    settings = _settings(config, db=db)
+    settings = _settings(config, db=db, data_path=data_path)
     raise typer.Exit(run_schedule(settings, once=once))
 
 
