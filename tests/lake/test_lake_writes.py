@@ -12,7 +12,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from swansync.errors import ConflictError, ConfigError
+from swansync.errors import ConfigError, ConflictError
 from swansync.warehouse import Warehouse, open_warehouse
 from swansync.warehouse.lake import LakeWarehouse
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -35,6 +36,11 @@ _ENUM = re.compile(
 APPLIED_LOG = "_swansync.views_applied_log"
 
 
+def _literal_replacement(text: str) -> Callable[[re.Match[str]], str]:
+    """A replacement for ``re.sub`` taken as it is (no backslash escapes)."""
+    return lambda _: text
+
+
 def lake_safe(con: duckdb.DuckDBPyConnection, text: str) -> str:
     """``text`` with its ENUM types replaced by the literal lists their queries give now."""
     for m in list(_ENUM.finditer(text)):
@@ -43,7 +49,7 @@ def lake_safe(con: duckdb.DuckDBPyConnection, text: str) -> str:
         # PIVOT needs at least one value: a name no column can have keeps the pivot empty.
         listed = ", ".join(literal(v) for v in values) or literal("\x00none")
         text = text.replace(m.group(0), "")
-        text = re.sub(rf"\bIN\s+{name}\b", f"IN ({listed})", text)
+        text = re.compile(rf"\bIN\s+{name}\b").sub(_literal_replacement(f"IN ({listed})"), text)
     return text
 
 
