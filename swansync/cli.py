@@ -42,8 +42,10 @@ views_app = typer.Typer(help="SQL views for cross-run analysis.", **_TYPER)
 sim_app = typer.Typer(
     help="The simulated SwanLab cloud (for demos, tests and dashboards).", **_TYPER
 )
+lake_app = typer.Typer(help="A DuckLake warehouse (PostgreSQL catalog, Parquet files).", **_TYPER)
 app.add_typer(views_app, name="views")
 app.add_typer(sim_app, name="sim")
+app.add_typer(lake_app, name="lake")
 
 
 @cache
@@ -477,6 +479,52 @@ def views_apply(db: DbOpt = None, data_path: DataPathOpt = None, config: ConfigO
         names = wh.apply_views()
         where = wh.describe()
     _out().print(f"applied {len(names)} views and macros to {where}", markup=False)
+
+
+# -- lake -------------------------------------------------------------------------------
+
+
+@lake_app.command("maintain")
+def lake_maintain(
+    db: DbOpt = None,
+    keep: Annotated[
+        str,
+        typer.Option("--keep", metavar="AGE", help="Time travel kept: snapshots younger stay."),
+    ] = "7d",
+    orphan_age: Annotated[
+        str,
+        typer.Option(
+            "--orphan-age",
+            metavar="AGE",
+            help="Delete files no commit names once this old (longer than any pull's commit).",
+        ),
+    ] = "1d",
+    config: ConfigOpt = None,
+) -> None:
+    """Merge small files, expire old snapshots, delete unused files (one maintainer at a time)."""
+    from datetime import timedelta
+
+    from swansync.config import parse_every
+    from swansync.warehouse import open_warehouse
+    from swansync.warehouse.lake import LakeWarehouse
+    from swansync.warehouse.lake.maintain import maintain
+
+    settings = _settings(config, db=db)
+    ages = (timedelta(seconds=parse_every(keep)), timedelta(seconds=parse_every(orphan_age)))
+    with open_warehouse(settings.warehouse, env=settings.env) as wh:
+        if not isinstance(wh, LakeWarehouse):
+            raise ConfigError("lake maintain needs --db ducklake:postgres:... (a DuckLake lake)")
+        wh.require_current()
+        done = maintain(wh, keep=ages[0], orphan_age=ages[1])
+    if not done.ran:
+        _say("another worker is maintaining the lake; nothing done")
+        return
+    _out().print(
+        f"lake maintained: {done.files_before} data files -> {done.files_after}, "
+        f"{done.snapshots_expired} snapshots expired, "
+        f"{done.files_deleted + done.orphans_deleted} unused files deleted",
+        markup=False,
+    )
 
 
 # -- schedule -----------------------------------------------------------------------------

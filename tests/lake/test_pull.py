@@ -182,3 +182,31 @@ def test_secrets_stay_out_of_the_lake(sim: Any, lake: Lake) -> None:
         text = wh.rows("SELECT string_agg(CAST(COLUMNS(*) AS VARCHAR), '') FROM _swansync.sync_log")
     assert sim.api_key not in str(text)
     assert password not in str(text)
+
+
+def test_maintenance_merges_files_and_keeps_the_lake_exact(sim: Any, lake: Lake) -> None:
+    from datetime import timedelta
+
+    from swansync.warehouse.lake import LakeWarehouse
+    from swansync.warehouse.lake.maintain import maintain
+
+    s = lake_settings(sim, lake)
+    assert pull(s).status == "ok"
+    sim.world.tick(0)
+    assert pull(s).status == "ok"
+    with LakeWarehouse(str(s.warehouse)) as wh:
+        done = maintain(wh, keep=timedelta(0), orphan_age=timedelta(0))
+        with wh.try_global_lock("maintain") as held:  # released when maintain returned
+            assert held
+    assert done.ran
+    assert done.files_after < done.files_before
+    assert done.snapshots_expired > 0
+    assert done.files_deleted > 0
+    files = [p for p in Path(lake.data_path).rglob("*") if p.is_file()]
+    assert len(files) == done.files_after
+    assert compare(s.warehouse, sim.world.truth(), "sim") == []
+    assert duplicates(str(s.warehouse)) == {}
+    # the next pull goes on from there
+    sim.world.tick(1)
+    assert pull(s).status == "ok"
+    assert compare(s.warehouse, sim.world.truth(), "sim") == []

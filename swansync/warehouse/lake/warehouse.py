@@ -297,7 +297,7 @@ class LakeWarehouse(Warehouse):
                 cur.execute("ROLLBACK")
             cur.close()
 
-    def run_ddl(self, what: str, statements: Callable[[], None]) -> None:
+    def run_ddl(self, what: str, statements: Callable[[], object]) -> None:
         """Run ``statements`` (DDL and bookkeeping on ``con``) in one transaction, redone whole
         when its commit conflicts."""
         for attempt in range(1, TRIES + 1):
