@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -107,16 +108,26 @@ def test_full_pull_replaces_generations_exactly(sim: Any, lake: Lake) -> None:
     assert duplicates(str(s.warehouse)) == {}
 
 
-def _worker(sim: Any, lake: Lake, projects: list[str], tmp: Path, name: str) -> Any:
-    """``swansync pull`` of ``projects`` into the lake, in a process of its own."""
+def _worker(
+    sim: Any,
+    lake: Lake,
+    projects: list[str],
+    tmp: Path,
+    name: str,
+    kill: tuple[int, str] | None = None,
+) -> Any:
+    """``swansync pull`` of ``projects`` into the lake, in a process of its own (SIGKILLed at
+    its ``kill`` = (n, before|after) lake transaction)."""
     env = {k: v for k, v in lake.env.items() if not k.startswith(("SWANLAB_", "SWANSYNC_"))}
     env["SWANLAB_API_KEY"] = sim.api_key
     cfg = tmp / f"{name}.toml"
     cfg.write_text("backoff = 0.01\nretries = 3\napply_views = false\n", encoding="utf-8")
+    killpoint = ["tests.lake.killpoint", str(kill[0]), kill[1], "--"] if kill else ["swansync"]
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
     cmd = [
         sys.executable,
         "-m",
-        "swansync",
+        *killpoint,
         "pull",
         "--host",
         sim.url,
@@ -137,6 +148,21 @@ def _worker(sim: Any, lake: Lake, projects: list[str], tmp: Path, name: str) -> 
     return subprocess.Popen(
         cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=str(tmp)
     )
+
+
+@pytest.mark.parametrize(("n", "when"), [(3, "before"), (12, "after")])
+def test_a_worker_killed_mid_pull_loses_nothing(
+    sim: Any, lake: Lake, tmp_path: Path, n: int, when: str
+) -> None:
+    projects = sorted(sim.world.projects())
+    killed = _worker(sim, lake, projects, tmp_path, "killed", kill=(n, when))
+    _, err = killed.communicate(timeout=600)
+    assert killed.returncode == -signal.SIGKILL, err.decode(errors="replace")[-2000:]
+    # Its pull locks went with its connections: the next worker does not wait for them.
+    _wait_all([_worker(sim, lake, projects, tmp_path, "next")])
+    uri = "ducklake:postgres:" + lake.catalog
+    assert compare(uri, sim.world.truth(), "sim") == []
+    assert duplicates(uri) == {}
 
 
 def _wait_all(procs: list[Any]) -> None:
