@@ -236,3 +236,18 @@ def test_maintenance_merges_files_and_keeps_the_lake_exact(sim: Any, lake: Lake)
     sim.world.tick(1)
     assert pull(s).status == "ok"
     assert compare(s.warehouse, sim.world.truth(), "sim") == []
+
+
+def test_an_s3_data_path_on_the_stand_in(
+    sim: Any, s3_lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in s3_lake.env.items():
+        if name.startswith("AWS_"):
+            monkeypatch.setenv(name, value)  # readers below take them from the environment
+    s = replace(lake_settings(sim, s3_lake), env=s3_lake.env)
+    assert s3_lake.data_path.startswith("s3://")
+    assert pull(s).status == "ok"
+    sim.world.tick(0)
+    assert pull(s).status == "ok"
+    assert compare(s.warehouse, sim.world.truth(), "sim") == []
+    assert duplicates(str(s.warehouse)) == {}
