@@ -251,3 +251,28 @@ def test_an_s3_data_path_on_the_stand_in(
     assert pull(s).status == "ok"
     assert compare(s.warehouse, sim.world.truth(), "sim") == []
     assert duplicates(str(s.warehouse)) == {}
+
+
+def test_workers_creating_a_new_lake_at_once(lake: Lake) -> None:
+    """The first ATTACH of a lake creates its catalog; four workers starting on a new lake at
+    once all get in (and one of them migrates it)."""
+    code = (
+        "import sys; from swansync.warehouse import open_warehouse; "
+        "wh = open_warehouse(sys.argv[1], data_path=sys.argv[2]); print(wh.migrate())"
+    )
+    uri = "ducklake:postgres:" + lake.catalog
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, uri, lake.data_path],
+            env=lake.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(4)
+    ]
+    outs = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err.decode(errors="replace")[-2000:]
+        outs.append(out.decode().strip())
+    assert sorted(outs) == ["['001_init']", "[]", "[]", "[]"]

@@ -150,15 +150,6 @@ class LakeWarehouse(Warehouse):
                 ) from e
         if secret:
             self.con.execute(secret)
-        try:
-            self.con.execute(attach_sql(self.address, ALIAS, read_only=self.read_only))
-        except duckdb.Error as e:
-            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            hint = ""
-            if "DATA_PATH" in str(e).upper() and not self.address.data_path:
-                hint = ": a new lake needs --data-path (a folder or s3://bucket/prefix/)"
-            raise WarehouseError(f"cannot open lake {self.address.uri!r}: {first}{hint}") from e
-        self.con.execute(f"USE {ALIAS}")
         if not self.read_only:
             try:
                 self.con.execute(f"ATTACH {literal(self.address.dsn)} AS {PG} (TYPE postgres)")
@@ -167,6 +158,21 @@ class LakeWarehouse(Warehouse):
                     f"cannot open the catalog database of {self.address.uri!r}: "
                     f"{str(e).strip().splitlines()[0]}"
                 ) from e
+        try:
+            if self.read_only:
+                self.con.execute(attach_sql(self.address, ALIAS, read_only=True))
+            else:
+                # The first ATTACH of a new lake creates its catalog tables: two workers doing
+                # that at once collide ("relation ducklake_metadata already exists").
+                with self._global_lock("attach"):
+                    self.con.execute(attach_sql(self.address, ALIAS))
+        except duckdb.Error as e:
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            hint = ""
+            if "DATA_PATH" in str(e).upper() and not self.address.data_path:
+                hint = ": a new lake needs --data-path (a folder or s3://bucket/prefix/)"
+            raise WarehouseError(f"cannot open lake {self.address.uri!r}: {first}{hint}") from e
+        self.con.execute(f"USE {ALIAS}")
 
     def close(self) -> None:
         if self._id_con is not None:
