@@ -79,15 +79,16 @@ class LakeIds(IdSource):
     """Ids from the catalog's sequence, drawn in blocks on a connection of their own (the fetch
     workers draw them while the writer commits)."""
 
-    def __init__(self, wh: LakeWarehouse) -> None:
+    def __init__(self, wh: LakeWarehouse, block: int) -> None:
         super().__init__(0)
         self._wh = wh
+        self._size = block
         self._block: list[int] = []
 
     def take(self) -> int:
         with self._lock:
             if not self._block:
-                self._block = self._wh.draw_ids(64)
+                self._block = self._wh.draw_ids(self._size)
             return self._block.pop(0)
 
 
@@ -331,7 +332,9 @@ class LakeWarehouse(Warehouse):
         return sorted(int(r[0]) for r in rows)
 
     def ids(self, table: str, column: str) -> IdSource:
-        return LakeIds(self)
+        """Ids from the catalog's sequence: in blocks for series (many per pull), one by one
+        for a pull's own id (``sync_log``)."""
+        return LakeIds(self, 1 if T.qualified(table) == "_swansync.sync_log" else 64)
 
     def _version(self) -> int:
         self._ops += 1
