@@ -17,7 +17,6 @@ metric request at all.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -67,22 +66,14 @@ def load_series(wh: Warehouse, source: str, project: str) -> dict[str, dict[str,
 
 
 class SeriesIds:
-    """Hands out new series ids (thread-safe; the fetch workers draw from it).
-
-    On a warehouse file one process writes at a time, so ids above the highest stored one are
-    free; an id drawn for a batch that never commits is simply not used. (A DuckLake lake draws
-    them from a sequence in its catalog instead: many writers.)
-    """
+    """Hands out new series ids (thread-safe; the fetch workers draw from it): on a file above
+    the highest stored one, on a lake from the catalog's sequence (many writers)."""
 
     def __init__(self, wh: Warehouse) -> None:
-        row = wh.rows(f"SELECT coalesce(max(series_id), 0) FROM {SERIES}")
-        self._next = int(row[0][0]) + 1
-        self._lock = threading.Lock()
+        self._ids = wh.ids(SERIES, "series_id")
 
     def take(self) -> int:
-        with self._lock:
-            got, self._next = self._next, self._next + 1
-            return got
+        return self._ids.take()
 
 
 def load_runs(wh: Warehouse, source: str, project: str) -> dict[str, RunState]:
@@ -118,6 +109,9 @@ def stored_run_ids(wh: Warehouse, source: str, project: str) -> set[str]:
     }
 
 
+_KEY = ["source", "project", "run_id"]
+
+
 def save_detail_markers(
     wh: Warehouse, source: str, project: str, markers: Iterable[tuple[str, str]]
 ) -> None:
@@ -132,19 +126,7 @@ def save_detail_markers(
             "detail_marker": [m for _, m in rows],
         }
     )
-    wh.con.register("_swansync_markers", frame)
-    try:
-        wh.execute(
-            f"INSERT INTO {RUN_STATE} (source, project, run_id, detail_marker) "
-            "SELECT source, project, run_id, detail_marker FROM _swansync_markers "
-            "ON CONFLICT (source, project, run_id) "
-            "DO UPDATE SET detail_marker = excluded.detail_marker"
-        )
-    finally:
-        wh.con.unregister("_swansync_markers")
-
-
-_KEY = ["source", "project", "run_id"]
+    wh.upsert(RUN_STATE, frame, _KEY)
 
 
 def save_metrics_states(
@@ -208,10 +190,13 @@ def mark_deleted(
     ids = sorted(run_ids)
     if not ids:
         return 0
-    wh.execute(
-        "UPDATE runs SET deleted_at = ? WHERE source = ? AND project = ? AND deleted_at IS NULL "
-        "AND list_contains(?, run_id)",
-        [at, source, project, ids],
+    wh.update(
+        "runs",
+        {"deleted_at": at},
+        {"source": source, "project": project},
+        column="run_id",
+        values_in=ids,
+        condition="deleted_at IS NULL",
     )
     return len(ids)
 
@@ -220,7 +205,7 @@ def forget_series(wh: Warehouse, series_ids: Sequence[int]) -> None:
     """Drop the points of replaced series generations (a ``--full`` re-read, a sampled series
     read again), in the transaction that writes their successors."""
     if series_ids:
-        wh.execute(f"DELETE FROM {POINTS} WHERE list_contains(?, series_id)", [list(series_ids)])
+        wh.delete_in(POINTS, {}, "series_id", list(series_ids))
 
 
 def forget_runs_series(wh: Warehouse, source: str, project: str, run_ids: Sequence[str]) -> None:

@@ -86,7 +86,9 @@ class JobConfig:
 class Settings:
     """Everything a pull, a schedule or a query needs to know."""
 
-    db: Path = DEFAULT_DB
+    db: Path = DEFAULT_DB  # the warehouse file (unless `lake` is given)
+    lake: str | None = None  # a DuckLake address "ducklake:postgres:..." (given as db)
+    data_path: str | None = None  # a lake's Parquet files: a folder or s3://bucket/prefix/
     sources: tuple[SourceConfig, ...] = ()  # what to pull, one config per source
     filters: tuple[str, ...] = ()
     full: bool = False
@@ -114,6 +116,11 @@ class Settings:
         if self.media not in MEDIA_MODES:
             raise ConfigError(f"media must be one of {', '.join(MEDIA_MODES)}, got {self.media!r}")
 
+    @property
+    def warehouse(self) -> Path | str:
+        """Where the warehouse is: a file path, or a lake's address."""
+        return self.lake if self.lake is not None else self.db
+
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with the given fields replaced (``None`` values are ignored)."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -138,6 +145,7 @@ class Settings:
 _GENERAL_KEYS = frozenset(
     {
         "db",
+        "data_path",
         "filters",
         "full",
         "system",
@@ -280,6 +288,12 @@ def _general(data: Mapping[str, Any], base: Path) -> dict[str, Any]:
     for key, value in data.items():
         if key == "filters":
             out[key] = _strs(value, key)
+        elif key == "db" and isinstance(value, str) and is_lake_uri(value):
+            out["lake"] = value
+        elif key == "data_path":
+            if not isinstance(value, str):
+                raise ConfigError("data_path must be a folder or s3://bucket/prefix/ string")
+            out[key] = value if "://" in value else str(base / value)
         elif key in {"db", "serving"}:
             if not isinstance(value, str):
                 raise ConfigError(f"{key} must be a path string")
@@ -354,6 +368,21 @@ def _from_file(path: Path, sources: _Sources) -> tuple[dict[str, Any], Any]:
     return _general(data, base), data.get("jobs")
 
 
+def is_lake_uri(value: str) -> bool:
+    """A DuckLake address (``ducklake:...``) rather than a warehouse file."""
+    return value.startswith("ducklake:")
+
+
+def _set_db(values: dict[str, Any], value: str) -> None:
+    """``db`` from a flag or the environment: a warehouse file, or a lake's address (which
+    replaces a file named before it, and the other way round)."""
+    if is_lake_uri(value):
+        values["lake"] = value
+    else:
+        values["db"] = Path(value)
+        values["lake"] = None
+
+
 def load_settings(
     *,
     config_file: Path | None = None,
@@ -378,9 +407,11 @@ def load_settings(
         values.update(general_values)
         values["config_file"] = path
     if env.get("SWANSYNC_DB"):
-        values["db"] = Path(env["SWANSYNC_DB"])
+        _set_db(values, env["SWANSYNC_DB"])
+    if env.get("SWANSYNC_DATA_PATH"):
+        values["data_path"] = env["SWANSYNC_DATA_PATH"]
     sources.from_env(env)
-    general = {f.name for f in fields(Settings)} - {"sources", "jobs", "env", "config_file"}
+    general = {f.name for f in fields(Settings)} - {"sources", "jobs", "env", "config_file", "lake"}
     source_flags = sources.flag_names()
     for key in flags:
         if key not in general and key not in source_flags:
@@ -389,7 +420,10 @@ def load_settings(
     for key, value in flags.items():
         if key not in general or value is None or (isinstance(value, tuple | list) and not value):
             continue
-        if key in {"db", "serving"} and isinstance(value, str):
+        if key == "db" and isinstance(value, str | Path):
+            _set_db(values, str(value))
+            continue
+        if key == "serving" and isinstance(value, str):
             value = Path(value)
         if key in {"media_max_bytes", "media_max_total_bytes"}:
             value = parse_size(value, "--" + key.replace("_", "-"))

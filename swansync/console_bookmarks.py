@@ -104,25 +104,23 @@ def write_media(wh: Warehouse, frame: pl.DataFrame) -> int:
     changed upstream (a new ``sha256``)."""
     if frame.height == 0:
         return 0
-    frame = frame.unique(subset=ITEM_KEY, keep="last", maintain_order=True)
-    cols = ", ".join(frame.columns)
-    wh.con.register("_swansync_media", frame)
-    try:
-        wh.execute(
-            f"INSERT INTO media ({cols}) SELECT {cols} FROM _swansync_media "
-            "ON CONFLICT (source, project, run_id, key, step, idx) DO UPDATE SET "
-            "kind = CASE WHEN excluded.kind = 'other' THEN media.kind ELSE excluded.kind END, "
-            "caption = excluded.caption, url = excluded.url, ref = excluded.ref, "
-            "path = CASE WHEN excluded.sha256 IS NOT NULL "
-            "AND excluded.sha256 IS DISTINCT FROM media.sha256 THEN NULL ELSE media.path END, "
-            "sha256 = coalesce(excluded.sha256, media.sha256), "
-            "bytes = coalesce(excluded.bytes, media.bytes), "
-            "content_type = coalesce(excluded.content_type, media.content_type), "
-            "synced_at = excluded.synced_at"
-        )
-    finally:
-        wh.con.unregister("_swansync_media")
-    return frame.height
+    return wh.upsert(
+        "media",
+        frame,
+        ITEM_KEY,
+        updates={
+            "kind": "CASE WHEN excluded.kind = 'other' THEN media.kind ELSE excluded.kind END",
+            "caption": "excluded.caption",
+            "url": "excluded.url",
+            "ref": "excluded.ref",
+            "path": "CASE WHEN excluded.sha256 IS NOT NULL "
+            "AND excluded.sha256 IS DISTINCT FROM media.sha256 THEN NULL ELSE media.path END",
+            "sha256": "coalesce(excluded.sha256, media.sha256)",
+            "bytes": "coalesce(excluded.bytes, media.bytes)",
+            "content_type": "coalesce(excluded.content_type, media.content_type)",
+            "synced_at": "excluded.synced_at",
+        },
+    )
 
 
 def refresh_media_bookmarks(
@@ -131,16 +129,15 @@ def refresh_media_bookmarks(
     """The MEDIA series rows of ``run_ids`` from what ``media`` holds now."""
     if not run_ids:
         return
-    wh.execute(
-        f"INSERT INTO {SERIES} (source, project, run_id, key, kind, class, complete, "
-        "last_step, points, synced_at) "
-        "SELECT source, project, run_id, key, 'MEDIA', 'CUSTOM', TRUE, max(step), count(*), ? "
+    # Only stored MEDIA series are refreshed (their rows exist: the metric work lists them).
+    frame = wh.query(
+        "SELECT source, project, run_id, key, max(step) AS last_step, count(*) AS points, "
+        "CAST(? AS TIMESTAMPTZ) AS synced_at "
         "FROM media WHERE source = ? AND project = ? AND list_contains(?, run_id) "
-        "GROUP BY source, project, run_id, key "
-        "ON CONFLICT (source, project, run_id, key) DO UPDATE SET "
-        "last_step = excluded.last_step, points = excluded.points, synced_at = excluded.synced_at",
+        "GROUP BY source, project, run_id, key",
         [at, source, project, list(run_ids)],
     )
+    wh.upsert(SERIES, frame, ["source", "project", "run_id", "key"])
 
 
 # -- downloads ------------------------------------------------------------------------------
@@ -205,6 +202,8 @@ def save_downloads(
         frame = pl.DataFrame(
             [
                 {
+                    "source": source,
+                    "project": project,
                     "run_id": d.item.run_id,
                     "key": d.item.key,
                     "step": d.item.step,
@@ -218,6 +217,8 @@ def save_downloads(
                 for d in done
             ],
             schema={
+                "source": pl.String,
+                "project": pl.String,
                 "run_id": pl.String,
                 "key": pl.String,
                 "step": pl.Int64,
@@ -229,26 +230,20 @@ def save_downloads(
                 "kind": pl.String,
             },
         )
-        wh.con.register("_swansync_copies", frame)
-        try:
-            wh.execute(
-                "UPDATE media SET path = c.path, sha256 = c.sha256, bytes = c.bytes, "
-                "content_type = coalesce(c.content_type, media.content_type), "
-                "kind = CASE WHEN media.kind = 'other' AND c.kind IS NOT NULL THEN c.kind "
-                "ELSE media.kind END "
-                "FROM _swansync_copies c WHERE media.source = ? AND media.project = ? "
-                "AND media.run_id = c.run_id AND media.key = c.key AND media.step = c.step "
-                "AND media.idx = c.idx",
-                [source, project],
-            )
-            wh.execute(
-                f"DELETE FROM {SKIPS} s USING _swansync_copies c WHERE s.source = ? "
-                "AND s.project = ? AND s.run_id = c.run_id AND s.key = c.key "
-                "AND s.step = c.step AND s.idx = c.idx",
-                [source, project],
-            )
-        finally:
-            wh.con.unregister("_swansync_copies")
+        wh.update_from(
+            "media",
+            frame,
+            ITEM_KEY,
+            {
+                "path": "excluded.path",
+                "sha256": "excluded.sha256",
+                "bytes": "excluded.bytes",
+                "content_type": "coalesce(excluded.content_type, media.content_type)",
+                "kind": "CASE WHEN media.kind = 'other' AND excluded.kind IS NOT NULL "
+                "THEN excluded.kind ELSE media.kind END",
+            },
+        )
+        wh.delete_keys(SKIPS, frame.select(ITEM_KEY), ITEM_KEY)
     if skips:
         rows: list[dict[str, Any]] = [
             {

@@ -54,3 +54,9 @@ class DataError(SwansyncError):
 
 class WarehouseError(SwansyncError):
     """The DuckDB file cannot be opened, migrated or written (locked, corrupt, wrong version)."""
+
+
+class ConflictError(SwansyncError):
+    """A lake commit kept conflicting with other writers (or another worker wrote the same
+    project at the same time): that project fails for this pull; nothing half-written exists,
+    and the next pull goes on from what committed."""

@@ -110,7 +110,7 @@ class _Writer:
     def flush(self) -> None:
         if not (self.frames or self.states or self.resets):
             return
-        with self.wh.transaction():
+        with self.wh.transaction(target=(self.src, self.project)):
             for rid in sorted(self.resets):
                 self.wh.delete("logs", {"source": self.src, "project": self.project, "run_id": rid})
             if self.frames:

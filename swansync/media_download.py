@@ -124,7 +124,7 @@ def download_media(
     def flush() -> None:
         nonlocal done, skips
         if done or skips:
-            with wh.transaction():
+            with wh.transaction(target=(src, proj)):
                 console_bookmarks.save_downloads(wh, src, proj, done, skips, now)
             summary.media_files += len(done)
         done, skips = [], []

@@ -73,7 +73,7 @@ def pull_media(
         if not batch:
             return
         items = [i for _, got in batch for i in got]
-        with wh.transaction():
+        with wh.transaction(target=(src, proj)):
             summary.rows["media"] += console_bookmarks.write_media(
                 wh, transform.media_frame(src, items, now)
             )

@@ -195,7 +195,7 @@ def write_batch(
     if not batch:
         return 0
     frames = [f for got in batch for f in got.frames]
-    with wh.transaction():
+    with wh.transaction(target=(src, batch[0].run["project"])):
         if full:
             proj = batch[0].run["project"]
             bookmarks.forget_runs_series(wh, src, proj, [f.run["run_id"] for f in batch])
@@ -287,7 +287,7 @@ def pull_metrics(
             flush()
     flush()
     if idle and not stop.is_set():
-        with wh.transaction():
+        with wh.transaction(target=(src, proj)):
             bookmarks.save_cursors(wh, src, idle)
 
 

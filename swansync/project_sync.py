@@ -165,7 +165,7 @@ def store_metadata(
     with_sums = [r["run_id"] for r in runs if (proj, r["run_id"]) in sums]
     records = [s for rid in with_sums for s in sums[(proj, rid)]]
     summaries = transform.summaries_frame(src, records, now)
-    with wh.transaction():
+    with wh.transaction(target=(src, proj)):
         # Did anything but synced_at change? (Decides whether views and the serving copy are
         # rebuilt after the pull.) Asked before the writes, in the same transaction.
         summary.changed = summary.changed or bool(

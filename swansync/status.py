@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from swansync.bookmarks import SYNC_LOG
-from swansync.warehouse import Warehouse
+from swansync.warehouse import open_warehouse
 
 _RECENT = f"""
 SELECT id, started_at, finished_at, status, targets, requests, bytes, rows, failures, error
@@ -28,9 +29,11 @@ ORDER BY p.source, p.project
 """
 
 
-def warehouse_status(db: Path, *, recent: int = 5) -> dict[str, Any]:
-    """A JSON-ready description of the warehouse at ``db``."""
-    with Warehouse(db, read_only=True) as wh:
+def warehouse_status(
+    db: Path | str, *, recent: int = 5, env: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """A JSON-ready description of the warehouse at ``db`` (a file or a lake)."""
+    with open_warehouse(db, read_only=True, env=env) as wh:
         wh.check_ours()
         version = wh.schema_version()
         if version == 0:

@@ -19,7 +19,14 @@ from swansync import bookmarks, transform
 from swansync.bookmarks import SYNC_LOG
 from swansync.config import Settings, describe_targets
 from swansync.console_sync import pull_console
-from swansync.errors import ApiError, ConfigError, DataError, NotFoundError, SwansyncError
+from swansync.errors import (
+    ApiError,
+    ConfigError,
+    ConflictError,
+    DataError,
+    NotFoundError,
+    SwansyncError,
+)
 from swansync.filters import parse_filter, select
 from swansync.media_store import Budget, MediaStore
 from swansync.metric_sync import pull_metrics
@@ -28,7 +35,7 @@ from swansync.project_sync import Listing, fetch_summaries, list_project, store_
 from swansync.report import TABLES, Failure, ProgressFn, PullSummary, noop, reason
 from swansync.sizes import format_size
 from swansync.sources.base import ProjectRecord, Source
-from swansync.warehouse import Warehouse
+from swansync.warehouse import Warehouse, open_warehouse
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +76,16 @@ def pull(
     """
     progress = progress or noop
     stop = stop or threading.Event()
+    lake = settings.lake is not None
+    if lake and settings.media == "download":
+        raise ConfigError(
+            "--media download keeps files beside a warehouse file; on a lake use --media list"
+        )
+    if lake and settings.serving is not None:
+        raise ConfigError(
+            "a serving copy is for a warehouse file: BI tools read a lake directly "
+            "(README, DuckLake)"
+        )
     # Usage errors first: nothing is opened or written for a pull that cannot start.
     options = PullOptions(
         full=settings.full,
@@ -78,7 +95,7 @@ def pull(
         media=settings.media,
         media_max_bytes=settings.media_max_bytes or None,  # 0 = no bound
         media_max_total_bytes=settings.media_max_total_bytes or None,
-        media_root=Path(settings.db).resolve().parent,
+        media_root=None if lake else Path(settings.db).resolve().parent,
     )
     if sources is None and not settings.sources:
         raise ConfigError(
@@ -88,15 +105,17 @@ def pull(
     if settings.serving is not None:  # a serving path we must not replace: say so now
         from swansync.warehouse.snapshot import check_destination
 
-        check_destination(settings.serving, settings.db)
+        check_destination(settings.serving, settings.db)  # (a lake has no serving copy)
     # The sources are built before the warehouse is opened: a missing key, a host or URL that
     # does not parse, a folder that does not exist are refused with no file written.
     owned = sources is None
     active = list(sources) if sources is not None else build_sources(settings)
-    fresh = not Path(settings.db).exists()
+    fresh = settings.lake is None and not Path(settings.db).exists()
     summary: PullSummary | None = None
     try:
-        with Warehouse(settings.db) as wh:
+        with open_warehouse(
+            settings.warehouse, data_path=settings.data_path, env=settings.env
+        ) as wh:
             wh.migrate()
             summary = _start_log(wh, settings)
             try:
@@ -113,9 +132,10 @@ def pull(
                 try:
                     _publish(wh, settings, progress)
                 except SwansyncError as e:
-                    wh.execute(
-                        f"UPDATE {SYNC_LOG} SET error = ? WHERE id = ?",
-                        [f"data landed, but publishing views/serving copy failed: {e}", summary.id],
+                    wh.update(
+                        SYNC_LOG,
+                        {"error": f"data landed, but publishing views/serving copy failed: {e}"},
+                        {"id": summary.id},
                     )
                     raise
     except SwansyncError as e:
@@ -187,13 +207,11 @@ def _publish(wh: Warehouse, settings: Settings, progress: ProgressFn) -> None:
     """Re-apply the views and re-publish the serving copy, unless they already show the
     warehouse as it is (a pull that changed no data, with the same view files and schema)."""
     if settings.apply_views:
-        from swansync.warehouse.views import apply_views, views_current
-
-        if views_current(wh.con):
+        if wh.views_current():
             log.info("views are current (no data changed since they were applied)")
         else:
             progress("phase", name="views")
-            apply_views(wh.con)
+            wh.apply_views()
     if settings.serving is not None:
         from swansync.warehouse.snapshot import publish_snapshot, snapshot_current
 
@@ -206,21 +224,27 @@ def _publish(wh: Warehouse, settings: Settings, progress: ProgressFn) -> None:
 
 def _start_log(wh: Warehouse, settings: Settings) -> PullSummary:
     now = datetime.now(UTC)
-    # Only one process can hold the warehouse for writing, so a row still "running" is stale:
-    # its process died before it could say how it ended.
-    wh.execute(f"UPDATE {SYNC_LOG} SET status = 'aborted' WHERE status = 'running'")
-    row = wh.rows(f"SELECT coalesce(max(id), 0) + 1 FROM {SYNC_LOG}")
+    if not wh.shared:
+        # Only one process can hold a warehouse file for writing, so a row still "running" is
+        # stale: its process died before it could say how it ended. (On a lake other workers'
+        # pulls are running now.)
+        wh.update(SYNC_LOG, {"status": "aborted"}, {"status": "running"})
     summary = PullSummary(
-        id=int(row[0][0]),
+        id=wh.ids(SYNC_LOG, "id").take(),
         status="running",
         started_at=now,
         targets=describe_targets(settings.sources),
         full=settings.full,
     )
-    wh.execute(
-        f"INSERT INTO {SYNC_LOG} (id, started_at, status, targets, full_pull) "
-        "VALUES (?, ?, ?, ?, ?)",
-        [summary.id, now, "running", summary.targets, settings.full],
+    wh.insert_row(
+        SYNC_LOG,
+        {
+            "id": summary.id,
+            "started_at": now,
+            "status": "running",
+            "targets": summary.targets,
+            "full_pull": settings.full,
+        },
     )
     return summary
 
@@ -229,21 +253,20 @@ def _finish_log(wh: Warehouse, summary: PullSummary, sources: Sequence[Source]) 
     summary.finished_at = datetime.now(UTC)
     summary.requests = sum(s.counters.requests for s in sources)
     summary.bytes = sum(s.counters.bytes for s in sources)
-    wh.execute(
-        f"UPDATE {SYNC_LOG} SET finished_at = ?, status = ?, sources = ?, requests = ?, "
-        "bytes = ?, rows = ?, failures = ?, error = ?, changed = ? WHERE id = ?",
-        [
-            summary.finished_at,
-            summary.status,
-            summary.sources,
-            summary.requests,
-            summary.bytes,
-            transform.to_json(summary.rows),
-            transform.to_json([asdict(f) for f in summary.failures]),
-            summary.error,
-            summary.changed,
-            summary.id,
-        ],
+    wh.update(
+        SYNC_LOG,
+        {
+            "finished_at": summary.finished_at,
+            "status": summary.status,
+            "sources": summary.sources,
+            "requests": summary.requests,
+            "bytes": summary.bytes,
+            "rows": transform.to_json(summary.rows),
+            "failures": transform.to_json([asdict(f) for f in summary.failures]),
+            "error": summary.error,
+            "changed": summary.changed,
+        },
+        {"id": summary.id},
     )
 
 
@@ -266,6 +289,28 @@ def _resolve(
 
 
 def _pull_source(
+    wh: Warehouse,
+    options: PullOptions,
+    source: Source,
+    projects: list[ProjectRecord],
+    summary: PullSummary,
+    progress: ProgressFn,
+    stop: threading.Event,
+    store: MediaStore | None,
+) -> None:
+    # On a lake another worker may be pulling some of these projects right now: each is pulled
+    # by one worker at a time (the others wait up to lock_wait, then leave it to that worker).
+    names = [p["project"] for p in projects]
+    with wh.target_locks(source.name, names, stop) as held:
+        for name in sorted(set(names) - set(held)):
+            summary.failures.append(
+                Failure(name, None, "being pulled by another worker; try again when it is done")
+            )
+        mine = [p for p in projects if p["project"] in set(held)]
+        _pull_projects(wh, options, source, mine, summary, progress, stop, store)
+
+
+def _pull_projects(
     wh: Warehouse,
     options: PullOptions,
     source: Source,
@@ -308,7 +353,7 @@ def _pull_source(
             store_metadata(wh, source, listing, sums, summary, now)
             pull_metrics(wh, options, source, listing, sums, summary, progress, stop, now)
             pull_console(wh, options, source, listing, summary, progress, stop, now, store)
-        except (ApiError, DataError) as e:
+        except (ApiError, DataError, ConflictError) as e:
             log.warning("project %s failed: %s", proj, e)
             summary.failures.append(Failure(proj, None, str(e)))
         summary.projects += 1

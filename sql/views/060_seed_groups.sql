@@ -1,9 +1,10 @@
 -- Runs that differ only in seed-like config keys, grouped, with n/mean/std/min/max of a metric.
--- Usage: seed_groups(proj, metric, seed_keys := ['seed', 'random_seed', ...], goal := 'min', pick := 'last')
+-- Usage: seed_groups(proj, metric, seed_keys := 'default', goal := 'min', pick := 'last')
 -- Answers: mean and spread of a metric across seeds of the same configuration.
 -- Reads: runs, run_config, metric_summary.
--- Parameters: proj 'workspace/name'; metric key; seed_keys, the seed-like config keys (default
--- seed, random_seed, seed_everything, rng_seed, data_seed, manual_seed): a leaf is seed-like
+-- Parameters: proj 'workspace/name'; metric key; seed_keys, a list of the seed-like config keys
+-- ('default': seed, random_seed, seed_everything, rng_seed, data_seed, manual_seed; a string
+-- default because a DuckLake lake cannot store a list default): a leaf is seed-like
 -- when its full key or its last dotted part (`train.seed` -> `seed`) equals one of them,
 -- case-insensitively; goal/pick as in leaderboard() (the per-run value used).
 -- Deleted runs: EXCLUDED.
@@ -13,10 +14,17 @@
 -- number (not NULL, not NaN). run_ids lists the runs, seeds their seed-like leaves as JSON.
 CREATE OR REPLACE MACRO seed_groups(
     proj, metric,
-    seed_keys := ['seed', 'random_seed', 'seed_everything', 'rng_seed', 'data_seed', 'manual_seed'],
+    seed_keys := 'default',
     goal := 'min', pick := 'last'
 ) AS TABLE
-WITH checked AS (
+WITH seed_list AS (
+    SELECT list_transform(
+        CASE WHEN to_json(seed_keys) = '"default"'
+             THEN ['seed', 'random_seed', 'seed_everything', 'rng_seed', 'data_seed', 'manual_seed']
+             ELSE from_json(to_json(seed_keys), '["VARCHAR"]') END,
+        lambda x: lower(x)) AS keys
+),
+checked AS (
     SELECT
         CASE WHEN goal NOT IN ('min', 'max')
              THEN error('seed_groups: goal must be ''min'' or ''max''') END AS bad_goal,
@@ -32,10 +40,10 @@ leaves AS (
     SELECT
         c.source, c.project, c.run_id, c.key,
         coalesce(CAST(c.value AS VARCHAR), 'null') AS value_json,
-        list_contains(list_transform(seed_keys, lambda x: lower(x)), lower(c.key))
-            OR list_contains(list_transform(seed_keys, lambda x: lower(x)),
-                             lower(string_split(c.key, '.')[-1])) AS is_seed
+        list_contains(s.keys, lower(c.key))
+            OR list_contains(s.keys, lower(string_split(c.key, '.')[-1])) AS is_seed
     FROM run_config AS c
+    CROSS JOIN seed_list AS s
     WHERE c.project = proj
 ),
 signatures AS (

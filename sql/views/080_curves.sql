@@ -1,18 +1,26 @@
 -- Downsampled curves: N step-buckets per run and key with min/max/mean and first/last step.
--- Usage: curves(proj, n_buckets := 100, only_keys := NULL, only_runs := NULL)
+-- Usage: curves(proj, n_buckets := 100, only_keys := 'all', only_runs := 'all')
 -- Answers: small-enough curves to plot thousands of runs: each series' step range
 -- [first_step, last_step] is cut into n_buckets equal-width buckets,
 -- bucket = (step - first_step) * n_buckets // (last_step - first_step + 1), and each non-empty
 -- bucket gives first/last step, points, min/max/mean (NaN ignored) and the value at its last step.
 -- Reads: metrics, runs.
--- Parameters: proj 'workspace/name'; n_buckets (>= 1); only_keys, a list of metric keys (NULL:
--- all, system keys included); only_runs, a list of run ids (NULL: all).
+-- Parameters: proj 'workspace/name'; n_buckets (>= 1); only_keys, a list of metric keys ('all'
+-- or NULL: all, system keys included); only_runs, a list of run ids ('all' or NULL: all).
+-- (The defaults are the string 'all', not NULL: a DuckLake lake cannot store a NULL default.)
 -- Deleted runs: EXCLUDED.
-CREATE OR REPLACE MACRO curves(proj, n_buckets := 100, only_keys := NULL, only_runs := NULL)
+CREATE OR REPLACE MACRO curves(proj, n_buckets := 100, only_keys := 'all', only_runs := 'all')
 AS TABLE
 WITH checked AS (
     SELECT CASE WHEN n_buckets IS NULL OR n_buckets < 1
                 THEN error('curves: n_buckets must be >= 1') END AS bad
+),
+-- A list argument as a VARCHAR[] whatever its spelling; 'all' and NULL select everything.
+wanted AS (
+    SELECT only_keys IS NULL OR to_json(only_keys) = '"all"' AS every_key,
+           from_json(to_json(only_keys), '["VARCHAR"]') AS keys,
+           only_runs IS NULL OR to_json(only_runs) = '"all"' AS every_run,
+           from_json(to_json(only_runs), '["VARCHAR"]') AS runs
 ),
 points AS (
     SELECT m.source, m.project, m.run_id, m.key, m.step, m.value
@@ -20,9 +28,10 @@ points AS (
     SEMI JOIN runs AS r
         ON r.source = m.source AND r.project = m.project AND r.run_id = m.run_id
        AND r.deleted_at IS NULL
+    CROSS JOIN wanted AS w
     WHERE m.project = proj
-      AND (only_keys IS NULL OR list_contains(only_keys, m.key))
-      AND (only_runs IS NULL OR list_contains(only_runs, m.run_id))
+      AND (w.every_key OR list_contains(w.keys, m.key))
+      AND (w.every_run OR list_contains(w.runs, m.run_id))
 ),
 bounds AS (
     -- one integer id per series, so the big aggregation groups on (sid, bucket) integers

@@ -12,9 +12,11 @@ import typer
 
 from swansync.cli.common import (
     ConfigOpt,
+    DataPathOpt,
     DbOpt,
     JsonOpt,
     app,
+    lake_app,
     out_console,
     settings_for,
     sim_app,
@@ -33,7 +35,7 @@ def status(db: DbOpt = None, as_json: JsonOpt = False, config: ConfigOpt = None)
     from swansync.status import warehouse_status
 
     settings = settings_for(config, db=db)
-    info = warehouse_status(settings.db)
+    info = warehouse_status(settings.warehouse, env=settings.env)
     with reader_may_leave():  # `swansync status | head -1`: exit 0, quietly
         _print_status(info, as_json)
 
@@ -111,7 +113,7 @@ def query(
     if output is not None and not output.parent.is_dir():
         raise ConfigError(f"folder {str(output.parent)!r} for --output does not exist")
     settings = settings_for(config, db=db)
-    with Query(settings.db, sql) as q, reader_may_leave():
+    with Query(settings.warehouse, sql, env=settings.env) as q, reader_may_leave():
         if fmt == "table":
             query_table(q, output, out_console())
         elif output is None:
@@ -138,16 +140,65 @@ def views_list() -> None:
 
 
 @views_app.command("apply")
-def views_apply(db: DbOpt = None, config: ConfigOpt = None) -> None:
+def views_apply(db: DbOpt = None, data_path: DataPathOpt = None, config: ConfigOpt = None) -> None:
     """(Re)create every view and macro in the warehouse."""
-    from swansync.warehouse import Warehouse
-    from swansync.warehouse.views import apply_views
+    from swansync.warehouse import open_warehouse
+
+    settings = settings_for(config, db=db, data_path=data_path)
+    with open_warehouse(
+        settings.warehouse, data_path=settings.data_path, create=False, env=settings.env
+    ) as wh:
+        wh.migrate()
+        names = wh.apply_views()
+        where = wh.describe()
+    out_console().print(f"applied {len(names)} views and macros to {where}", markup=False)
+
+
+# -- lake -------------------------------------------------------------------------------
+
+
+@lake_app.command("maintain")
+def lake_maintain(
+    db: DbOpt = None,
+    keep: Annotated[
+        str,
+        typer.Option("--keep", metavar="AGE", help="Time travel kept: snapshots younger stay."),
+    ] = "7d",
+    orphan_age: Annotated[
+        str,
+        typer.Option(
+            "--orphan-age",
+            metavar="AGE",
+            help="Delete files no commit names once this old (longer than any pull's commit).",
+        ),
+    ] = "1d",
+    config: ConfigOpt = None,
+) -> None:
+    """Merge small files, expire old snapshots, delete unused files (one maintainer at a time)."""
+    from datetime import timedelta
+
+    from swansync.cli.common import say
+    from swansync.config import parse_every
+    from swansync.warehouse import open_warehouse
+    from swansync.warehouse.lake import LakeWarehouse
+    from swansync.warehouse.lake.maintain import maintain
 
     settings = settings_for(config, db=db)
-    with Warehouse(settings.db, create=False) as wh:
-        wh.migrate()
-        names = apply_views(wh.con)
-    out_console().print(f"applied {len(names)} views and macros to {settings.db}", markup=False)
+    ages = (timedelta(seconds=parse_every(keep)), timedelta(seconds=parse_every(orphan_age)))
+    with open_warehouse(settings.warehouse, env=settings.env) as wh:
+        if not isinstance(wh, LakeWarehouse):
+            raise ConfigError("lake maintain needs --db ducklake:postgres:... (a DuckLake lake)")
+        wh.require_current()
+        done = maintain(wh, keep=ages[0], orphan_age=ages[1])
+    if not done.ran:
+        say("another worker is maintaining the lake; nothing done")
+        return
+    out_console().print(
+        f"lake maintained: {done.files_before} data files -> {done.files_after}, "
+        f"{done.snapshots_expired} snapshots expired, "
+        f"{done.files_deleted + done.orphans_deleted} unused files deleted",
+        markup=False,
+    )
 
 
 # -- schedule -----------------------------------------------------------------------------
@@ -160,6 +211,7 @@ def schedule(
         bool, typer.Option("--once", metavar="", help="Run every job once, then exit.")
     ] = False,
     db: DbOpt = None,
+    data_path: DataPathOpt = None,
 ) -> None:
     """Run the pulls of the config's [[jobs]] on their schedules until stopped."""
     import threading
@@ -174,7 +226,7 @@ def schedule(
     schedule_log.setLevel(min(schedule_log.getEffectiveLevel(), logging.INFO))
     if STATE.verbose < 2:
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    settings = settings_for(config, db=db)
+    settings = settings_for(config, db=db, data_path=data_path)
     stop = threading.Event()
     caught: list[int] = []
     try:

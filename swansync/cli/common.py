@@ -33,8 +33,10 @@ views_app = typer.Typer(help="SQL views for cross-run analysis.", **_TYPER)
 sim_app = typer.Typer(
     help="The simulated SwanLab cloud (for demos, tests and dashboards).", **_TYPER
 )
+lake_app = typer.Typer(help="A DuckLake warehouse (PostgreSQL catalog, Parquet files).", **_TYPER)
 app.add_typer(views_app, name="views")
 app.add_typer(sim_app, name="sim")
+app.add_typer(lake_app, name="lake")
 
 
 @cache
@@ -70,11 +72,21 @@ ConfigOpt = Annotated[
     typer.Option("--config", metavar="FILE", help="TOML config file (default ./swansync.toml)."),
 ]
 DbOpt = Annotated[
-    str | None,  # a str, not a Path: Path("") would be the current folder
+    str | None,
     typer.Option(
         "--db",
+        metavar="PATH|URI",
+        help="Warehouse file, or a DuckLake lake ducklake:postgres:dbname=... host=... "
+        "(default: $SWANSYNC_DB, config, ./swansync.duckdb).",
+    ),
+]
+DataPathOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--data-path",
         metavar="PATH",
-        help="Warehouse file (default: $SWANSYNC_DB, config, ./swansync.duckdb).",
+        help="A lake's data files: a folder or s3://bucket/prefix/ "
+        "(default: $SWANSYNC_DATA_PATH, config).",
     ),
 ]
 JsonOpt = Annotated[

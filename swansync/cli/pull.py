@@ -13,6 +13,7 @@ import typer
 
 from swansync.cli.common import (
     ConfigOpt,
+    DataPathOpt,
     DbOpt,
     JsonOpt,
     app,
@@ -78,6 +79,7 @@ def pull(
         ),
     ] = None,
     db: DbOpt = None,
+    data_path: DataPathOpt = None,
     host: Annotated[
         str | None,
         typer.Option(
@@ -199,6 +201,7 @@ def pull(
         project_name=project_name,
         dashboards=dashboard,
         db=db,
+        data_path=data_path,
         host=host,
         api_key=api_key,
         full=full or None,

@@ -15,12 +15,13 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import duckdb
 import polars as pl
@@ -63,12 +64,30 @@ def _migrations(directory: Path) -> list[tuple[int, str, Path]]:
 SNAPSHOT_TABLE = "_swansync_snapshot"  # what marks a serving copy (see :mod:`.snapshot`)
 
 
+class IdSource:
+    """Hands out new ids of one column (thread-safe). A file has one writer, so ids above the
+    highest stored one are free; an id drawn for a write that never commits is simply not used.
+    (A lake draws them from a sequence in its catalog instead: many writers.)"""
+
+    def __init__(self, first: int) -> None:
+        self._next = first
+        self._lock = threading.Lock()
+
+    def take(self) -> int:
+        with self._lock:
+            got, self._next = self._next, self._next + 1
+            return got
+
+
 class Warehouse:
     """One DuckDB file: read-write for a pull (one process at a time), read-only for queries.
 
     Use as a context manager; :meth:`transaction` groups writes so that data and the state that
-    describes it commit together.
+    describes it commit together. :class:`swansync.warehouse.lake.LakeWarehouse` offers the same
+    methods on a DuckLake lake (many writers).
     """
+
+    shared = False  # True where several processes write at once (a lake)
 
     def __init__(self, path: Path | str, *, read_only: bool = False, create: bool = True) -> None:
         self.path = Path(path)
@@ -107,7 +126,7 @@ class Warehouse:
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def __enter__(self) -> Warehouse:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -131,6 +150,14 @@ class Warehouse:
             yield
         finally:
             self.con.execute("RESET memory_limit")
+
+    def describe(self) -> str:
+        """The warehouse's name for messages."""
+        return str(self.path)
+
+    def reader_lockdown(self) -> list[str]:
+        """Settings that keep a user's read-only query from reaching anything else."""
+        return ["SET enable_external_access = false"]
 
     # -- schema ----------------------------------------------------------------------------
 
@@ -221,8 +248,11 @@ class Warehouse:
     # -- transactions ----------------------------------------------------------------------
 
     @contextmanager
-    def transaction(self) -> Iterator[Warehouse]:
-        """BEGIN ... COMMIT, or ROLLBACK when the block raises. Not reentrant."""
+    def transaction(self, target: tuple[str, str] | None = None) -> Iterator[Warehouse]:
+        """BEGIN ... COMMIT, or ROLLBACK when the block raises. Not reentrant.
+
+        ``target`` (source, project) names whose rows the block writes; a lake orders and
+        fences the writes of one target with it, a file has one writer and needs nothing."""
         if self._in_txn:
             raise WarehouseError("nested warehouse transactions are not supported")
         self.con.execute("BEGIN TRANSACTION")
@@ -236,6 +266,31 @@ class Warehouse:
             self.con.execute("COMMIT")
         finally:
             self._in_txn = False
+
+    @contextmanager
+    def target_locks(
+        self, source: str, projects: Sequence[str], stop: threading.Event
+    ) -> Iterator[list[str]]:
+        """Hold the right to pull ``projects`` of ``source``; yields those held (on a file, all:
+        the file's own lock keeps other writers out)."""
+        yield list(projects)
+
+    def ids(self, table: str, column: str) -> IdSource:
+        """New ids for ``table.column``."""
+        row = self.con.execute(
+            f"SELECT coalesce(max({_q(column)}), 0) FROM {_qt(table)}"
+        ).fetchone()
+        return IdSource(int(row[0]) + 1 if row else 1)
+
+    def views_current(self) -> bool:
+        from swansync.warehouse.views import views_current
+
+        return views_current(self.con)
+
+    def apply_views(self) -> list[str]:
+        from swansync.warehouse.views import apply_views
+
+        return apply_views(self.con)
 
     # -- writes ----------------------------------------------------------------------------
 
@@ -274,18 +329,30 @@ class Warehouse:
             self.con.unregister("_swansync_frame")
         return frame.height
 
-    def upsert(self, table: str, frame: pl.DataFrame, key: Sequence[str]) -> int:
+    def upsert(
+        self,
+        table: str,
+        frame: pl.DataFrame,
+        key: Sequence[str],
+        updates: Mapping[str, str] | None = None,
+    ) -> int:
         """Insert rows, replacing the non-key columns of rows whose ``key`` already exists.
 
-        Rows repeated within ``frame`` keep the last occurrence.
+        Rows repeated within ``frame`` keep the last occurrence. ``updates`` replaces that rule
+        for existing rows: column -> SQL expression over ``excluded.<col>`` (the new row) and
+        ``<table name>.<col>`` (the stored one); columns not named keep their stored value.
         """
         if frame.height == 0:
             return 0
         frame = frame.unique(subset=list(key), keep="last", maintain_order=True)
         cols, select = self._insert_select(table, frame)
-        updates = ", ".join(f"{_q(c)} = excluded.{_q(c)}" for c in frame.columns if c not in key)
+        if updates is None:
+            sets = [f"{_q(c)} = excluded.{_q(c)}" for c in frame.columns if c not in key]
+        else:
+            sets = [f"{_q(c)} = {expr}" for c, expr in updates.items()]
+        updates_sql = ", ".join(sets)
         conflict = ", ".join(_q(c) for c in key)
-        action = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
+        action = f"DO UPDATE SET {updates_sql}" if updates_sql else "DO NOTHING"
         self.con.register("_swansync_frame", frame)
         try:
             self.con.execute(
@@ -368,6 +435,66 @@ class Warehouse:
         cond = " AND ".join([*(f"{_q(k)} = ?" for k in where), f"list_contains(?, {_q(column)})"])
         self.con.execute(f"DELETE FROM {_qt(table)} WHERE {cond}", [*where.values(), list(values)])
 
+    def insert_row(self, table: str, values: Mapping[str, Any]) -> None:
+        """``INSERT INTO table (c1, ...) VALUES (v1, ...)``."""
+        cols = ", ".join(_q(c) for c in values)
+        marks = ", ".join("?" for _ in values)
+        self.con.execute(
+            f"INSERT INTO {_qt(table)} ({cols}) VALUES ({marks})", list(values.values())
+        )
+
+    def update(
+        self,
+        table: str,
+        values: Mapping[str, Any],
+        where: Mapping[str, Any],
+        *,
+        column: str | None = None,
+        values_in: Sequence[Any] = (),
+        condition: str | None = None,
+    ) -> None:
+        """``UPDATE table SET c = v, ... WHERE k = v AND ...`` [``AND column IN values_in``]
+        [``AND condition``] (a predicate on the table's own columns, no parameters)."""
+        if not where:
+            raise WarehouseError("refusing to update without a condition")
+        sets = ", ".join(f"{_q(c)} = ?" for c in values)
+        cond, params = _where(where, column, values_in, condition)
+        self.con.execute(
+            f"UPDATE {_qt(table)} SET {sets} WHERE {cond}", [*values.values(), *params]
+        )
+
+    def update_from(
+        self, table: str, frame: pl.DataFrame, key: Sequence[str], updates: Mapping[str, str]
+    ) -> None:
+        """Update the stored rows whose ``key`` is in ``frame``: column -> SQL expression over
+        ``excluded.<col>`` (the frame's row) and ``<table name>.<col>`` (the stored one)."""
+        if frame.height == 0:
+            return
+        alias = _split(table)[1]
+        sets = ", ".join(f"{_q(c)} = {expr}" for c, expr in updates.items())
+        on = " AND ".join(f"{_q(alias)}.{_q(k)} = excluded.{_q(k)}" for k in key)
+        self.con.register("_swansync_frame", frame)
+        try:
+            self.con.execute(
+                f"UPDATE {_qt(table)} SET {sets} FROM _swansync_frame AS excluded WHERE {on}"
+            )
+        finally:
+            self.con.unregister("_swansync_frame")
+
+    def delete_keys(self, table: str, frame: pl.DataFrame, key: Sequence[str]) -> None:
+        """Delete the stored rows whose ``key`` is in ``frame``."""
+        if frame.height == 0:
+            return
+        alias = _split(table)[1]
+        on = " AND ".join(f"{_q(alias)}.{_q(k)} = excluded.{_q(k)}" for k in key)
+        self.con.register("_swansync_frame", frame)
+        try:
+            self.con.execute(
+                f"DELETE FROM {_qt(table)} USING _swansync_frame AS excluded WHERE {on}"
+            )
+        finally:
+            self.con.unregister("_swansync_frame")
+
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
         self.con.execute(sql, params or [])
 
@@ -398,6 +525,40 @@ class Warehouse:
         return out
 
 
+def _where(
+    where: Mapping[str, Any], column: str | None, values_in: Sequence[Any], condition: str | None
+) -> tuple[str, list[Any]]:
+    """``k1 = ? AND ...`` [``AND list_contains(?, column)``] [``AND (condition)``] and its
+    parameters."""
+    parts = [f"{_q(k)} = ?" for k in where]
+    params: list[Any] = list(where.values())
+    if column is not None:
+        parts.append(f"list_contains(?, {_q(column)})")
+        params.append(list(values_in))
+    if condition:
+        parts.append(f"({condition})")
+    return " AND ".join(parts), params
+
+
+def open_warehouse(
+    db: Path | str,
+    *,
+    data_path: str | None = None,
+    read_only: bool = False,
+    create: bool = True,
+    env: Mapping[str, str] | None = None,
+) -> Warehouse:
+    """The warehouse ``db`` names: a DuckDB file, or a DuckLake lake (``ducklake:postgres:...``,
+    whose Parquet files go to ``data_path``)."""
+    if isinstance(db, str) and db.startswith("ducklake:"):
+        from swansync.warehouse.lake import LakeWarehouse
+
+        return LakeWarehouse(db, data_path=data_path, read_only=read_only, env=env)
+    if data_path:
+        raise ConfigError("data_path is for a DuckLake warehouse (--db ducklake:postgres:...)")
+    return Warehouse(db, read_only=read_only, create=create)
+
+
 def _q(identifier: str) -> str:
     """Quote an identifier for DuckDB."""
     return '"' + identifier.replace('"', '""') + '"'
@@ -415,4 +576,4 @@ def _qt(table: str) -> str:
     return f"{_q(schema)}.{_q(name)}"
 
 
-__all__ = ["INTERNAL", "Warehouse", "sql_dir"]
+__all__ = ["INTERNAL", "IdSource", "Warehouse", "open_warehouse", "sql_dir"]

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
@@ -28,7 +28,7 @@ from typing import IO, TYPE_CHECKING, Any
 import duckdb
 
 from swansync.errors import ConfigError, WarehouseError
-from swansync.warehouse import Warehouse, _q
+from swansync.warehouse import Warehouse, _q, open_warehouse
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -45,14 +45,16 @@ _READS = {"SELECT", "EXPLAIN", "PRAGMA", "CALL", "MULTI"}
 class Query:
     """``with Query(db, sql) as q``: ``q.columns``, ``q.rows()``, ``q.write(fmt, out)``."""
 
-    def __init__(self, db: Path, sql: str) -> None:
-        self._wh = Warehouse(db, read_only=True)
+    def __init__(self, db: Path | str, sql: str, env: Mapping[str, str] | None = None) -> None:
+        self._wh: Warehouse = open_warehouse(db, read_only=True, env=env)
         try:
             con = self._wh.con
             # Off before the lock: no Python objects of this process as tables, no files,
-            # no extensions; then nothing can switch them back on.
+            # no extensions; then nothing can switch them back on. (A lake reads its own data
+            # files and catalog: there, only its data path stays reachable.)
             con.execute("SET python_enable_replacements = false")
-            con.execute("SET enable_external_access = false")
+            for sql_setting in self._wh.reader_lockdown():
+                con.execute(sql_setting)
             con.execute("SET lock_configuration = true")
             _check_statement(con, sql)
             try:

@@ -25,6 +25,7 @@ COMMANDS = [
     ["views", "list"],
     ["views", "apply"],
     ["schedule"],
+    ["lake", "maintain"],
     ["sim", "serve"],
     ["demo"],
 ]

@@ -375,3 +375,21 @@ def test_compaction_runs_beside_appenders_but_fails_an_overlapping_delete(lake: 
     assert isinstance(err, duckdb.TransactionException)
     assert "but another transaction has compacted it" in str(err)
     assert rows(b, "SELECT count(*), sum(v) FROM t") == [(8, 32)]
+
+
+def test_parquet_writer_loses_the_sign_of_some_zeros(lake: Lake, tmp_path: Path) -> None:
+    """F17: DuckDB 1.5.5 writes 0.0 as -0.0 when both are in one dictionary-encoded column
+    chunk (a lake's data files too). DuckDB 2.0 keeps both; when this fails, the lake suite's
+    zero-sign tolerance (tests/e2e/compare.py ZERO_SIGN) can go."""
+    zeros = (
+        "SELECT CASE WHEN i % 2 = 0 THEN -0.0::DOUBLE ELSE 0.0::DOUBLE END AS d FROM range(20) t(i)"
+    )
+    count = "SELECT count(*) FILTER (WHERE d::VARCHAR = '-0.0') FROM {}"
+    con = duckdb.connect()
+    assert con.execute(count.format(f"({zeros})")).fetchone() == (10,)
+    con.execute(f"COPY ({zeros}) TO '{tmp_path / 'z.parquet'}'")
+    assert con.execute(count.format(f"'{tmp_path / 'z.parquet'}'")).fetchone() == (20,)
+    lk = connect(lake)
+    lk.execute(f"CREATE TABLE z AS {zeros}")  # 20 rows: over the inlining limit, a file
+    assert lk.execute(count.format("z")).fetchone() == (20,)
+    lk.close()

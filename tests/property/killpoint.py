@@ -23,9 +23,9 @@ def arm(n: int, when: str) -> None:
     seen = 0
 
     @contextmanager
-    def transaction(self: Warehouse) -> Iterator[Warehouse]:
+    def transaction(self: Warehouse, target: tuple[str, str] | None = None) -> Iterator[Warehouse]:
         nonlocal seen
-        with original(self) as wh:
+        with original(self, target) as wh:
             yield wh
             seen += 1
             if seen == n and when == "before":

@@ -58,8 +58,8 @@ def counting_commits() -> Iterator[list[int]]:
     seen = [0]
 
     @contextmanager
-    def transaction(self: Warehouse) -> Iterator[Warehouse]:
-        with original(self) as wh:
+    def transaction(self: Warehouse, target: tuple[str, str] | None = None) -> Iterator[Warehouse]:
+        with original(self, target) as wh:
             yield wh
         seen[0] += 1
 

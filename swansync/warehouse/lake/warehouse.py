@@ -1,0 +1,615 @@
+"""A DuckLake lake as a swansync warehouse: the same methods as the file warehouse, shaped for
+many concurrent writers (docs/ducklake.md).
+
+* Every write appends (:mod:`.tables`); contract names are views.
+* A write transaction of target P (one ``(source, project)``) replaces the one row of P's fence
+  table first, so two overlapping write transactions of P conflict and the later commit is
+  rejected whole (F2, F15); transactions of different targets never conflict logically.
+* A rejected commit is redone from the transaction's journal (its write operations, which read
+  the stored rows again inside the new transaction), with backoff, up to :data:`TRIES` times --
+  but only when P's fence shows that no other writer committed to P meanwhile; otherwise the
+  target fails for this pull and the next pull plans again from the bookmarks (nothing
+  half-written exists).
+* Versions (``_v``) and new ids come from a PostgreSQL sequence in the catalog database.
+* One worker pulls a target at a time: a transaction-scoped advisory lock per target, held on a
+  connection of its own for the whole pull of the target (F12); the fence keeps the lake exact
+  even when that lock is lost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from swansync.errors import ConfigError, ConflictError, WarehouseError
+from swansync.warehouse import IdSource, Warehouse, _migrations, sql_dir
+from swansync.warehouse.extensions import load_extension
+from swansync.warehouse.lake import tables as T
+from swansync.warehouse.lake.uri import attach_sql, literal, parse, s3_secret_sql
+
+log = logging.getLogger(__name__)
+
+ALIAS = "lake"
+PG = "swansync_pg"
+SEQUENCE = "swansync_ids"
+LEDGER = "_swansync.migrations"
+TRIES = 8  # commits of one transaction before its target fails for this pull
+DEFAULT_LOCK_WAIT = 600.0  # seconds a pull waits for a target another worker is pulling
+_OPS = 1 << 12  # write operations per transaction (a version is base * _OPS + op)
+_LAKE_WHEELS = (
+    "pip install duckdb==1.5.5 duckdb-extension-ducklake==1.5.5 "
+    "duckdb-extension-postgres-scanner==1.5.5 duckdb-extension-httpfs==1.5.5 "
+    "(or `make lake-env`), or let DuckDB reach its extension repository"
+)
+
+
+def lake_sql_dir() -> Path:
+    return sql_dir() / "lake"
+
+
+def _lock_key(*parts: str) -> int:
+    """A signed 64-bit advisory lock key for ``parts``."""
+    digest = hashlib.sha256("\0".join(("swansync", *parts)).encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def fence_name(source: str, project: str) -> str:
+    return "f_" + hashlib.sha256(f"{source}\0{project}".encode()).hexdigest()[:24]
+
+
+def _pg(sql: str) -> str:
+    """``postgres_query`` of ``sql`` on the catalog database."""
+    return f"SELECT * FROM postgres_query({literal(PG)}, {literal(sql)})"
+
+
+class LakeIds(IdSource):
+    """Ids from the catalog's sequence, drawn in blocks on a connection of their own (the fetch
+    workers draw them while the writer commits)."""
+
+    def __init__(self, wh: LakeWarehouse, block: int) -> None:
+        super().__init__(0)
+        self._wh = wh
+        self._size = block
+        self._block: list[int] = []
+
+    def take(self) -> int:
+        with self._lock:
+            if not self._block:
+                self._block = self._wh.draw_ids(self._size)
+            return self._block.pop(0)
+
+
+class LakeWarehouse(Warehouse):
+    """A DuckLake lake with a PostgreSQL catalog, attached as ``lake`` in an in-memory DuckDB."""
+
+    shared = True
+
+    def __init__(
+        self,
+        uri: str,
+        *,
+        data_path: str | None = None,
+        read_only: bool = False,
+        env: Mapping[str, str] | None = None,
+        lock_wait: float = DEFAULT_LOCK_WAIT,
+    ) -> None:
+        env = os.environ if env is None else env
+        self.address = parse(uri, data_path)
+        self.path = Path(self.address.uri)  # for messages of inherited code; never opened
+        self.read_only = read_only
+        self.lock_wait = lock_wait
+        self.conflicts = 0  # commits redone in this process (pull summaries read it)
+        self._in_txn = False
+        self._columns_cache: dict[str, list[str]] = {}
+        self._journal: list[Callable[[], None]] = []
+        self._base = 0
+        self._ops = 0
+        self._fence_seq: int | None = None
+        self._fences: set[str] = set()
+        self._id_lock = threading.Lock()
+        self.con = duckdb.connect(
+            config={"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
+        )
+        try:
+            self._open(env)
+        except BaseException:
+            self.con.close()
+            raise
+        self._id_con = None if read_only else self.con.cursor()
+
+    def _open(self, env: Mapping[str, str]) -> None:
+        self.con.execute("SET TimeZone = 'UTC'")
+        self.con.execute("SET enable_progress_bar = false")
+        secret = s3_secret_sql(env)
+        s3 = (self.address.data_path or "").startswith(("s3://", "r2://", "gcs://", "gs://"))
+        if s3 and secret is None:
+            raise ConfigError(
+                f"data_path {self.address.data_path!r} needs AWS_ACCESS_KEY_ID and "
+                "AWS_SECRET_ACCESS_KEY in the environment"
+            )
+        needed = ["ducklake", "postgres"] + (["httpfs"] if secret else [])
+        for name in needed:
+            try:
+                load_extension(self.con, name)
+            except WarehouseError as e:
+                raise ConfigError(
+                    f"a DuckLake warehouse needs DuckDB's {name} extension, which DuckDB "
+                    f"{duckdb.__version__} cannot load here: {_LAKE_WHEELS}"
+                ) from e
+        if secret:
+            self.con.execute(secret)
+        if not self.read_only:
+            try:
+                self.con.execute(f"ATTACH {literal(self.address.dsn)} AS {PG} (TYPE postgres)")
+            except duckdb.Error as e:
+                raise WarehouseError(
+                    f"cannot open the catalog database of {self.address.uri!r}: "
+                    f"{str(e).strip().splitlines()[0]}"
+                ) from e
+        try:
+            if self.read_only:
+                self.con.execute(attach_sql(self.address, ALIAS, read_only=True))
+            else:
+                # The first ATTACH of a new lake creates its catalog tables: two workers doing
+                # that at once collide ("relation ducklake_metadata already exists").
+                with self._global_lock("attach"):
+                    self.con.execute(attach_sql(self.address, ALIAS))
+        except duckdb.Error as e:
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            hint = ""
+            if "DATA_PATH" in str(e).upper() and not self.address.data_path:
+                hint = ": a new lake needs --data-path (a folder or s3://bucket/prefix/)"
+            raise WarehouseError(f"cannot open lake {self.address.uri!r}: {first}{hint}") from e
+        self.con.execute(f"USE {ALIAS}")
+
+    def close(self) -> None:
+        if self._id_con is not None:
+            self._id_con.close()
+        self.con.close()
+
+    def describe(self) -> str:
+        return self.address.uri
+
+    def reader_lockdown(self) -> list[str]:
+        """A lake reads its Parquet files: only its data path stays reachable."""
+        row = self.con.execute(
+            f"SELECT value FROM __ducklake_metadata_{ALIAS}.ducklake_metadata "
+            "WHERE key = 'data_path'"
+        ).fetchone()
+        if not row or not row[0]:
+            return []
+        path = str(row[0])
+        return [
+            f"SET allowed_directories = [{literal(path)}]",
+            "SET enable_external_access = false",
+        ]
+
+    # -- schema ----------------------------------------------------------------------------
+
+    def _exists(self, qualified: str) -> bool:
+        schema, _, name = qualified.partition(".")
+        row = self.con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? "
+            "AND schema_name = ? AND table_name = ?",
+            [ALIAS, schema, name],
+        ).fetchone()
+        return bool(row and row[0])
+
+    def check_ours(self) -> None:
+        if self._exists(LEDGER):
+            return
+        rows = self.con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = ? "
+            "UNION ALL SELECT view_name FROM duckdb_views() WHERE database_name = ? "
+            "AND NOT internal ORDER BY 1",
+            [ALIAS, ALIAS],
+        ).fetchall()
+        if rows:
+            names = ", ".join(str(r[0]) for r in rows[:5]) + (", ..." if len(rows) > 5 else "")
+            raise ConfigError(
+                f"lake {self.address.uri!r} is not a swansync warehouse (it holds {names} of "
+                "another application): give --db a new catalog database"
+            )
+
+    def schema_version(self) -> int:
+        if not self._exists(LEDGER):
+            return 0
+        row = self.con.execute(f"SELECT max(version) FROM {LEDGER}").fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+
+    def require_current(self, directory: Path | None = None) -> None:
+        latest = max((v for v, _, _ in _migrations(directory or lake_sql_dir())), default=0)
+        if self.schema_version() < latest:
+            raise ConfigError(
+                f"lake {self.address.uri!r} was written by an older swansync: run "
+                "`swansync pull` once to upgrade it"
+            )
+
+    def migrate(self, directory: Path | None = None) -> list[str]:
+        """Apply the lake's migrations not applied yet, one migrator at a time (a PostgreSQL
+        advisory lock): every worker checks, only one writes DDL (F5)."""
+        if self.read_only:
+            raise WarehouseError("cannot migrate a lake opened read-only")
+        directory = directory or lake_sql_dir()
+        self.check_ours()
+        wanted = _migrations(directory)
+        if self._exists(LEDGER) and self.schema_version() >= max(v for v, _, _ in wanted):
+            return []
+        done: list[str] = []
+        with self._global_lock("migrate"):
+            self.con.execute(
+                f"CALL postgres_execute({literal(PG)}, "
+                f"{literal(f'CREATE SEQUENCE IF NOT EXISTS {SEQUENCE}')})"
+            )
+            for version, name, path in wanted:
+                applied = self.schema_version() if self._exists(LEDGER) else 0
+                if version <= applied:
+                    continue
+                self._ddl(path.read_text(encoding="utf-8"), version, name)
+                log.info("applied lake migration %s", name)
+                done.append(name)
+        self._columns_cache.clear()
+        return done
+
+    def _ddl(self, script: str, version: int, name: str) -> None:
+        def statements() -> None:
+            self.con.execute(script)
+            if version == 1:
+                for sql in T.all_views():
+                    self.con.execute(sql)
+            self.con.execute(
+                f"INSERT INTO {LEDGER} VALUES (?, ?, ?)", [version, name, datetime.now(UTC)]
+            )
+
+        self.run_ddl(f"migration {name}", statements)
+
+    @contextmanager
+    def _global_lock(self, what: str) -> Iterator[None]:
+        """A blocking transaction-scoped advisory lock on a connection of its own."""
+        cur = self.con.cursor()
+        try:
+            cur.execute("BEGIN TRANSACTION")
+            cur.execute(_pg(f"SELECT pg_advisory_xact_lock({_lock_key(what)})::text"))
+            yield
+        finally:
+            with contextlib.suppress(duckdb.Error):
+                cur.execute("ROLLBACK")
+            cur.close()
+
+    @contextmanager
+    def try_global_lock(self, what: str) -> Iterator[bool]:
+        """The advisory lock ``what`` if no other worker holds it (yields whether it is held)."""
+        cur = self.con.cursor()
+        try:
+            cur.execute("BEGIN TRANSACTION")
+            row = cur.execute(
+                _pg(f"SELECT pg_try_advisory_xact_lock({_lock_key(what)})")
+            ).fetchone()
+            yield bool(row and row[0])
+        finally:
+            with contextlib.suppress(duckdb.Error):
+                cur.execute("ROLLBACK")
+            cur.close()
+
+    def run_ddl(self, what: str, statements: Callable[[], object]) -> None:
+        """Run ``statements`` (DDL and bookkeeping on ``con``) in one transaction, redone whole
+        when its commit conflicts."""
+        for attempt in range(1, TRIES + 1):
+            self.con.execute("BEGIN TRANSACTION")
+            try:
+                statements()
+            except BaseException:
+                self._rollback()
+                raise
+            try:
+                self.con.execute("COMMIT")
+                return
+            except duckdb.TransactionException as e:
+                self._backoff(what, attempt, e)
+
+    # -- ids, versions, fences -------------------------------------------------------------
+
+    def draw_ids(self, n: int) -> list[int]:
+        if self._id_con is None:
+            raise WarehouseError("a lake opened read-only hands out no ids")
+        with self._id_lock:
+            rows = self._id_con.execute(
+                _pg(f"SELECT nextval('{SEQUENCE}') FROM generate_series(1, {int(n)})")
+            ).fetchall()
+        return sorted(int(r[0]) for r in rows)
+
+    def ids(self, table: str, column: str) -> IdSource:
+        """Ids from the catalog's sequence: in blocks for series (many per pull), one by one
+        for a pull's own id (``sync_log``)."""
+        return LakeIds(self, 1 if T.qualified(table) == "_swansync.sync_log" else 64)
+
+    def _version(self) -> int:
+        self._ops += 1
+        if self._ops >= _OPS:
+            raise WarehouseError(f"more than {_OPS - 1} writes in one lake transaction")
+        return self._base * _OPS + self._ops
+
+    def _ensure_fence(self, source: str, project: str) -> str:
+        name = fence_name(source, project)
+        if name in self._fences:
+            return name
+        sql = (
+            f"CREATE TABLE IF NOT EXISTS _swansync_fence.{name} AS "
+            f"SELECT 0::BIGINT AS seq, {literal(source)} AS source, "
+            f"{literal(project)} AS project, now() AS at"
+        )
+        for attempt in range(1, TRIES + 1):
+            try:
+                self.con.execute(sql)
+                break
+            except duckdb.TransactionException as e:  # two first writers of a target (F5)
+                self._backoff(f"fence of {project}", attempt, e)
+        self._fences.add(name)
+        return name
+
+    def _begin(self, target: tuple[str, str] | None) -> None:
+        fence = self._ensure_fence(*target) if target else None
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            self._ops = 0
+            self._base = self.draw_ids(1)[0]
+            self._fence_seq = None
+            if fence is not None and target is not None:
+                rows = self.con.execute(f"SELECT seq FROM _swansync_fence.{fence}").fetchall()
+                deleted = self.con.execute(f"DELETE FROM _swansync_fence.{fence}").fetchall()
+                if len(rows) != 1 or int(deleted[0][0]) != 1:
+                    raise WarehouseError(
+                        f"the fence table _swansync_fence.{fence} of {target[1]!r} holds "
+                        f"{len(rows)} rows, not 1: it was edited by hand; restore one row"
+                    )
+                seq = int(rows[0][0])
+                self.con.execute(
+                    f"INSERT INTO _swansync_fence.{fence} VALUES (?, ?, ?, now())",
+                    [seq + 1, target[0], target[1]],
+                )
+                self._fence_seq = seq
+        except BaseException:
+            self._rollback()
+            raise
+
+    def _rollback(self) -> None:
+        with contextlib.suppress(duckdb.Error):  # a failed COMMIT has ended it already (F3)
+            self.con.execute("ROLLBACK")
+
+    def _backoff(self, what: str, attempt: int, error: Exception) -> None:
+        if attempt >= TRIES:
+            raise ConflictError(
+                f"{what}: {TRIES} commits in a row conflicted with other writers of the lake; "
+                "the next pull resumes from the last commit"
+            ) from error
+        self.conflicts += 1
+        delay = random.uniform(0, min(5.0, 0.05 * 2**attempt))  # full jitter
+        log.info(
+            "%s: commit conflicted (try %d of %d); redoing in %.2fs", what, attempt, TRIES, delay
+        )
+        time.sleep(delay)
+
+    # -- transactions ----------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self, target: tuple[str, str] | None = None) -> Iterator[Warehouse]:
+        if self._in_txn:
+            raise WarehouseError("nested warehouse transactions are not supported")
+        self._journal = []
+        self._begin(target)
+        self._in_txn = True
+        try:
+            yield self
+        except BaseException:
+            self._in_txn = False
+            self._rollback()
+            raise
+        self._in_txn = False
+        self._commit(target)
+
+    def _commit(self, target: tuple[str, str] | None) -> None:
+        what = f"project {target[1]}" if target else "bookkeeping"
+        for attempt in range(1, TRIES + 1):
+            try:
+                self.con.execute("COMMIT")
+                return
+            except duckdb.TransactionException as e:
+                self._backoff(what, attempt, e)
+            first = self._fence_seq
+            self._begin(target)
+            try:
+                if target is not None and self._fence_seq != first:
+                    raise ConflictError(
+                        f"{what} was written by another worker at the same time; "
+                        "the next pull goes on from what it committed"
+                    )
+                for op in self._journal:
+                    op()
+            except BaseException:
+                self._rollback()
+                raise
+
+    def _write(self, op: Callable[[], None]) -> None:
+        if self._in_txn:
+            self._journal.append(op)
+            op()
+        else:
+            with self.transaction():
+                self._journal.append(op)
+                op()
+
+    def _with_frame(self, frame: pl.DataFrame, sql: Callable[[], str]) -> Callable[[], None]:
+        def op() -> None:
+            self.con.register("_swansync_frame", frame)
+            try:
+                self.con.execute(sql())
+            finally:
+                self.con.unregister("_swansync_frame")
+
+        return op
+
+    # -- writes ----------------------------------------------------------------------------
+
+    def append(self, table: str, frame: pl.DataFrame) -> int:
+        if frame.height == 0:
+            return 0
+        self._insert_select(table, frame)  # checks the columns
+        cols = frame.columns
+        self._write(self._with_frame(frame, lambda: T.append_sql(table, cols, self._version())))
+        return frame.height
+
+    def upsert(
+        self,
+        table: str,
+        frame: pl.DataFrame,
+        key: Sequence[str],
+        updates: Mapping[str, str] | None = None,
+    ) -> int:
+        if frame.height == 0:
+            return 0
+        frame = frame.unique(subset=list(key), keep="last", maintain_order=True)
+        self._insert_select(table, frame)
+        columns, given = self._columns(table), frame.columns
+        self._write(
+            self._with_frame(
+                frame,
+                lambda: T.upsert_sql(table, columns, given, key, updates, self._version()),
+            )
+        )
+        return frame.height
+
+    def delete(self, table: str, where: Mapping[str, Any]) -> None:
+        if not where:
+            raise WarehouseError("refusing to delete without a condition")
+        self._delete(table, where, None, ())
+
+    def delete_in(
+        self, table: str, where: Mapping[str, Any], column: str, values: Sequence[Any]
+    ) -> None:
+        if values:
+            self._delete(table, where, column, values)
+
+    def _delete(
+        self, table: str, where: Mapping[str, Any], column: str | None, values: Sequence[Any]
+    ) -> None:
+        view = T.qualified(table)
+        if view == T.POINTS:
+            return  # a replaced generation's points are no longer joined by `metrics`
+        if view == T.LOGS:
+            if column is not None or set(where) != set(T.LOG_RESET_KEY):
+                raise WarehouseError("console lines are reset per run only on a lake")
+            params = [where[k] for k in T.LOG_RESET_KEY]
+            self._write(lambda: self._exec(T.reset_logs_sql(self._version()), params))
+            return
+        cond, params = T.where_sql(where, column, values)
+        columns = self._columns(table)
+        self._write(
+            lambda: self._exec(T.tombstone_sql(table, columns, cond, self._version()), params)
+        )
+
+    def _exec(self, sql: str, params: Sequence[Any]) -> None:
+        self.con.execute(sql, list(params))
+
+    def insert_row(self, table: str, values: Mapping[str, Any]) -> None:
+        cols, params = list(values), list(values.values())
+        self._write(lambda: self._exec(T.insert_row_sql(table, cols, self._version()), params))
+
+    def update(
+        self,
+        table: str,
+        values: Mapping[str, Any],
+        where: Mapping[str, Any],
+        *,
+        column: str | None = None,
+        values_in: Sequence[Any] = (),
+        condition: str | None = None,
+    ) -> None:
+        if not where:
+            raise WarehouseError("refusing to update without a condition")
+        cond, params = T.where_sql(where, column, values_in, condition)
+        columns = self._columns(table)
+        params = T.update_params(columns, values) + params
+        self._write(
+            lambda: self._exec(T.update_sql(table, columns, values, cond, self._version()), params)
+        )
+
+    def update_from(
+        self, table: str, frame: pl.DataFrame, key: Sequence[str], updates: Mapping[str, str]
+    ) -> None:
+        if frame.height == 0:
+            return
+        columns = self._columns(table)
+        self._write(
+            self._with_frame(
+                frame, lambda: T.update_from_sql(table, columns, key, updates, self._version())
+            )
+        )
+
+    def delete_keys(self, table: str, frame: pl.DataFrame, key: Sequence[str]) -> None:
+        if frame.height == 0:
+            return
+        columns = self._columns(table)
+        self._write(
+            self._with_frame(frame, lambda: T.delete_keys_sql(table, columns, key, self._version()))
+        )
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        raise WarehouseError("raw SQL writes are not replayable on a lake; use the write methods")
+
+    # -- locks -----------------------------------------------------------------------------
+
+    @contextmanager
+    def target_locks(
+        self, source: str, projects: Sequence[str], stop: threading.Event
+    ) -> Iterator[list[str]]:
+        """Hold the pull lock of each of ``projects`` (sorted, so two workers never wait on
+        each other crosswise), waiting up to ``lock_wait`` seconds for one another worker is
+        pulling; yields the projects held (the others are being pulled elsewhere)."""
+        cur = self.con.cursor()
+        held: list[str] = []
+        try:
+            cur.execute("BEGIN TRANSACTION")
+            for project in sorted(set(projects)):
+                sql = _pg(f"SELECT pg_try_advisory_xact_lock({_lock_key('pull', source, project)})")
+                deadline = time.monotonic() + self.lock_wait
+                said = False
+                while True:
+                    row = cur.execute(sql).fetchone()
+                    if row and row[0]:
+                        held.append(project)
+                        break
+                    if time.monotonic() >= deadline or stop.is_set():
+                        log.warning("project %s is being pulled by another worker", project)
+                        break
+                    if not said:
+                        log.info("project %s is being pulled by another worker; waiting", project)
+                        said = True
+                    stop.wait(0.2)
+            yield held
+        finally:
+            with contextlib.suppress(duckdb.Error):
+                cur.execute("ROLLBACK")
+            cur.close()
+
+    # -- views -----------------------------------------------------------------------------
+
+    def apply_views(self) -> list[str]:
+        from swansync.warehouse.lake.views import apply_lake_views
+
+        return apply_lake_views(self)
+
+
+__all__ = ["ALIAS", "DEFAULT_LOCK_WAIT", "LakeWarehouse", "fence_name", "lake_sql_dir"]
