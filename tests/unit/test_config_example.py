@@ -38,18 +38,6 @@ def test_a_copied_example_keeps_the_host_of_swanlab_login(tmp_path: Path) -> Non
     assert creds.api_host == "http://10.0.0.5:8000"
 
 
-def test_a_source_name_for_local_sources_only_is_refused(tmp_path: Path) -> None:
-    import pytest
-
-    from swansync.errors import ConfigError
-
-    with pytest.raises(ConfigError, match="logdir:<path>"):
-        load_settings(logdirs=[tmp_path], source_name="lab", env={}, config_file=None)
-    # With a server target it names the server's runs; the folder keeps logdir:<path>.
-    s = load_settings(logdirs=[tmp_path], projects=["a/b"], source_name="lab", env={})
-    assert _cloud(s).source_name == "lab"
-
-
 def test_a_project_name_is_checked_like_a_project(tmp_path: Path) -> None:
     import pytest
 

@@ -133,19 +133,6 @@ def parse(values: Mapping[str, Any]) -> list[SourceConfig]:
                 source_name=section.opt_str("source_name"),
             )
         )
-    elif (
-        section.opt_str("source_name")
-        and not (section.opt_str("host") or section.opt_str("cli_host"))
-        and (section.strs("logdirs") or section.strs("dashboards"))
-    ):
-        # Local folders and dashboards are named after their path or address (two of them
-        # under one name would mix their runs): refused, not silently ignored. (A section that
-        # names a server keeps its source_name for that server's pulls when flags pick only
-        # local targets this time.)
-        raise ConfigError(
-            "--source-name (source_name) names a SwanLab server's runs; --logdir and "
-            "--dashboard sources are named logdir:<path> and dashboard:<host:port>"
-        )
     project_name = section.opt_str("project_name")
     for path in section.strs("logdirs"):
         out.append(SwanLabLogDir(Path(path), project_name))
