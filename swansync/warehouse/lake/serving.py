@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from swansync.errors import WarehouseError
-from swansync.warehouse import SNAPSHOT_TABLE, _q
+from swansync.warehouse import SNAPSHOT_TABLE
 from swansync.warehouse import views as file_views
 from swansync.warehouse.snapshot import (
     DEFAULT_STORAGE_VERSION,
@@ -38,6 +38,7 @@ from swansync.warehouse.snapshot import (
     _verify,
     check_destination,
 )
+from swansync.warehouse.sqlnames import _q
 
 if TYPE_CHECKING:
     from swansync.warehouse.lake.warehouse import LakeWarehouse
