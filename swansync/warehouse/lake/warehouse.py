@@ -208,14 +208,17 @@ class LakeWarehouse(LakeWrites, Warehouse):
         return bool(row and row[0])
 
     def check_ours(self) -> None:
-        if self._exists(LEDGER):
-            return
-        rows = self.con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = ? "
-            "UNION ALL SELECT view_name FROM duckdb_views() WHERE database_name = ? "
-            "AND NOT internal ORDER BY 1",
+        # One statement, so one snapshot: checking the ledger and then listing the tables could
+        # see a migration another worker committed in between (tables, and "no ledger").
+        found = self.con.execute(
+            "SELECT schema_name || '.' || table_name, table_name FROM duckdb_tables() "
+            "WHERE database_name = ? UNION ALL SELECT schema_name || '.' || view_name, view_name "
+            "FROM duckdb_views() WHERE database_name = ? AND NOT internal ORDER BY 2",
             [ALIAS, ALIAS],
         ).fetchall()
+        if any(r[0] == LEDGER for r in found):
+            return
+        rows = [(r[1],) for r in found]
         if rows:
             names = ", ".join(str(r[0]) for r in rows[:5]) + (", ..." if len(rows) > 5 else "")
             raise ConfigError(
