@@ -38,6 +38,7 @@ DEFAULT_MEDIA_MAX_TOTAL = 4 << 30  # 4 GiB of media files per pull
 __all__ = [
     "DEFAULT_DB",
     "JobConfig",
+    "MaintenanceConfig",
     "Secret",
     "Settings",
     "describe_targets",
@@ -57,6 +58,32 @@ def parse_every(value: str) -> int:
     if not m or int(m.group(1)) <= 0:
         raise ConfigError(f"invalid interval {value!r}: use a number and a unit, like 30s, 15m, 2h")
     return int(m.group(1)) * _UNIT_SECONDS[m.group(2)]
+
+
+@dataclass(frozen=True)
+class MaintenanceConfig:
+    """Lake maintenance run by ``swansync schedule`` (the ``[maintenance]`` table)."""
+
+    every: int  # seconds between passes (the first runs at start-up, after the jobs due then)
+    keep: int = 7 * 86400  # seconds of time travel kept
+    orphan_age: int = 86400  # seconds before a file no commit names is deleted
+
+
+def _maintenance(raw: Any) -> MaintenanceConfig:
+    if not isinstance(raw, dict):
+        raise ConfigError('maintenance must be a table: [maintenance] every = "1h"')
+    unknown = sorted(set(raw) - {"every", "keep", "orphan_age"})
+    if unknown:
+        raise ConfigError(f"maintenance: unknown setting(s) {', '.join(unknown)}")
+    if not isinstance(raw.get("every"), str):
+        raise ConfigError('maintenance: every must be a string like "1h"')
+    ages = {k: raw[k] for k in ("keep", "orphan_age") if k in raw}
+    for key, value in ages.items():
+        if not isinstance(value, str):
+            raise ConfigError(f'maintenance: {key} must be a string like "7d"')
+    return MaintenanceConfig(
+        every=parse_every(raw["every"]), **{k: parse_every(v) for k, v in ages.items()}
+    )
 
 
 @dataclass(frozen=True)
@@ -103,6 +130,7 @@ class Settings:
     media_max_bytes: int | None = DEFAULT_MEDIA_MAX_BYTES  # per file (None: no bound)
     media_max_total_bytes: int | None = DEFAULT_MEDIA_MAX_TOTAL  # per pull (None: no bound)
     jobs: tuple[JobConfig, ...] = ()
+    maintenance: MaintenanceConfig | None = None  # lake maintenance by the scheduler
     config_file: Path | None = None
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
@@ -159,6 +187,7 @@ _GENERAL_KEYS = frozenset(
         "media_max_bytes",
         "media_max_total_bytes",
         "jobs",
+        "maintenance",
         "sources",
     }
 )
@@ -314,6 +343,8 @@ def _general(data: Mapping[str, Any], base: Path) -> dict[str, Any]:
             out[key] = value
         elif key in {"media_max_bytes", "media_max_total_bytes"}:
             out[key] = parse_size(value, key)
+        elif key == "maintenance":
+            out[key] = _maintenance(value)
     return out
 
 
@@ -411,7 +442,14 @@ def load_settings(
     if env.get("SWANSYNC_DATA_PATH"):
         values["data_path"] = env["SWANSYNC_DATA_PATH"]
     sources.from_env(env)
-    general = {f.name for f in fields(Settings)} - {"sources", "jobs", "env", "config_file", "lake"}
+    general = {f.name for f in fields(Settings)} - {
+        "sources",
+        "jobs",
+        "maintenance",
+        "env",
+        "config_file",
+        "lake",
+    }
     source_flags = sources.flag_names()
     for key in flags:
         if key not in general and key not in source_flags:

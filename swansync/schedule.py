@@ -12,6 +12,10 @@
   returns (status ``interrupted``), then the scheduler shuts down. Nothing is half-written.
 * ``once=True`` runs every job once, in order, and exits: 0 when all pulls were ``ok``, else 1.
 
+With a ``[maintenance]`` table (a lake only), the same worker also runs ``lake maintain``
+every ``every`` (first at start-up, after the jobs due then; with ``once``, after the jobs);
+one maintainer at a time across all workers (an advisory lock: a second one skips).
+
 The serving copy is published by the pull itself (``settings.serving``) after each successful
 pull, so readers always see the newest complete state.
 """
@@ -273,6 +277,41 @@ def _check_jobs(settings: Settings) -> None:
         raise ConfigError(f"job names must be unique; repeated: {', '.join(dupes)}")
     for job in settings.jobs:  # a bad schedule is refused by --once as by the daemon
         build_trigger(job, jitter=0)
+    if settings.maintenance is not None and settings.lake is None:
+        raise ConfigError(
+            '[maintenance] needs a lake (db = "ducklake:postgres:..."); '
+            "a file warehouse has nothing to maintain"
+        )
+
+
+def run_maintenance(settings: Settings) -> bool:
+    """One lake maintenance pass for ``settings.maintenance``; logs one JSON line (event
+    ``maintain``) and returns whether it went well. Never raises: the daemon carries on."""
+    from datetime import timedelta
+
+    from swansync.warehouse import open_warehouse
+    from swansync.warehouse.lake import LakeWarehouse
+    from swansync.warehouse.lake.maintain import maintain
+
+    m = settings.maintenance
+    assert m is not None
+    record: dict[str, Any] = {"event": "maintain"}
+    t0 = time.monotonic()
+    try:
+        with open_warehouse(settings.warehouse, env=settings.env) as wh:
+            assert isinstance(wh, LakeWarehouse)
+            wh.require_current()
+            done = maintain(
+                wh, keep=timedelta(seconds=m.keep), orphan_age=timedelta(seconds=m.orphan_age)
+            )
+    except Exception as e:  # logged; the next pass tries again
+        record.update(status="failed", error=_redact(f"{type(e).__name__}: {e}", settings))
+    else:
+        record.update(status="ok" if done.ran else "skipped", **vars(done))
+    record["seconds"] = round(time.monotonic() - t0, 3)
+    ok: bool = record["status"] != "failed"
+    log.log(logging.INFO if ok else logging.WARNING, json.dumps(record, sort_keys=True))
+    return ok
 
 
 def _run_once(settings: Settings, pull_fn: PullFn | None, stop: threading.Event) -> int:
@@ -283,6 +322,8 @@ def _run_once(settings: Settings, pull_fn: PullFn | None, stop: threading.Event)
             return 1
         outcome = run_job(settings, job, pull_fn=pull_fn, stop=stop)
         all_ok = all_ok and outcome.ok
+    if settings.maintenance is not None and not stop.is_set():
+        all_ok = run_maintenance(settings) and all_ok
     return 0 if all_ok else 1
 
 
@@ -349,6 +390,17 @@ def _run_daemon(
         # Interval jobs pull at start-up (in config order), then every N; cron jobs wait.
         start = {"next_run_time": now} if job.every is not None else {}
         scheduler.add_job(fire, trigger, args=[job], id=job.name, name=job.name, **start)
+    m = settings.maintenance
+    if m is not None:  # on the same worker: after the jobs due at start-up, never beside a pull
+
+        def maintain_now() -> None:
+            if not stop.is_set():
+                run_maintenance(settings)
+
+        every = IntervalTrigger(
+            seconds=m.every, jitter=min(MAX_JITTER_SECONDS, m.every * 0.05), timezone=UTC
+        )
+        scheduler.add_job(maintain_now, every, id="[maintenance]", next_run_time=now)
     scheduler.start()
     started = {
         "event": "schedule_started",
@@ -365,4 +417,12 @@ def _run_daemon(
     return 0
 
 
-__all__ = ["JobOutcome", "PullFn", "PullResult", "build_trigger", "run_job", "run_schedule"]
+__all__ = [
+    "JobOutcome",
+    "PullFn",
+    "PullResult",
+    "build_trigger",
+    "run_job",
+    "run_maintenance",
+    "run_schedule",
+]

@@ -81,11 +81,6 @@ def pull(
         raise ConfigError(
             "--media download keeps files beside a warehouse file; on a lake use --media list"
         )
-    if lake and settings.serving is not None:
-        raise ConfigError(
-            "a serving copy is for a warehouse file: BI tools read a lake directly "
-            "(README, DuckLake)"
-        )
     # Usage errors first: nothing is opened or written for a pull that cannot start.
     options = PullOptions(
         full=settings.full,
@@ -105,7 +100,7 @@ def pull(
     if settings.serving is not None:  # a serving path we must not replace: say so now
         from swansync.warehouse.snapshot import check_destination
 
-        check_destination(settings.serving, settings.db)  # (a lake has no serving copy)
+        check_destination(settings.serving, None if lake else settings.db)
     # The sources are built before the warehouse is opened: a missing key, a host or URL that
     # does not parse, a folder that does not exist are refused with no file written.
     owned = sources is None
@@ -213,9 +208,15 @@ def _publish(wh: Warehouse, settings: Settings, progress: ProgressFn) -> None:
             progress("phase", name="views")
             wh.apply_views()
     if settings.serving is not None:
+        from swansync.warehouse.lake import LakeWarehouse
         from swansync.warehouse.snapshot import publish_snapshot, snapshot_current
 
-        if snapshot_current(wh.con, settings.serving):
+        if isinstance(wh, LakeWarehouse):  # other workers write it too: always a fresh copy
+            from swansync.warehouse.lake.serving import publish_lake_snapshot
+
+            progress("phase", name="publish")
+            publish_lake_snapshot(wh, settings.serving)
+        elif snapshot_current(wh.con, settings.serving):
             log.info("serving copy %s is current; not published again", settings.serving)
         else:
             progress("phase", name="publish")

@@ -27,6 +27,8 @@ import duckdb
 import polars as pl
 
 from swansync.errors import ConfigError, WarehouseError
+from swansync.warehouse.sqlnames import _q, _qt, _split
+from swansync.warehouse.writes import TableWrites
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +81,7 @@ class IdSource:
             return got
 
 
-class Warehouse:
+class Warehouse(TableWrites):
     """One DuckDB file: read-write for a pull (one process at a time), read-only for queries.
 
     Use as a context manager; :meth:`transaction` groups writes so that data and the state that
@@ -292,212 +294,6 @@ class Warehouse:
 
         return apply_views(self.con)
 
-    # -- writes ----------------------------------------------------------------------------
-
-    def _columns(self, table: str) -> list[str]:
-        cached = self._columns_cache.get(table)
-        if cached is not None:
-            return cached
-        schema, name = _split(table)
-        rows = self.con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_catalog = "
-            "current_database() AND table_schema = ? AND table_name = ? ORDER BY ordinal_position",
-            [schema, name],
-        ).fetchall()
-        if not rows:
-            raise WarehouseError(f"table {table!r} does not exist in the warehouse")
-        self._columns_cache[table] = [r[0] for r in rows]
-        return self._columns_cache[table]
-
-    def _insert_select(self, table: str, frame: pl.DataFrame) -> tuple[str, str]:
-        known = self._columns(table)
-        extra = [c for c in frame.columns if c not in known]
-        if extra:
-            raise WarehouseError(f"table {table!r} has no column(s) {', '.join(extra)}")
-        cols = ", ".join(_q(c) for c in frame.columns)
-        return cols, f"SELECT {cols} FROM _swansync_frame"
-
-    def append(self, table: str, frame: pl.DataFrame) -> int:
-        """Insert every row of ``frame`` (columns by name)."""
-        if frame.height == 0:
-            return 0
-        cols, select = self._insert_select(table, frame)
-        self.con.register("_swansync_frame", frame)
-        try:
-            self.con.execute(f"INSERT INTO {_qt(table)} ({cols}) {select}")
-        finally:
-            self.con.unregister("_swansync_frame")
-        return frame.height
-
-    def upsert(
-        self,
-        table: str,
-        frame: pl.DataFrame,
-        key: Sequence[str],
-        updates: Mapping[str, str] | None = None,
-    ) -> int:
-        """Insert rows, replacing the non-key columns of rows whose ``key`` already exists.
-
-        Rows repeated within ``frame`` keep the last occurrence. ``updates`` replaces that rule
-        for existing rows: column -> SQL expression over ``excluded.<col>`` (the new row) and
-        ``<table name>.<col>`` (the stored one); columns not named keep their stored value.
-        """
-        if frame.height == 0:
-            return 0
-        frame = frame.unique(subset=list(key), keep="last", maintain_order=True)
-        cols, select = self._insert_select(table, frame)
-        if updates is None:
-            sets = [f"{_q(c)} = excluded.{_q(c)}" for c in frame.columns if c not in key]
-        else:
-            sets = [f"{_q(c)} = {expr}" for c, expr in updates.items()]
-        updates_sql = ", ".join(sets)
-        conflict = ", ".join(_q(c) for c in key)
-        action = f"DO UPDATE SET {updates_sql}" if updates_sql else "DO NOTHING"
-        self.con.register("_swansync_frame", frame)
-        try:
-            self.con.execute(
-                f"INSERT INTO {_qt(table)} ({cols}) {select} ON CONFLICT ({conflict}) {action}"
-            )
-        finally:
-            self.con.unregister("_swansync_frame")
-        return frame.height
-
-    # -- change detection ------------------------------------------------------------------
-    # A pull rewrites what it read (with a new synced_at); these say whether the rewrite changes
-    # anything else, so a pull that changed nothing leaves views and the serving copy alone.
-
-    def upsert_changes(
-        self,
-        table: str,
-        frame: pl.DataFrame,
-        key: Sequence[str],
-        ignore: Sequence[str] = ("synced_at",),
-    ) -> int:
-        """How many rows of ``frame`` an :meth:`upsert` would add or change (``ignore``
-        columns aside)."""
-        if frame.height == 0:
-            return 0
-        self._insert_select(table, frame)  # checks the columns
-        cols = ", ".join(_q(c) for c in frame.columns if c not in ignore)
-        keys = ", ".join(_q(k) for k in key)
-        self.con.register("_swansync_frame", frame)
-        try:
-            rows = self.con.execute(
-                f"SELECT count(*) FROM (SELECT {cols} FROM _swansync_frame EXCEPT "
-                f"SELECT {cols} FROM {_qt(table)} SEMI JOIN _swansync_frame USING ({keys}))"
-            ).fetchall()
-        finally:
-            self.con.unregister("_swansync_frame")
-        return int(rows[0][0])
-
-    def replace_changes(
-        self,
-        table: str,
-        frame: pl.DataFrame,
-        where: Mapping[str, Any],
-        column: str,
-        values: Sequence[Any],
-        ignore: Sequence[str] = ("synced_at",),
-    ) -> bool:
-        """Whether replacing the rows ``WHERE k1 = v1 AND ... AND column IN (values)`` by
-        ``frame`` (:meth:`delete_in` then :meth:`append`) changes the table (``ignore`` columns
-        aside)."""
-        if not values:
-            return frame.height > 0
-        known = self._columns(table)
-        cols = ", ".join(_q(c) for c in known if c not in ignore)
-        cond = " AND ".join([*(f"{_q(k)} = ?" for k in where), f"list_contains(?, {_q(column)})"])
-        stored = f"SELECT {cols} FROM {_qt(table)} WHERE {cond}"
-        new = f"SELECT {cols} FROM _swansync_frame"
-        self.con.register("_swansync_frame", frame)
-        try:
-            rows = self.con.execute(
-                f"SELECT EXISTS ({new} EXCEPT ALL {stored}) OR EXISTS ({stored} EXCEPT ALL {new})",
-                [*where.values(), list(values), *where.values(), list(values)],
-            ).fetchall()
-        finally:
-            self.con.unregister("_swansync_frame")
-        return bool(rows[0][0])
-
-    def delete(self, table: str, where: Mapping[str, Any]) -> None:
-        """``DELETE FROM table WHERE k1 = v1 AND ...`` (values bound as parameters)."""
-        if not where:
-            raise WarehouseError("refusing to delete without a condition")
-        cond = " AND ".join(f"{_q(k)} = ?" for k in where)
-        self.con.execute(f"DELETE FROM {_qt(table)} WHERE {cond}", list(where.values()))
-
-    def delete_in(
-        self, table: str, where: Mapping[str, Any], column: str, values: Sequence[Any]
-    ) -> None:
-        """``DELETE FROM table WHERE k1 = v1 AND ... AND column IN (values)`` in one statement."""
-        if not values:
-            return
-        cond = " AND ".join([*(f"{_q(k)} = ?" for k in where), f"list_contains(?, {_q(column)})"])
-        self.con.execute(f"DELETE FROM {_qt(table)} WHERE {cond}", [*where.values(), list(values)])
-
-    def insert_row(self, table: str, values: Mapping[str, Any]) -> None:
-        """``INSERT INTO table (c1, ...) VALUES (v1, ...)``."""
-        cols = ", ".join(_q(c) for c in values)
-        marks = ", ".join("?" for _ in values)
-        self.con.execute(
-            f"INSERT INTO {_qt(table)} ({cols}) VALUES ({marks})", list(values.values())
-        )
-
-    def update(
-        self,
-        table: str,
-        values: Mapping[str, Any],
-        where: Mapping[str, Any],
-        *,
-        column: str | None = None,
-        values_in: Sequence[Any] = (),
-        condition: str | None = None,
-    ) -> None:
-        """``UPDATE table SET c = v, ... WHERE k = v AND ...`` [``AND column IN values_in``]
-        [``AND condition``] (a predicate on the table's own columns, no parameters)."""
-        if not where:
-            raise WarehouseError("refusing to update without a condition")
-        sets = ", ".join(f"{_q(c)} = ?" for c in values)
-        cond, params = _where(where, column, values_in, condition)
-        self.con.execute(
-            f"UPDATE {_qt(table)} SET {sets} WHERE {cond}", [*values.values(), *params]
-        )
-
-    def update_from(
-        self, table: str, frame: pl.DataFrame, key: Sequence[str], updates: Mapping[str, str]
-    ) -> None:
-        """Update the stored rows whose ``key`` is in ``frame``: column -> SQL expression over
-        ``excluded.<col>`` (the frame's row) and ``<table name>.<col>`` (the stored one)."""
-        if frame.height == 0:
-            return
-        alias = _split(table)[1]
-        sets = ", ".join(f"{_q(c)} = {expr}" for c, expr in updates.items())
-        on = " AND ".join(f"{_q(alias)}.{_q(k)} = excluded.{_q(k)}" for k in key)
-        self.con.register("_swansync_frame", frame)
-        try:
-            self.con.execute(
-                f"UPDATE {_qt(table)} SET {sets} FROM _swansync_frame AS excluded WHERE {on}"
-            )
-        finally:
-            self.con.unregister("_swansync_frame")
-
-    def delete_keys(self, table: str, frame: pl.DataFrame, key: Sequence[str]) -> None:
-        """Delete the stored rows whose ``key`` is in ``frame``."""
-        if frame.height == 0:
-            return
-        alias = _split(table)[1]
-        on = " AND ".join(f"{_q(alias)}.{_q(k)} = excluded.{_q(k)}" for k in key)
-        self.con.register("_swansync_frame", frame)
-        try:
-            self.con.execute(
-                f"DELETE FROM {_qt(table)} USING _swansync_frame AS excluded WHERE {on}"
-            )
-        finally:
-            self.con.unregister("_swansync_frame")
-
-    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
-        self.con.execute(sql, params or [])
-
     # -- reads -----------------------------------------------------------------------------
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> pl.DataFrame:
@@ -525,21 +321,6 @@ class Warehouse:
         return out
 
 
-def _where(
-    where: Mapping[str, Any], column: str | None, values_in: Sequence[Any], condition: str | None
-) -> tuple[str, list[Any]]:
-    """``k1 = ? AND ...`` [``AND list_contains(?, column)``] [``AND (condition)``] and its
-    parameters."""
-    parts = [f"{_q(k)} = ?" for k in where]
-    params: list[Any] = list(where.values())
-    if column is not None:
-        parts.append(f"list_contains(?, {_q(column)})")
-        params.append(list(values_in))
-    if condition:
-        parts.append(f"({condition})")
-    return " AND ".join(parts), params
-
-
 def open_warehouse(
     db: Path | str,
     *,
@@ -557,23 +338,6 @@ def open_warehouse(
     if data_path:
         raise ConfigError("data_path is for a DuckLake warehouse (--db ducklake:postgres:...)")
     return Warehouse(db, read_only=read_only, create=create)
-
-
-def _q(identifier: str) -> str:
-    """Quote an identifier for DuckDB."""
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def _split(table: str) -> tuple[str, str]:
-    """``"_swansync.sync_log"`` -> ``("_swansync", "sync_log")``; bare names are in ``main``."""
-    schema, dot, name = table.partition(".")
-    return (schema, name) if dot else ("main", table)
-
-
-def _qt(table: str) -> str:
-    """A possibly schema-qualified table name, quoted."""
-    schema, name = _split(table)
-    return f"{_q(schema)}.{_q(name)}"
 
 
 __all__ = ["INTERNAL", "IdSource", "Warehouse", "open_warehouse", "sql_dir"]

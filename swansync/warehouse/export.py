@@ -28,7 +28,8 @@ from typing import IO, TYPE_CHECKING, Any
 import duckdb
 
 from swansync.errors import ConfigError, WarehouseError
-from swansync.warehouse import Warehouse, _q, open_warehouse
+from swansync.warehouse import Warehouse, open_warehouse
+from swansync.warehouse.sqlnames import _q
 
 if TYPE_CHECKING:
     import pyarrow as pa

@@ -32,7 +32,8 @@ from typing import Any, Literal
 import duckdb
 
 from swansync.errors import ConfigError, WarehouseError
-from swansync.warehouse import SNAPSHOT_TABLE, _q
+from swansync.warehouse import SNAPSHOT_TABLE
+from swansync.warehouse.sqlnames import _q
 
 log = logging.getLogger(__name__)
 

@@ -47,7 +47,8 @@ def dockerfile_instructions(path: Path) -> list[tuple[str, str]]:
 
 def test_services_and_named_volumes(compose):
     services = compose["services"]
-    assert set(services) == {"swansync", "superset"}
+    default = {n for n, svc in services.items() if not svc.get("profiles")}
+    assert default == {"swansync", "superset"}  # `docker compose up` without a profile
     declared = set(compose.get("volumes") or {})
     for name, svc in services.items():
         for source, target, _ in mounts(svc):
@@ -179,3 +180,59 @@ def test_swansync_dockerfile(compose):
     assert compose["services"]["swansync"]["command"] == yaml.safe_load(cmd)
     ignored = (REPO / ".dockerignore").read_text(encoding="utf-8").split()
     assert {".venv", "*.duckdb", "*.env"} <= set(ignored)
+
+
+LAKE = {
+    "lake-postgres",
+    "lake-s3",
+    "lake-bucket",
+    "lake-worker-a",
+    "lake-worker-b",
+    "lake-superset",
+}
+
+
+def test_lake_profile_two_workers_on_one_lake_and_superset_on_its_copy(compose):
+    services = compose["services"]
+    assert {n for n, svc in services.items() if svc.get("profiles") == ["lake"]} == LAKE
+    workers = {}
+    for name in ("lake-worker-a", "lake-worker-b"):
+        svc = services[name]
+        assert svc["image"] == services["swansync"]["image"]
+        command = svc["command"]
+        assert command[:2] == ["-v", "schedule"]
+        config_path = command[command.index("--config") + 1]
+        binds = {target: source for source, target, _ in mounts(svc)}
+        settings = load_settings(config_file=REPO / binds[config_path], env={})
+        assert settings.lake is not None and "host=lake-postgres" in settings.lake
+        assert "password" not in settings.lake.lower()
+        assert settings.data_path == "s3://swansync/lake/"
+        assert settings.maintenance is not None
+        assert {"swansync.env", "lake.env"} <= set(svc["env_file"])
+        assert svc["environment"]["AWS_ENDPOINT_URL"] == "http://lake-s3:9000"
+        assert set(svc["depends_on"]) == {"lake-postgres", "lake-bucket"}
+        workers[name] = settings
+    a, b = workers["lake-worker-a"], workers["lake-worker-b"]
+    assert a.lake == b.lake
+    assert [j.name for j in a.jobs] != [j.name for j in b.jobs]  # different jobs, one lake
+    # The catalog database and user the workers name are the ones PostgreSQL creates.
+    pg = services["lake-postgres"]["environment"]
+    assert f"dbname={pg['POSTGRES_DB']}" in str(a.lake) and f"user={pg['POSTGRES_USER']}" in str(
+        a.lake
+    )
+    # The bucket the one-shot creates is the data path's.
+    assert "s3/swansync" in " ".join(services["lake-bucket"]["command"])
+    # Worker a publishes the serving copy into a volume Superset mounts read-only.
+    assert a.serving is not None
+    volume, target = next(
+        (s, t) for s, t, _ in mounts(services["lake-worker-a"]) if not s.startswith(".")
+    )
+    assert PurePosixPath(a.serving).parent == PurePosixPath(target)
+    sup = services["lake-superset"]
+    [(where, mode)] = [(t, m) for s, t, m in mounts(sup) if s == volume]
+    assert mode == "ro"
+    assert sup["environment"]["SWANSYNC_SERVING"] == f"{where}/{PurePosixPath(a.serving).name}"
+    assert sup["image"] == services["superset"]["image"]
+    example = (REPO / "lake.env.example").read_text(encoding="utf-8")
+    for name in ("POSTGRES_PASSWORD", "PGPASSWORD", "MINIO_ROOT_PASSWORD", "AWS_SECRET_ACCESS_KEY"):
+        assert re.search(rf"^{name}=replace-with", example, re.M), name

@@ -4,6 +4,7 @@ before anything is opened (no DuckDB extension needed for these checks)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -68,3 +69,47 @@ def test_s3_credentials_become_a_secret_for_an_s3_compatible_store() -> None:
     assert "SECRET 'it''s'" in sql
     assert "ENDPOINT '127.0.0.1:9000'" in sql and "USE_SSL false" in sql
     assert s3_secret_sql({}) is None
+
+
+def test_a_maintenance_table_for_the_scheduler(tmp_path: Path) -> None:
+    from swansync.config import MaintenanceConfig
+
+    cfg = tmp_path / "swansync.toml"
+    cfg.write_text(f'db = "{URI}"\n[maintenance]\nevery = "1h"\nkeep = "2d"\n', encoding="utf-8")
+    s = load_settings(config_file=cfg, env={})
+    assert s.maintenance == MaintenanceConfig(every=3600, keep=2 * 86400, orphan_age=86400)
+    assert load_settings(env={}).maintenance is None
+
+
+@pytest.mark.parametrize(
+    ("table", "says"),
+    [
+        ('[maintenance]\nkeep = "1d"\n', "every must be a string"),
+        ('[maintenance]\nevery = "often"\n', "invalid interval 'often'"),
+        ('[maintenance]\nevery = "1h"\nkep = "1d"\n', "unknown setting(s) kep"),
+        ('[maintenance]\nevery = "1h"\norphan_age = 3\n', "orphan_age must be a string"),
+        ('maintenance = "1h"\n', "maintenance must be a table"),
+    ],
+)
+def test_a_bad_maintenance_table_is_one_clear_line(tmp_path: Path, table: str, says: str) -> None:
+    cfg = tmp_path / "swansync.toml"
+    cfg.write_text(f'db = "{URI}"\n{table}', encoding="utf-8")
+    with pytest.raises(ConfigError, match=re.escape(says)):
+        load_settings(config_file=cfg, env={})
+
+
+def test_schedule_refuses_maintenance_on_a_file_warehouse(tmp_path: Path) -> None:
+    from swansync.schedule import run_schedule
+
+    cfg = tmp_path / "swansync.toml"
+    cfg.write_text(
+        '[maintenance]\nevery = "1h"\n[[jobs]]\nevery = "1h"\nsources.swanlab.projects = ["a/b"]\n',
+        encoding="utf-8",
+    )
+    s = load_settings(config_file=cfg, env={})
+
+    def never(*_: object, **__: object) -> None:
+        raise AssertionError("no pull may start")
+
+    with pytest.raises(ConfigError, match="maintenance\\] needs a lake"):
+        run_schedule(s, once=True, pull_fn=never, install_signals=False)  # type: ignore[arg-type]

@@ -29,16 +29,15 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import duckdb
-import polars as pl
 
 from swansync.errors import ConfigError, ConflictError, WarehouseError
 from swansync.warehouse import IdSource, Warehouse, _migrations, sql_dir
 from swansync.warehouse.extensions import load_extension
 from swansync.warehouse.lake import tables as T
 from swansync.warehouse.lake.uri import attach_sql, literal, parse, s3_secret_sql
+from swansync.warehouse.lake.writes import LakeWrites
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +91,7 @@ class LakeIds(IdSource):
             return self._block.pop(0)
 
 
-class LakeWarehouse(Warehouse):
+class LakeWarehouse(LakeWrites, Warehouse):
     """A DuckLake lake with a PostgreSQL catalog, attached as ``lake`` in an in-memory DuckDB."""
 
     shared = True
@@ -209,14 +208,17 @@ class LakeWarehouse(Warehouse):
         return bool(row and row[0])
 
     def check_ours(self) -> None:
-        if self._exists(LEDGER):
-            return
-        rows = self.con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = ? "
-            "UNION ALL SELECT view_name FROM duckdb_views() WHERE database_name = ? "
-            "AND NOT internal ORDER BY 1",
+        # One statement, so one snapshot: checking the ledger and then listing the tables could
+        # see a migration another worker committed in between (tables, and "no ledger").
+        found = self.con.execute(
+            "SELECT schema_name || '.' || table_name, table_name FROM duckdb_tables() "
+            "WHERE database_name = ? UNION ALL SELECT schema_name || '.' || view_name, view_name "
+            "FROM duckdb_views() WHERE database_name = ? AND NOT internal ORDER BY 2",
             [ALIAS, ALIAS],
         ).fetchall()
+        if any(r[0] == LEDGER for r in found):
+            return
+        rows = [(r[1],) for r in found]
         if rows:
             names = ", ".join(str(r[0]) for r in rows[:5]) + (", ..." if len(rows) > 5 else "")
             raise ConfigError(
@@ -450,124 +452,6 @@ class LakeWarehouse(Warehouse):
             with self.transaction():
                 self._journal.append(op)
                 op()
-
-    def _with_frame(self, frame: pl.DataFrame, sql: Callable[[], str]) -> Callable[[], None]:
-        def op() -> None:
-            self.con.register("_swansync_frame", frame)
-            try:
-                self.con.execute(sql())
-            finally:
-                self.con.unregister("_swansync_frame")
-
-        return op
-
-    # -- writes ----------------------------------------------------------------------------
-
-    def append(self, table: str, frame: pl.DataFrame) -> int:
-        if frame.height == 0:
-            return 0
-        self._insert_select(table, frame)  # checks the columns
-        cols = frame.columns
-        self._write(self._with_frame(frame, lambda: T.append_sql(table, cols, self._version())))
-        return frame.height
-
-    def upsert(
-        self,
-        table: str,
-        frame: pl.DataFrame,
-        key: Sequence[str],
-        updates: Mapping[str, str] | None = None,
-    ) -> int:
-        if frame.height == 0:
-            return 0
-        frame = frame.unique(subset=list(key), keep="last", maintain_order=True)
-        self._insert_select(table, frame)
-        columns, given = self._columns(table), frame.columns
-        self._write(
-            self._with_frame(
-                frame,
-                lambda: T.upsert_sql(table, columns, given, key, updates, self._version()),
-            )
-        )
-        return frame.height
-
-    def delete(self, table: str, where: Mapping[str, Any]) -> None:
-        if not where:
-            raise WarehouseError("refusing to delete without a condition")
-        self._delete(table, where, None, ())
-
-    def delete_in(
-        self, table: str, where: Mapping[str, Any], column: str, values: Sequence[Any]
-    ) -> None:
-        if values:
-            self._delete(table, where, column, values)
-
-    def _delete(
-        self, table: str, where: Mapping[str, Any], column: str | None, values: Sequence[Any]
-    ) -> None:
-        view = T.qualified(table)
-        if view == T.POINTS:
-            return  # a replaced generation's points are no longer joined by `metrics`
-        if view == T.LOGS:
-            if column is not None or set(where) != set(T.LOG_RESET_KEY):
-                raise WarehouseError("console lines are reset per run only on a lake")
-            params = [where[k] for k in T.LOG_RESET_KEY]
-            self._write(lambda: self._exec(T.reset_logs_sql(self._version()), params))
-            return
-        cond, params = T.where_sql(where, column, values)
-        columns = self._columns(table)
-        self._write(
-            lambda: self._exec(T.tombstone_sql(table, columns, cond, self._version()), params)
-        )
-
-    def _exec(self, sql: str, params: Sequence[Any]) -> None:
-        self.con.execute(sql, list(params))
-
-    def insert_row(self, table: str, values: Mapping[str, Any]) -> None:
-        cols, params = list(values), list(values.values())
-        self._write(lambda: self._exec(T.insert_row_sql(table, cols, self._version()), params))
-
-    def update(
-        self,
-        table: str,
-        values: Mapping[str, Any],
-        where: Mapping[str, Any],
-        *,
-        column: str | None = None,
-        values_in: Sequence[Any] = (),
-        condition: str | None = None,
-    ) -> None:
-        if not where:
-            raise WarehouseError("refusing to update without a condition")
-        cond, params = T.where_sql(where, column, values_in, condition)
-        columns = self._columns(table)
-        params = T.update_params(columns, values) + params
-        self._write(
-            lambda: self._exec(T.update_sql(table, columns, values, cond, self._version()), params)
-        )
-
-    def update_from(
-        self, table: str, frame: pl.DataFrame, key: Sequence[str], updates: Mapping[str, str]
-    ) -> None:
-        if frame.height == 0:
-            return
-        columns = self._columns(table)
-        self._write(
-            self._with_frame(
-                frame, lambda: T.update_from_sql(table, columns, key, updates, self._version())
-            )
-        )
-
-    def delete_keys(self, table: str, frame: pl.DataFrame, key: Sequence[str]) -> None:
-        if frame.height == 0:
-            return
-        columns = self._columns(table)
-        self._write(
-            self._with_frame(frame, lambda: T.delete_keys_sql(table, columns, key, self._version()))
-        )
-
-    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
-        raise WarehouseError("raw SQL writes are not replayable on a lake; use the write methods")
 
     # -- locks -----------------------------------------------------------------------------
 
