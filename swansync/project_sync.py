@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import polars as pl
+
 from swansync import bookmarks, transform
 from swansync.concurrency import concurrently
 from swansync.errors import ApiError, DataError
@@ -138,6 +140,10 @@ def fetch_summaries(
     return got
 
 
+def _of_runs(frame: pl.DataFrame, run_ids: Sequence[str]) -> pl.DataFrame:
+    return frame.filter(pl.col("run_id").is_in(list(run_ids)))
+
+
 def store_metadata(
     wh: Warehouse,
     source: Source,
@@ -165,26 +171,33 @@ def store_metadata(
     with_sums = [r["run_id"] for r in runs if (proj, r["run_id"]) in sums]
     records = [s for rid in with_sums for s in sums[(proj, rid)]]
     summaries = transform.summaries_frame(src, records, now)
+    profiled = [r["run_id"] for r in with_profile]
     with wh.transaction(target=(src, proj)):
-        # Did anything but synced_at change? (Decides whether views and the serving copy are
-        # rebuilt after the pull.) Asked before the writes, in the same transaction.
+        # Only rows whose content changed (synced_at aside) are written; what is left decides
+        # whether views and the serving copy are rebuilt after the pull. Asked in the same
+        # transaction as the writes.
+        full_runs = wh.changed_rows("runs", full_runs, key)
+        partial = wh.changed_rows("runs", partial, key)
+        config_runs = wh.changed_groups("run_config", configs, where, "run_id", profiled)
+        sum_runs = wh.changed_groups("summaries", summaries, where, "run_id", with_sums)
+        changed_project = wh.changed_rows("projects", projects, ["source", "project"])
         summary.changed = summary.changed or bool(
             listing.gone
-            or wh.upsert_changes("projects", projects, ["source", "project"])
-            or wh.upsert_changes("runs", full_runs, key)
-            or wh.upsert_changes("runs", partial, key)
-            or wh.replace_changes(
-                "run_config", configs, where, "run_id", [r["run_id"] for r in with_profile]
-            )
-            or wh.replace_changes("summaries", summaries, where, "run_id", with_sums)
+            or changed_project.height
+            or full_runs.height
+            or partial.height
+            or config_runs
+            or sum_runs
         )
+        # The project row is written by every pull of it: projects.synced_at says when the
+        # project was last mirrored (one row, not one per run or summary).
         summary.rows["projects"] += wh.upsert("projects", projects, ["source", "project"])
         summary.rows["runs"] += wh.upsert("runs", full_runs, key)
         summary.rows["runs"] += wh.upsert("runs", partial, key)
-        wh.delete_in("run_config", where, "run_id", [r["run_id"] for r in with_profile])
-        summary.rows["run_config"] += wh.append("run_config", configs)
-        wh.delete_in("summaries", where, "run_id", with_sums)
-        summary.rows["summaries"] += wh.append("summaries", summaries)
+        wh.delete_in("run_config", where, "run_id", config_runs)
+        summary.rows["run_config"] += wh.append("run_config", _of_runs(configs, config_runs))
+        wh.delete_in("summaries", where, "run_id", sum_runs)
+        summary.rows["summaries"] += wh.append("summaries", _of_runs(summaries, sum_runs))
         # A run is deleted when two unfiltered, complete listings no longer have it (see
         # list_project; with a filter, or a rejected item without an id, nothing is marked).
         bookmarks.mark_deleted(wh, src, proj, listing.gone, now)

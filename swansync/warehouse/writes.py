@@ -93,34 +93,41 @@ class TableWrites:
         return frame.height
 
     # -- change detection ------------------------------------------------------------------
-    # A pull rewrites what it read (with a new synced_at); these say whether the rewrite changes
-    # anything else, so a pull that changed nothing leaves views and the serving copy alone.
+    # A pull writes only what changed: these pick, from what it read, the rows (or groups of
+    # rows) whose content differs from the stored one, ``synced_at`` aside. Unchanged rows keep
+    # their stored version and ``synced_at``; a pull that changed nothing writes nothing here,
+    # so views and the serving copy are left alone and a lake gains no row version.
 
-    def upsert_changes(
+    def changed_rows(
         self,
         table: str,
         frame: pl.DataFrame,
         key: Sequence[str],
         ignore: Sequence[str] = ("synced_at",),
-    ) -> int:
-        """How many rows of ``frame`` an :meth:`upsert` would add or change (``ignore``
-        columns aside)."""
+    ) -> pl.DataFrame:
+        """The rows of ``frame`` an :meth:`upsert` would add or change (``ignore`` columns
+        aside), in ``frame``'s order; rows repeated within ``frame`` keep the last one."""
         if frame.height == 0:
-            return 0
+            return frame
+        frame = frame.unique(subset=list(key), keep="last", maintain_order=True)
         self._insert_select(table, frame)  # checks the columns
         cols = ", ".join(_q(c) for c in frame.columns if c not in ignore)
         keys = ", ".join(_q(k) for k in key)
         self.con.register("_swansync_frame", frame)
         try:
             rows = self.con.execute(
-                f"SELECT count(*) FROM (SELECT {cols} FROM _swansync_frame EXCEPT "
+                f"SELECT {keys} FROM (SELECT {cols} FROM _swansync_frame EXCEPT "
                 f"SELECT {cols} FROM {_qt(table)} SEMI JOIN _swansync_frame USING ({keys}))"
             ).fetchall()
         finally:
             self.con.unregister("_swansync_frame")
-        return int(rows[0][0])
+        changed = set(rows)
+        if not changed:
+            return frame.clear()
+        mask = [row in changed for row in frame.select(list(key)).iter_rows()]
+        return frame.filter(pl.Series(mask, dtype=pl.Boolean))
 
-    def replace_changes(
+    def changed_groups(
         self,
         table: str,
         frame: pl.DataFrame,
@@ -128,26 +135,30 @@ class TableWrites:
         column: str,
         values: Sequence[Any],
         ignore: Sequence[str] = ("synced_at",),
-    ) -> bool:
-        """Whether replacing the rows ``WHERE k1 = v1 AND ... AND column IN (values)`` by
-        ``frame`` (:meth:`delete_in` then :meth:`append`) changes the table (``ignore`` columns
-        aside)."""
+    ) -> list[Any]:
+        """Which of ``values`` hold, in ``table`` (``WHERE k1 = v1 AND ... AND column = value``),
+        other rows than ``frame`` has for them (``ignore`` columns aside): replacing only those
+        groups (:meth:`delete_in` then :meth:`append`) leaves the table as replacing all would.
+        In ``values``' order."""
         if not values:
-            return frame.height > 0
+            return []
         known = self._columns(table)
         cols = ", ".join(_q(c) for c in known if c not in ignore)
         cond = " AND ".join([*(f"{_q(k)} = ?" for k in where), f"list_contains(?, {_q(column)})"])
         stored = f"SELECT {cols} FROM {_qt(table)} WHERE {cond}"
-        new = f"SELECT {cols} FROM _swansync_frame"
+        new = f"SELECT {cols} FROM _swansync_frame WHERE list_contains(?, {_q(column)})"
+        vals = list(values)
         self.con.register("_swansync_frame", frame)
         try:
             rows = self.con.execute(
-                f"SELECT EXISTS ({new} EXCEPT ALL {stored}) OR EXISTS ({stored} EXCEPT ALL {new})",
-                [*where.values(), list(values), *where.values(), list(values)],
+                f"SELECT DISTINCT {_q(column)} FROM (({new} EXCEPT ALL {stored}) "
+                f"UNION ALL ({stored} EXCEPT ALL {new}))",
+                [vals, *where.values(), vals, *where.values(), vals, vals],
             ).fetchall()
         finally:
             self.con.unregister("_swansync_frame")
-        return bool(rows[0][0])
+        changed = {r[0] for r in rows}
+        return [v for v in values if v in changed]
 
     def delete(self, table: str, where: Mapping[str, Any]) -> None:
         """``DELETE FROM table WHERE k1 = v1 AND ...`` (values bound as parameters)."""
