@@ -3,6 +3,7 @@ heavy (the import check is structural; the timing is in bench/startup.py)."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -17,7 +18,8 @@ from tests.cli.test_cli import COMMANDS, ROOT
 # typer's stand-ins for a value's type (<bool>, <int>, <path>, <list[str]>, ...) instead of a
 # name the user understands (N, PATH, WS/PROJ); flags take no value and show none.
 TYPE_PLACEHOLDER = re.compile(r"<[a-z_]+(\[[^\]]*\])?>")
-HEAVY = ("polars", "duckdb", "requests", "pyarrow", "apscheduler", "yaml", "trackersim")
+# pydantic: typer 0.29 builds a pydantic adapter per option, +0.2 s on every command (issue 15).
+HEAVY = ("polars", "duckdb", "requests", "pyarrow", "apscheduler", "yaml", "trackersim", "pydantic")
 
 
 @pytest.mark.parametrize("command", [[], *COMMANDS, ["views"], ["sim"]], ids=" ".join)
@@ -68,6 +70,12 @@ def test_help_and_version_load_no_heavy_library():
         assert _loaded_after(run.format(flag)) == [], flag
 
 
+def test_parsing_a_command_line_loads_no_heavy_library():
+    run = "import sys\nfrom swansync.cli import main\nsys.argv = ['swansync', 'pull', '--help']"
+    run += "\ntry:\n    main()\nexcept SystemExit:\n    pass"
+    assert _loaded_after(run) == []
+
+
 def test_the_library_api_loads_on_first_use():
     assert _loaded_after("import swansync") == []
     assert "polars" in _loaded_after("import swansync\nswansync.pull")
@@ -82,3 +90,29 @@ def test_the_command_answers_version_without_loading_the_cli():
     ).stdout.splitlines()
     assert out[0] == f"swansync {swansync.__version__}"
     assert out[1:] in ([], [""])
+
+
+def test_a_json_pull_loads_no_console_library(tmp_path):
+    """``pull --json`` (what scripts and schedulers run) prints no bars and no rich text: it
+    does not pay for importing rich's console and progress modules (issue 15)."""
+    from trackersim.swanlab import SimServer, build_world
+
+    with SimServer(build_world("demo", seed=1), port=0) as sim:
+        run = (
+            "import sys\nfrom swansync.cli import main\n"
+            f"sys.argv = ['swansync', 'pull', '--project', {sim.world.projects()[0]!r}, "
+            f"'--host', {sim.url!r}, '--db', {str(tmp_path / 'w.duckdb')!r}, '--json']\n"
+            "try:\n    main()\nexcept SystemExit as e:\n    assert e.code == 0, e.code\n"
+            "print(' '.join(sorted(sys.modules)))"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", run],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=300,
+            env={**os.environ, "SWANLAB_API_KEY": sim.api_key, "HOME": str(tmp_path)},
+        )
+    assert out.returncode == 0, out.stderr[-2000:]
+    loaded = out.stdout.split()[-1:] and out.stdout.splitlines()[-1].split()
+    assert "rich.console" not in loaded and "rich.progress" not in loaded
