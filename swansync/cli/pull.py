@@ -230,8 +230,8 @@ def pull(
     stop = threading.Event()
     caught: list[int] = []  # the signals received, bound by stop_on_signals
     try:
-        if err_console().is_terminal and not as_json:
-            from swansync.cli.progress import RichProgress
+        if not as_json and err_console().is_terminal:
+            from swansync.cli.progress_bars import RichProgress
 
             with RichProgress() as bar, stop_on_signals(stop, bar.note) as caught:
                 summary = do_pull(settings, progress=bar, stop=stop)

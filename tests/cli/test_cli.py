@@ -184,7 +184,7 @@ def test_progress_bars_render_every_event():
 
     from rich.console import Console
 
-    from swansync.cli.progress import RichProgress
+    from swansync.cli.progress_bars import RichProgress
 
     buf = io.StringIO()
     console = Console(file=buf, force_terminal=True, width=120)
