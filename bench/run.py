@@ -28,7 +28,7 @@ from typing import Any
 from bench import baselines, report
 from bench.proc import run_measured
 from bench.pull import child_env, run_pull
-from bench.startup import startup_times
+from bench.startup import compile_sources, startup_times
 from bench.views_bench import bench_views
 from bench.world import (
     PROJECT,
@@ -142,6 +142,7 @@ def run_bench(
     world = make_world(scale)
     result["warm_s"] = warm(world)
     result["world_extras"] = world_extras(world)
+    result["bytecode_compiled"] = compile_sources()
     result["startup"] = startup_times()
     with SimServer(world, port=0) as sim:
         pulls = result["pulls"]
