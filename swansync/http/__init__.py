@@ -2,6 +2,7 @@
 dropped connections and broken bodies alike) with backoff honouring ``Retry-After``,
 accounting, and redaction of secrets. See :mod:`.policy` for what is retried and why."""
 
+from swansync.http.hosts import Host, parse_host
 from swansync.http.policy import (
     RETRY_STATUSES,
     BadBody,
@@ -16,11 +17,13 @@ __all__ = [
     "RETRY_STATUSES",
     "Accounting",
     "BadBody",
+    "Host",
     "HttpFault",
     "PolicySession",
     "RedactingFilter",
     "RetryPolicy",
     "make_session",
+    "parse_host",
     "parse_retry_after",
     "redact",
     "register_secret",
