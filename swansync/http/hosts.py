@@ -31,12 +31,18 @@ class Host(NamedTuple):
 def parse_host(value: str, tracker: str, example: str) -> Host:
     """The parts of a host value; query, fragment and user info are dropped.
 
-    A value that is blank, does not parse (a bad port, a broken IPv6 literal), is not http(s)
-    or names no host is a :class:`ConfigError` in one line naming ``tracker`` (``"SwanLab"``,
-    ``"W&B"``) and the value; a blank one shows ``example``, a URL that would do."""
+    A value that is blank, holds a space or control character inside, does not parse (a bad
+    port, a broken IPv6 literal), is not http(s) or names no host is a :class:`ConfigError` in
+    one line naming ``tracker`` (``"SwanLab"``, ``"W&B"``) and the value; a blank one shows
+    ``example``, a URL that would do."""
     text = value.strip()
     if not text:
         raise ConfigError(f"empty {tracker} host: give a URL like {example}")
+    if any(ch.isspace() or not ch.isprintable() for ch in text):
+        # urlsplit would drop tabs and newlines and keep the rest in the host name
+        raise ConfigError(
+            f"invalid {tracker} host {text!r}: it contains a space or control character"
+        )
     if "://" not in text:
         text = "https://" + text
     try:
