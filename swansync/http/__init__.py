@@ -2,6 +2,7 @@
 dropped connections and broken bodies alike) with backoff honouring ``Retry-After``,
 accounting, and redaction of secrets. See :mod:`.policy` for what is retried and why."""
 
+from swansync.http.agent import user_agent
 from swansync.http.hosts import Host, parse_host
 from swansync.http.policy import (
     RETRY_STATUSES,
@@ -28,4 +29,5 @@ __all__ = [
     "redact",
     "register_secret",
     "route_urllib3_logs",
+    "user_agent",
 ]
