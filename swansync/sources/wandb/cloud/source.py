@@ -8,7 +8,7 @@ the cursor with no request; a new or moved run has its new rows read here
 system metrics), parked in a :class:`~.spool.Spool` for ``scalar_points``, and gets its new
 cursor. So a no-op pull sends only listing requests, and a grown run costs the windows of its
 new steps. The same read takes the new tail of its ``output.log`` and keeps the media values of
-its new rows for ``logs``/``media`` (:mod:`.extras`).
+its new rows for ``logs``/``media`` (:mod:`.extras`, :mod:`.logs`, :mod:`.media`).
 
 The run's cursor is set on its record during ``summaries``: the sync commits the value a record
 holds when the run's rows commit (``test_every_run_commits_its_cursor`` in tests/wandb_cloud
@@ -47,6 +47,8 @@ from swansync.sources.wandb.cloud.answers import covered, series, summary_record
 from swansync.sources.wandb.cloud.client import GraphQLClient, GraphQLError
 from swansync.sources.wandb.cloud.credentials import app_url, netloc, resolve_credentials
 from swansync.sources.wandb.cloud.history import PAGE_ROWS, Batch, RunReader, fold
+from swansync.sources.wandb.cloud.logs import read_logs
+from swansync.sources.wandb.cloud.media import read_content, read_media
 from swansync.sources.wandb.cloud.parquet import read_export
 from swansync.sources.wandb.cloud.spool import Spool
 from swansync.sources.wandb.cloud.state import RunState
@@ -293,8 +295,7 @@ class WandbCloudSource:
     def metric_keys(self, project: ProjectRecord, run: RunRecord) -> list[MetricKeyRecord]:
         key = (project["project"], run["run_id"])
         facts = self._facts(key, run)
-        with self._lock:
-            state = self._states.get(key) or RunState.decode(run.get("cursor"))
+        state = self._state(key, run)
         scalar = set(facts.scalar_keys) | (set(state.keys) if state else set())
         other = (set(facts.other_keys) | (state.other if state else set())) - scalar
         system = set(state.system) if state else set()
@@ -354,25 +355,11 @@ class WandbCloudSource:
     def logs(
         self, project: ProjectRecord, run: RunRecord, after_seq: int | None
     ) -> Iterator[LogRecord]:
-        """``output.log`` lines above ``after_seq`` (see :mod:`.extras`)."""
+        """``output.log`` lines above ``after_seq`` (see :mod:`.logs`)."""
         key = (project["project"], run["run_id"])
         held = self._held.take(key)
-        if held is not None and held.console_error is not None:
-            raise DataError(held.console_error)
-        with self._lock:
-            state = self._states.get(key) or RunState.decode(run.get("cursor"))
-        if state is None:
-            return iter(())
-        reader = self._reader(project, run)
-        lines = extras.console_lines(
-            self.client,
-            reader.vars,
-            reader.what,
-            state,
-            held.tail if held else None,
-            after_seq or 0,
-        )
-        return extras.log_records(key, lines, self._repairs.warner(*key))
+        reader, state = self._reader(project, run), self._state(key, run)
+        return read_logs(reader, key, state, held, after_seq, self._repairs.warner(*key))
 
     def media(
         self,
@@ -381,21 +368,22 @@ class WandbCloudSource:
         keys: Sequence[str],
         after_step: Mapping[str, int] | None = None,
     ) -> Iterator[MediaRecord]:
-        """File-backed media values of ``keys`` above each key's bookmark (see :mod:`.extras`)."""
+        """File-backed media values of ``keys`` above each key's bookmark (see :mod:`.media`)."""
         key = (project["project"], run["run_id"])
         held = self._held.take(key)
         if held is not None:  # logs() reads its console part
             self._held.put(key, extras.Held(held.tail, held.console_error, 0, {}, []))
-        with self._lock:
-            state = self._states.get(key) or RunState.decode(run.get("cursor"))
-        reader = self._reader(project, run)
-        found = extras.media_items(reader, state, held, keys, after_step or {})
-        return extras.records(self.client, reader.vars, reader.what, *key, found)
+        reader, state = self._reader(project, run), self._state(key, run)
+        return read_media(reader, key, state, held, keys, after_step or {})
 
     def media_content(self, project: ProjectRecord, run: RunRecord, item: MediaRecord) -> MediaBody:
-        reader = self._reader(project, run)
-        what = f"media {item['key']!r} step {item['step']} of {reader.what}"
-        return extras.content(self.client, reader.vars, item, what)
+        return read_content(self._reader(project, run), item)
+
+    def _state(self, key: RunKey, run: RunRecord) -> RunState | None:
+        """The run's state after this pull's read, else the one its cursor holds."""
+        with self._lock:
+            state = self._states.get(key)
+        return state or RunState.decode(run.get("cursor"))
 
     def _reader(self, project: ProjectRecord, run: RunRecord) -> RunReader:
         return RunReader(
