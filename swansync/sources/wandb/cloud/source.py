@@ -49,7 +49,7 @@ from swansync.sources.wandb.cloud.credentials import app_url, netloc, resolve_cr
 from swansync.sources.wandb.cloud.history import PAGE_ROWS, Batch, RunReader, fold
 from swansync.sources.wandb.cloud.logs import read_logs
 from swansync.sources.wandb.cloud.media import read_content, read_media
-from swansync.sources.wandb.cloud.parquet import read_export
+from swansync.sources.wandb.cloud.parquet import read_first
 from swansync.sources.wandb.cloud.spool import Spool
 from swansync.sources.wandb.cloud.state import RunState
 from swansync.sources.wandb.console import Repairs
@@ -258,24 +258,13 @@ class WandbCloudSource:
                 self._warnings.append(batch.shortfall)
 
     def _export(self, reader: RunReader, batch: Batch) -> int | None:
-        """Read a finished run's parquet export into ``batch``; the first step left for
-        ``HistoryPage`` windows, or None (no export: windows from the start)."""
+        """See :func:`.parquet.read_first`; a server without parquet history is not asked again."""
         try:
-            last = read_export(self.client, reader.vars, batch, reader.what)
+            return read_first(reader, batch)
         except GraphQLError as e:
             log.info("%s offers no parquet history (%s); reading windows", self.host, e)
             self._parquet = False
             return None
-        except (ApiError, DataError) as e:
-            log.info(
-                "%s: the parquet export could not be read (%s); reading windows", reader.what, e
-            )
-            batch.restart()
-            return None
-        if last is None:
-            return None
-        batch.history_to = last
-        return last + 1
 
     def _facts(self, key: RunKey, run: RunRecord) -> listing.Listed:
         with self._lock:
