@@ -43,7 +43,12 @@ from swansync.sources.base import (
 )
 from swansync.sources.wandb import conventions
 from swansync.sources.wandb.cloud import extras, listing
-from swansync.sources.wandb.cloud.answers import covered, series, summary_record
+from swansync.sources.wandb.cloud.answers import (
+    covered,
+    metric_key_records,
+    series,
+    summary_records,
+)
 from swansync.sources.wandb.cloud.client import GraphQLClient, GraphQLError
 from swansync.sources.wandb.cloud.credentials import app_url, netloc, resolve_credentials
 from swansync.sources.wandb.cloud.history import PAGE_ROWS, Batch, RunReader, fold
@@ -201,7 +206,7 @@ class WandbCloudSource:
                     continue
                 if state is not None:
                     run["cursor"] = state.encode()
-                    out[key] = self._records(key, state)
+                    out[key] = summary_records(key, state, self._listed.get(key))
         if first_error is not None:
             raise first_error  # the sync splits the batch until the failing run stands alone
         return out
@@ -271,32 +276,11 @@ class WandbCloudSource:
             facts = self._listed.get(key)
         return facts if facts is not None else listing.listed_facts(run)
 
-    def _records(self, key: RunKey, state: RunState) -> list[SummaryRecord]:
-        facts = self._listed.get(key)
-        summary = facts.summary if facts else {}
-        system = facts.system if facts else {}
-        out = [summary_record(key, k, s, summary) for k, s in state.keys.items()]
-        out += [summary_record(key, k, s, system) for k, s in state.system.items()]
-        return out
-
     # -- keys and points -------------------------------------------------------------------
 
     def metric_keys(self, project: ProjectRecord, run: RunRecord) -> list[MetricKeyRecord]:
         key = (project["project"], run["run_id"])
-        facts = self._facts(key, run)
-        state = self._state(key, run)
-        scalar = set(facts.scalar_keys) | (set(state.keys) if state else set())
-        other = (set(facts.other_keys) | (state.other if state else set())) - scalar
-        system = set(state.system) if state else set()
-        proj, rid = key
-
-        def rec(k: str, kind: str, klass: str) -> MetricKeyRecord:
-            return MetricKeyRecord(project=proj, run_id=rid, key=k, kind=kind, klass=klass)  # type: ignore[typeddict-item]
-
-        out = [rec(k, "SCALAR", conventions.metric_class(k)) for k in sorted(scalar)]
-        out += [rec(k, "MEDIA", conventions.metric_class(k)) for k in sorted(other)]
-        out += [rec(k, "SCALAR", "SYSTEM") for k in sorted(system - scalar)]
-        return out
+        return metric_key_records(key, self._facts(key, run), self._state(key, run))
 
     def scalar_points(
         self,
