@@ -5,10 +5,11 @@ the full field set: ``run_detail`` sends nothing), then ``summaries``: a run who
 marker (state, heartbeat, line count, last step) equals the one in its cursor is answered from
 the cursor with no request; a new or moved run has its new rows read here
 (``HistoryPage`` windows from the last step mirrored + 1, and ``RunEvents`` when it reports
-system metrics), parked in a :class:`~.spool.Spool` for ``scalar_points``, and gets its new
-cursor. So a no-op pull sends only listing requests, and a grown run costs the windows of its
-new steps. The same read takes the new tail of its ``output.log`` and keeps the media values of
-its new rows for ``logs``/``media`` (:mod:`.extras`, :mod:`.logs`, :mod:`.media`).
+system metrics, unless the pull mirrors none: ``summaries_without_system``), parked in a
+:class:`~.spool.Spool` for ``scalar_points``, and gets its new cursor. So a no-op pull sends
+only listing requests, and a grown run costs the windows of its new steps. The same read takes
+the new tail of its ``output.log`` and keeps the media values of its new rows for
+``logs``/``media`` (:mod:`.extras`, :mod:`.logs`, :mod:`.media`).
 
 The run's cursor is set on its record during ``summaries``: the sync commits the value a record
 holds when the run's rows commit (``test_every_run_commits_its_cursor`` in tests/wandb_cloud
@@ -183,17 +184,28 @@ class WandbCloudSource:
     def summaries(
         self, groups: Sequence[tuple[ProjectRecord, Sequence[RunRecord]]]
     ) -> Mapping[RunKey, list[SummaryRecord]]:
+        return self._summaries(groups, system=True)
+
+    def summaries_without_system(
+        self, groups: Sequence[tuple[ProjectRecord, Sequence[RunRecord]]]
+    ) -> Mapping[RunKey, list[SummaryRecord]]:
+        """The same, sending no ``RunEvents`` (``--no-system``; see :class:`SkipsSystem`)."""
+        return self._summaries(groups, system=False)
+
+    def _summaries(
+        self, groups: Sequence[tuple[ProjectRecord, Sequence[RunRecord]]], *, system: bool
+    ) -> Mapping[RunKey, list[SummaryRecord]]:
         todo: list[tuple[ProjectRecord, RunRecord]] = []
         for project, runs in groups:
             for run in runs:
                 key = (project["project"], run["run_id"])
                 with self._lock:
                     done = key in self._states or key in self._failed
-                if not done and not self._unchanged(key, run):
+                if not done and not self._unchanged(key, run, system):
                     todo.append((project, run))
         if todo:
             with ThreadPoolExecutor(min(self.readers, len(todo))) as pool:
-                list(pool.map(lambda pr: self._read_ahead(*pr), todo))
+                list(pool.map(lambda pr: self._read_ahead(pr[0], pr[1], system), todo))
         out: dict[RunKey, list[SummaryRecord]] = {}
         first_error: ApiError | DataError | None = None
         for project, runs in groups:
@@ -211,18 +223,21 @@ class WandbCloudSource:
             raise first_error  # the sync splits the batch until the failing run stands alone
         return out
 
-    def _unchanged(self, key: RunKey, run: RunRecord) -> bool:
-        """True (and the state remembered) when the run's cursor still describes it."""
+    def _unchanged(self, key: RunKey, run: RunRecord, system: bool) -> bool:
+        """True (and the state remembered) when the run's cursor still describes it (with
+        its system metrics, when the pull wants them)."""
         old = RunState.decode(run.get("cursor"))
         with self._lock:
             facts = self._listed.get(key)
             if old is None or facts is None or old.marker != facts.marker or old.console_failed:
                 return False
+            if system and old.system_skipped:
+                return False
             self._states[key] = old
             self._bases[key] = None
             return True
 
-    def _read_ahead(self, project: ProjectRecord, run: RunRecord) -> None:
+    def _read_ahead(self, project: ProjectRecord, run: RunRecord, system: bool) -> None:
         key = (project["project"], run["run_id"])
         facts = self._facts(key, run)
         old = RunState.decode(run.get("cursor"))
@@ -243,16 +258,17 @@ class WandbCloudSource:
             if base is None and run["state"] in TERMINAL_STATES and self._parquet:
                 first = self._export(reader, batch)
             reader.history(batch, facts.last_step, expected, start=first)
-            if facts.has_system:
-                reader.events(batch)
-            else:
+            if not facts.has_system:
                 batch.events = {}
+            elif system:
+                reader.events(batch)  # else left unread (None), and the state says so
         except (ApiError, DataError) as e:
             with self._lock:
                 self._failed[key] = e
             return
         state = base.copy_history(facts.marker) if base else RunState(facts.marker)
         fold(state, batch)
+        state.system_skipped = batch.events is None
         self._spool.put(key, batch)
         final = run["state"] in TERMINAL_STATES
         self._held.put(key, extras.read_ahead(self.client, reader, old, base, batch, state, final))
