@@ -24,6 +24,7 @@ from swansync.sources.base import (
     Rejected,
     RunKey,
     RunRecord,
+    SkipsSystem,
     Source,
     SummaryRecord,
 )
@@ -119,9 +120,13 @@ def fetch_summaries(
     halves until the broken runs are isolated: a bad run costs its own summary and a few
     requests, not everyone's."""
 
+    read = source.summaries
+    if not system and isinstance(source, SkipsSystem):
+        read = source.summaries_without_system  # sends no request for system metrics
+
     def ask(pairs: Sequence[Pair]) -> dict[RunKey, list[SummaryRecord]]:
         try:
-            return dict(source.summaries(_grouped(pairs)))
+            return dict(read(_grouped(pairs)))
         except (ApiError, DataError) as e:
             if len(pairs) == 1:
                 project, run = pairs[0]

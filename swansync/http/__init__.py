@@ -2,6 +2,8 @@
 dropped connections and broken bodies alike) with backoff honouring ``Retry-After``,
 accounting, and redaction of secrets. See :mod:`.policy` for what is retried and why."""
 
+from swansync.http.agent import user_agent
+from swansync.http.hosts import Host, parse_host
 from swansync.http.policy import (
     RETRY_STATUSES,
     BadBody,
@@ -16,13 +18,16 @@ __all__ = [
     "RETRY_STATUSES",
     "Accounting",
     "BadBody",
+    "Host",
     "HttpFault",
     "PolicySession",
     "RedactingFilter",
     "RetryPolicy",
     "make_session",
+    "parse_host",
     "parse_retry_after",
     "redact",
     "register_secret",
     "route_urllib3_logs",
+    "user_agent",
 ]

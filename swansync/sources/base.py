@@ -21,7 +21,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, NotRequired, Protocol, TypedDict
+from typing import Any, Literal, NotRequired, Protocol, TypedDict, runtime_checkable
 
 RunState = Literal["RUNNING", "FINISHED", "CRASHED", "ABORTED", "OFFLINE"]
 TERMINAL_STATES: frozenset[str] = frozenset({"FINISHED", "CRASHED", "ABORTED"})
@@ -365,6 +365,19 @@ class Source(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class SkipsSystem(Protocol):
+    """An optional capability of a :class:`Source` whose system metrics cost requests of their
+    own (W&B's run events): for a pull that mirrors none (``--no-system``) the sync asks
+    :meth:`summaries_without_system` instead of :meth:`Source.summaries`; it answers the same
+    way but reads no system metrics (so it may give no SYSTEM summaries), and a later pull that
+    wants them still gets them."""
+
+    def summaries_without_system(
+        self, groups: Sequence[tuple[ProjectRecord, Sequence[RunRecord]]]
+    ) -> Mapping[RunKey, list[SummaryRecord]]: ...
 
 
 @dataclass(frozen=True)

@@ -122,3 +122,30 @@ def test_full_re_reads_every_series_and_stays_exact(sim: SimServer, world: World
     assert ops(sim)["HistoryPage"] >= len(with_history)  # read again, not from the cursor
     assert summary.rows["metrics"] > 0
     assert compare(db, expected(world.truth(), sim.url, projects={"alice/quirks"}), SOURCE) == []
+
+
+def test_no_system_sends_no_run_events_and_system_later_catches_up(
+    sim: SimServer, world: World, db: Path
+) -> None:
+    """``--no-system`` mirrors no system metrics, so their only request, ``RunEvents``, is not
+    sent (first pull, and a pull after a run grew); a later pull with system metrics reads them
+    for every run that has some, changed or not, and the warehouse is exact."""
+    summary = swansync.pull(settings(sim, db, PROJECTS, system=False))
+    assert summary.status == "ok", summary.failures
+    assert ops(sim).get("HistoryPage", 0) > 0
+    assert "RunEvents" not in ops(sim), ops(sim)
+    world.grow(world.runs("alice/quirks")[0], 30)
+    sim.counters.reset()
+    summary = swansync.pull(settings(sim, db, PROJECTS, system=False))
+    assert summary.status == "ok", summary.failures
+    assert ops(sim).get("HistoryPage", 0) == 1
+    assert "RunEvents" not in ops(sim), ops(sim)
+    sim.counters.reset()
+    summary = swansync.pull(settings(sim, db, PROJECTS))
+    assert summary.status == "ok", summary.failures
+    assert "HistoryPage" not in ops(sim)  # only the system metrics were missing
+    assert ops(sim).get("RunEvents", 0) > 0
+    assert compare(db, expected(world.truth(), sim.url, projects=set(PROJECTS)), SOURCE) == []
+    sim.counters.reset()
+    swansync.pull(settings(sim, db, PROJECTS))
+    assert set(ops(sim)) <= LISTING, ops(sim)

@@ -11,7 +11,6 @@ is sent once. A JSON answer that is not JSON (an HTML page from a proxy, a trunc
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
 import logging
 from collections.abc import Callable, Iterator
@@ -30,6 +29,7 @@ from swansync.http import (
     make_session,
     redact,
     register_secret,
+    user_agent,
 )
 from swansync.http.download import (
     TooManyRedirects,
@@ -41,11 +41,6 @@ from swansync.sources.base import Counters
 from swansync.sources.swanlab.cloud import auth
 
 log = logging.getLogger(__name__)
-
-try:
-    _VERSION = importlib.metadata.version("swansync")
-except importlib.metadata.PackageNotFoundError:  # running from a source tree
-    _VERSION = "dev"
 
 # The protocol level we speak (spec 2.2, U2): sent like the SDK does, harmless if ignored.
 SDK_VERSION = "0.10.3"
@@ -116,7 +111,7 @@ class SwanLabClient:
             retries=retries,
             backoff=backoff,
             max_retry_after=max_retry_after,
-            user_agent=f"swansync/{_VERSION}",
+            user_agent=user_agent(),
         )
         self.accounting = Accounting(counters)
         self._auth = auth.SessionHolder()

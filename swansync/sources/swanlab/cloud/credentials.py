@@ -11,9 +11,9 @@ import netrc
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from swansync.errors import AuthError, ConfigError
+from swansync.http.hosts import parse_host
 
 DEFAULT_API_HOST = "https://api.swanlab.cn"
 DEFAULT_WEB_HOST = "https://swanlab.cn"
@@ -23,26 +23,9 @@ _FIX = "run `swanlab login` or set SWANLAB_API_KEY"
 def normalize_host(value: str) -> str:
     """``scheme://host[:port]`` from any host value (spec 1.2): https assumed without a scheme,
     path/query/trailing slash dropped, host lower-cased, plain-http official host upgraded."""
-    text = value.strip()
-    if not text:
-        raise ConfigError("empty SwanLab host: give a URL like https://api.swanlab.cn")
-    if "://" not in text:
-        text = "https://" + text
-    try:
-        parts = urlsplit(text)
-        host = parts.hostname
-        port = parts.port
-    except ValueError as e:
-        raise ConfigError(f"invalid SwanLab host {value.strip()!r}: {e}") from e
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https") or not host:
-        raise ConfigError(f"invalid SwanLab host {value.strip()!r}: expected http(s)://host[:port]")
-    if ":" in host:  # IPv6 literal
-        host = f"[{host}]"
-    netloc = host if port is None else f"{host}:{port}"
-    if host == "api.swanlab.cn":
-        scheme = "https"
-    return f"{scheme}://{netloc}"
+    host = parse_host(value, "SwanLab", DEFAULT_API_HOST)
+    scheme = "https" if host.hostname == "api.swanlab.cn" else host.scheme
+    return f"{scheme}://{host.netloc}"
 
 
 def web_host_for(api_host: str) -> str:

@@ -1,12 +1,14 @@
-"""What the source answers from what it read: points of a series and summary records."""
+"""What the source answers from what it read: points of a series, summary records and metric
+keys."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 
-from swansync.sources.base import RunKey, SeriesPoints, SummaryRecord
+from swansync.sources.base import MetricKeyRecord, RunKey, SeriesPoints, SummaryRecord
 from swansync.sources.wandb import conventions
 from swansync.sources.wandb.cloud.history import Batch, Columns
+from swansync.sources.wandb.cloud.listing import Listed
 from swansync.sources.wandb.cloud.state import KeyState, RunState
 
 
@@ -50,3 +52,28 @@ def summary_record(
         max_step=s.max_step,
         raw={"value": upstream[name]} if name in upstream else None,
     )
+
+
+def summary_records(key: RunKey, state: RunState, facts: Listed | None) -> list[SummaryRecord]:
+    """The summaries of every key the state knows, with the values the listing showed."""
+    summary = facts.summary if facts else {}
+    system = facts.system if facts else {}
+    out = [summary_record(key, k, s, summary) for k, s in state.keys.items()]
+    out += [summary_record(key, k, s, system) for k, s in state.system.items()]
+    return out
+
+
+def metric_key_records(key: RunKey, facts: Listed, state: RunState | None) -> list[MetricKeyRecord]:
+    """Every key of the run: those the listing names and those read so far."""
+    scalar = set(facts.scalar_keys) | (set(state.keys) if state else set())
+    other = (set(facts.other_keys) | (state.other if state else set())) - scalar
+    system = set(state.system) if state else set()
+    proj, rid = key
+
+    def rec(k: str, kind: str, klass: str) -> MetricKeyRecord:
+        return MetricKeyRecord(project=proj, run_id=rid, key=k, kind=kind, klass=klass)  # type: ignore[typeddict-item]
+
+    out = [rec(k, "SCALAR", conventions.metric_class(k)) for k in sorted(scalar)]
+    out += [rec(k, "MEDIA", conventions.metric_class(k)) for k in sorted(other)]
+    out += [rec(k, "SCALAR", "SYSTEM") for k in sorted(system - scalar)]
+    return out

@@ -8,7 +8,6 @@ short, and answers that are not a GraphQL JSON object (an HTML error page with s
 from __future__ import annotations
 
 import base64
-import importlib.metadata
 import json
 import logging
 from typing import Any
@@ -31,15 +30,11 @@ from swansync.http import (
     make_session,
     redact,
     register_secret,
+    user_agent,
 )
 from swansync.sources.base import Counters
 
 log = logging.getLogger(__name__)
-
-try:
-    _VERSION = importlib.metadata.version("swansync")
-except importlib.metadata.PackageNotFoundError:  # running from a source tree
-    _VERSION = "dev"
 
 _FIX = "check the key (`wandb login`, WANDB_API_KEY or --wandb-api-key) and --wandb-host"
 
@@ -97,7 +92,7 @@ class GraphQLClient:
             retries=retries,
             backoff=backoff,
             max_retry_after=max_retry_after,
-            user_agent=f"swansync/{_VERSION}",
+            user_agent=user_agent(),
         )
         self.accounting = Accounting(counters)
 

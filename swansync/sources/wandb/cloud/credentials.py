@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from swansync.errors import AuthError, ConfigError
+from swansync.http.hosts import parse_host
 
 DEFAULT_HOST = "https://api.wandb.ai"
 _FIX = "run `wandb login`, set WANDB_API_KEY or pass --wandb-api-key"
@@ -23,24 +24,8 @@ _FIX = "run `wandb login`, set WANDB_API_KEY or pass --wandb-api-key"
 def normalize_host(value: str) -> str:
     """``scheme://host[:port][/prefix]`` without a trailing slash; https assumed without a
     scheme. A path prefix is kept (a W&B server behind a reverse proxy path)."""
-    text = value.strip()
-    if not text:
-        raise ConfigError("empty W&B host: give a URL like https://api.wandb.ai")
-    if "://" not in text:
-        text = "https://" + text
-    try:
-        parts = urlsplit(text)
-        host = parts.hostname
-        port = parts.port
-    except ValueError as e:
-        raise ConfigError(f"invalid W&B host {value.strip()!r}: {e}") from None
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https") or not host:
-        raise ConfigError(f"invalid W&B host {value.strip()!r}: expected http(s)://host[:port]")
-    if ":" in host:  # IPv6 literal
-        host = f"[{host}]"
-    netloc = host if port is None else f"{host}:{port}"
-    return f"{scheme}://{netloc}{parts.path.rstrip('/')}"
+    host = parse_host(value, "W&B", DEFAULT_HOST)
+    return host.origin + host.path
 
 
 def netloc(host: str) -> str:

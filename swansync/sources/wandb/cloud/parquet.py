@@ -16,11 +16,11 @@ import io
 import logging
 from typing import Any
 
-from swansync.errors import DataError
+from swansync.errors import ApiError, DataError
 from swansync.sources.wandb import conventions
-from swansync.sources.wandb.cloud.client import GraphQLClient
+from swansync.sources.wandb.cloud.client import GraphQLClient, GraphQLError
 from swansync.sources.wandb.cloud.download import ExpiredURL, download
-from swansync.sources.wandb.cloud.history import Batch, Columns, note_media
+from swansync.sources.wandb.cloud.history import Batch, Columns, RunReader, note_media
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,24 @@ def read_export(
     for data in files:
         last = _add_file(batch, data, first_live, what, last)
     return last
+
+
+def read_first(reader: RunReader, batch: Batch) -> int | None:
+    """Read a finished run's export into ``batch`` (read from its start); the first step left
+    for ``HistoryPage`` windows, or None (no export, or one that could not be read: windows
+    from the start). A server without ``parquetHistory`` raises :class:`GraphQLError`."""
+    try:
+        last = read_export(reader.client, reader.vars, batch, reader.what)
+    except GraphQLError:
+        raise
+    except (ApiError, DataError) as e:
+        log.info("%s: the parquet export could not be read (%s); reading windows", reader.what, e)
+        batch.restart()
+        return None
+    if last is None:
+        return None
+    batch.history_to = last
+    return last + 1
 
 
 def _add_file(

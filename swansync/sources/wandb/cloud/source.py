@@ -5,10 +5,11 @@ the full field set: ``run_detail`` sends nothing), then ``summaries``: a run who
 marker (state, heartbeat, line count, last step) equals the one in its cursor is answered from
 the cursor with no request; a new or moved run has its new rows read here
 (``HistoryPage`` windows from the last step mirrored + 1, and ``RunEvents`` when it reports
-system metrics), parked in a :class:`~.spool.Spool` for ``scalar_points``, and gets its new
-cursor. So a no-op pull sends only listing requests, and a grown run costs the windows of its
-new steps. The same read takes the new tail of its ``output.log`` and keeps the media values of
-its new rows for ``logs``/``media`` (:mod:`.extras`).
+system metrics, unless the pull mirrors none: ``summaries_without_system``), parked in a
+:class:`~.spool.Spool` for ``scalar_points``, and gets its new cursor. So a no-op pull sends
+only listing requests, and a grown run costs the windows of its new steps. The same read takes
+the new tail of its ``output.log`` and keeps the media values of its new rows for
+``logs``/``media`` (:mod:`.extras`, :mod:`.logs`, :mod:`.media`).
 
 The run's cursor is set on its record during ``summaries``: the sync commits the value a record
 holds when the run's rows commit (``test_every_run_commits_its_cursor`` in tests/wandb_cloud
@@ -43,11 +44,18 @@ from swansync.sources.base import (
 )
 from swansync.sources.wandb import conventions
 from swansync.sources.wandb.cloud import extras, listing
-from swansync.sources.wandb.cloud.answers import covered, series, summary_record
+from swansync.sources.wandb.cloud.answers import (
+    covered,
+    metric_key_records,
+    series,
+    summary_records,
+)
 from swansync.sources.wandb.cloud.client import GraphQLClient, GraphQLError
 from swansync.sources.wandb.cloud.credentials import app_url, netloc, resolve_credentials
 from swansync.sources.wandb.cloud.history import PAGE_ROWS, Batch, RunReader, fold
-from swansync.sources.wandb.cloud.parquet import read_export
+from swansync.sources.wandb.cloud.logs import read_logs
+from swansync.sources.wandb.cloud.media import read_content, read_media
+from swansync.sources.wandb.cloud.parquet import read_first
 from swansync.sources.wandb.cloud.spool import Spool
 from swansync.sources.wandb.cloud.state import RunState
 from swansync.sources.wandb.console import Repairs
@@ -176,17 +184,28 @@ class WandbCloudSource:
     def summaries(
         self, groups: Sequence[tuple[ProjectRecord, Sequence[RunRecord]]]
     ) -> Mapping[RunKey, list[SummaryRecord]]:
+        return self._summaries(groups, system=True)
+
+    def summaries_without_system(
+        self, groups: Sequence[tuple[ProjectRecord, Sequence[RunRecord]]]
+    ) -> Mapping[RunKey, list[SummaryRecord]]:
+        """The same, sending no ``RunEvents`` (``--no-system``; see :class:`SkipsSystem`)."""
+        return self._summaries(groups, system=False)
+
+    def _summaries(
+        self, groups: Sequence[tuple[ProjectRecord, Sequence[RunRecord]]], *, system: bool
+    ) -> Mapping[RunKey, list[SummaryRecord]]:
         todo: list[tuple[ProjectRecord, RunRecord]] = []
         for project, runs in groups:
             for run in runs:
                 key = (project["project"], run["run_id"])
                 with self._lock:
                     done = key in self._states or key in self._failed
-                if not done and not self._unchanged(key, run):
+                if not done and not self._unchanged(key, run, system):
                     todo.append((project, run))
         if todo:
             with ThreadPoolExecutor(min(self.readers, len(todo))) as pool:
-                list(pool.map(lambda pr: self._read_ahead(*pr), todo))
+                list(pool.map(lambda pr: self._read_ahead(pr[0], pr[1], system), todo))
         out: dict[RunKey, list[SummaryRecord]] = {}
         first_error: ApiError | DataError | None = None
         for project, runs in groups:
@@ -199,23 +218,26 @@ class WandbCloudSource:
                     continue
                 if state is not None:
                     run["cursor"] = state.encode()
-                    out[key] = self._records(key, state)
+                    out[key] = summary_records(key, state, self._listed.get(key))
         if first_error is not None:
             raise first_error  # the sync splits the batch until the failing run stands alone
         return out
 
-    def _unchanged(self, key: RunKey, run: RunRecord) -> bool:
-        """True (and the state remembered) when the run's cursor still describes it."""
+    def _unchanged(self, key: RunKey, run: RunRecord, system: bool) -> bool:
+        """True (and the state remembered) when the run's cursor still describes it (with
+        its system metrics, when the pull wants them)."""
         old = RunState.decode(run.get("cursor"))
         with self._lock:
             facts = self._listed.get(key)
             if old is None or facts is None or old.marker != facts.marker or old.console_failed:
                 return False
+            if system and old.system_skipped:
+                return False
             self._states[key] = old
             self._bases[key] = None
             return True
 
-    def _read_ahead(self, project: ProjectRecord, run: RunRecord) -> None:
+    def _read_ahead(self, project: ProjectRecord, run: RunRecord, system: bool) -> None:
         key = (project["project"], run["run_id"])
         facts = self._facts(key, run)
         old = RunState.decode(run.get("cursor"))
@@ -236,16 +258,17 @@ class WandbCloudSource:
             if base is None and run["state"] in TERMINAL_STATES and self._parquet:
                 first = self._export(reader, batch)
             reader.history(batch, facts.last_step, expected, start=first)
-            if facts.has_system:
-                reader.events(batch)
-            else:
+            if not facts.has_system:
                 batch.events = {}
+            elif system:
+                reader.events(batch)  # else left unread (None), and the state says so
         except (ApiError, DataError) as e:
             with self._lock:
                 self._failed[key] = e
             return
         state = base.copy_history(facts.marker) if base else RunState(facts.marker)
         fold(state, batch)
+        state.system_skipped = batch.events is None
         self._spool.put(key, batch)
         final = run["state"] in TERMINAL_STATES
         self._held.put(key, extras.read_ahead(self.client, reader, old, base, batch, state, final))
@@ -256,57 +279,24 @@ class WandbCloudSource:
                 self._warnings.append(batch.shortfall)
 
     def _export(self, reader: RunReader, batch: Batch) -> int | None:
-        """Read a finished run's parquet export into ``batch``; the first step left for
-        ``HistoryPage`` windows, or None (no export: windows from the start)."""
+        """See :func:`.parquet.read_first`; a server without parquet history is not asked again."""
         try:
-            last = read_export(self.client, reader.vars, batch, reader.what)
+            return read_first(reader, batch)
         except GraphQLError as e:
             log.info("%s offers no parquet history (%s); reading windows", self.host, e)
             self._parquet = False
             return None
-        except (ApiError, DataError) as e:
-            log.info(
-                "%s: the parquet export could not be read (%s); reading windows", reader.what, e
-            )
-            batch.restart()
-            return None
-        if last is None:
-            return None
-        batch.history_to = last
-        return last + 1
 
     def _facts(self, key: RunKey, run: RunRecord) -> listing.Listed:
         with self._lock:
             facts = self._listed.get(key)
         return facts if facts is not None else listing.listed_facts(run)
 
-    def _records(self, key: RunKey, state: RunState) -> list[SummaryRecord]:
-        facts = self._listed.get(key)
-        summary = facts.summary if facts else {}
-        system = facts.system if facts else {}
-        out = [summary_record(key, k, s, summary) for k, s in state.keys.items()]
-        out += [summary_record(key, k, s, system) for k, s in state.system.items()]
-        return out
-
     # -- keys and points -------------------------------------------------------------------
 
     def metric_keys(self, project: ProjectRecord, run: RunRecord) -> list[MetricKeyRecord]:
         key = (project["project"], run["run_id"])
-        facts = self._facts(key, run)
-        with self._lock:
-            state = self._states.get(key) or RunState.decode(run.get("cursor"))
-        scalar = set(facts.scalar_keys) | (set(state.keys) if state else set())
-        other = (set(facts.other_keys) | (state.other if state else set())) - scalar
-        system = set(state.system) if state else set()
-        proj, rid = key
-
-        def rec(k: str, kind: str, klass: str) -> MetricKeyRecord:
-            return MetricKeyRecord(project=proj, run_id=rid, key=k, kind=kind, klass=klass)  # type: ignore[typeddict-item]
-
-        out = [rec(k, "SCALAR", conventions.metric_class(k)) for k in sorted(scalar)]
-        out += [rec(k, "MEDIA", conventions.metric_class(k)) for k in sorted(other)]
-        out += [rec(k, "SCALAR", "SYSTEM") for k in sorted(system - scalar)]
-        return out
+        return metric_key_records(key, self._facts(key, run), self._state(key, run))
 
     def scalar_points(
         self,
@@ -354,25 +344,11 @@ class WandbCloudSource:
     def logs(
         self, project: ProjectRecord, run: RunRecord, after_seq: int | None
     ) -> Iterator[LogRecord]:
-        """``output.log`` lines above ``after_seq`` (see :mod:`.extras`)."""
+        """``output.log`` lines above ``after_seq`` (see :mod:`.logs`)."""
         key = (project["project"], run["run_id"])
         held = self._held.take(key)
-        if held is not None and held.console_error is not None:
-            raise DataError(held.console_error)
-        with self._lock:
-            state = self._states.get(key) or RunState.decode(run.get("cursor"))
-        if state is None:
-            return iter(())
-        reader = self._reader(project, run)
-        lines = extras.console_lines(
-            self.client,
-            reader.vars,
-            reader.what,
-            state,
-            held.tail if held else None,
-            after_seq or 0,
-        )
-        return extras.log_records(key, lines, self._repairs.warner(*key))
+        reader, state = self._reader(project, run), self._state(key, run)
+        return read_logs(reader, key, state, held, after_seq, self._repairs.warner(*key))
 
     def media(
         self,
@@ -381,21 +357,22 @@ class WandbCloudSource:
         keys: Sequence[str],
         after_step: Mapping[str, int] | None = None,
     ) -> Iterator[MediaRecord]:
-        """File-backed media values of ``keys`` above each key's bookmark (see :mod:`.extras`)."""
+        """File-backed media values of ``keys`` above each key's bookmark (see :mod:`.media`)."""
         key = (project["project"], run["run_id"])
         held = self._held.take(key)
         if held is not None:  # logs() reads its console part
             self._held.put(key, extras.Held(held.tail, held.console_error, 0, {}, []))
-        with self._lock:
-            state = self._states.get(key) or RunState.decode(run.get("cursor"))
-        reader = self._reader(project, run)
-        found = extras.media_items(reader, state, held, keys, after_step or {})
-        return extras.records(self.client, reader.vars, reader.what, *key, found)
+        reader, state = self._reader(project, run), self._state(key, run)
+        return read_media(reader, key, state, held, keys, after_step or {})
 
     def media_content(self, project: ProjectRecord, run: RunRecord, item: MediaRecord) -> MediaBody:
-        reader = self._reader(project, run)
-        what = f"media {item['key']!r} step {item['step']} of {reader.what}"
-        return extras.content(self.client, reader.vars, item, what)
+        return read_content(self._reader(project, run), item)
+
+    def _state(self, key: RunKey, run: RunRecord) -> RunState | None:
+        """The run's state after this pull's read, else the one its cursor holds."""
+        with self._lock:
+            state = self._states.get(key)
+        return state or RunState.decode(run.get("cursor"))
 
     def _reader(self, project: ProjectRecord, run: RunRecord) -> RunReader:
         return RunReader(

@@ -89,6 +89,7 @@ class RunState:
     console_bytes: int = 0  # ... and the byte offset just after the last of them
     media_last: dict[str, int] = field(default_factory=dict)  # key -> last step with a file
     console_failed: bool = False  # the console could not be read: read the run again
+    system_skipped: bool = False  # system metrics exist but were not read (--no-system)
 
     def encode(self) -> str:
         return json.dumps(
@@ -104,6 +105,7 @@ class RunState:
                 "c": [self.console_lines, self.console_bytes],
                 "ml": self.media_last,
                 "cf": self.console_failed,
+                **({"ns": True} if self.system_skipped else {}),
             },
             separators=(",", ":"),
             ensure_ascii=False,
@@ -133,6 +135,7 @@ class RunState:
                 console_bytes=int((data.get("c") or [0, 0])[1]),
                 media_last={str(k): int(v) for k, v in (data.get("ml") or {}).items()},
                 console_failed=bool(data.get("cf")),
+                system_skipped=bool(data.get("ns")),
             )
         except (ValueError, KeyError, TypeError, IndexError):
             return None
