@@ -31,7 +31,10 @@ Differences by design, mapped or dropped before comparing:
   order it adds in, and DuckDB's parallel aggregation fixes none, so the same points can give
   means a few ulps apart from one query to the next: compared to 1e-12 relative. (Summing in
   step order would make them exact but costs curves ~0.7 s on 10 M points.) Every other float
-  (points, min, max, last values, summaries) is compared exactly.
+  (points, min, max, last values, summaries) is compared exactly, -0.0 unequal to 0.0.
+* Consoles and media are not compared (``same_answers.CONSOLES_AND_MEDIA`` says why).
+
+The comparison itself is ``tests/support/same_answers.py``, shared with the cross-tracker one.
 
 Not differences (checked equal, because ``world_from_source`` carries them): slug, name, state
 (the killed run is RUNNING without finished_at on both), username/cluster/job (NULL: a log
@@ -136,12 +139,6 @@ def _check_the_hard_cases_are_there(side: Side) -> None:
     assert encoded[0][0] > 0
 
 
-# Consoles and media are not copied into the cloud world built from the log folder (see
-# tests/support/from_records.py), so their views have nothing to agree on here; they are
-# checked against the simulator's truth in tests/views and tests/local.
-CONSOLE_VIEWS = {"run_log_tail", "log_search", "media_gallery"}
-
-
 def _compare(a: Side, b: Side) -> list[str]:
     """Every view whole and every macro call per project, A against B; the differences."""
     system_keys = a.con.execute(
@@ -150,9 +147,7 @@ def _compare(a: Side, b: Side) -> list[str]:
     # 0.10.x local mode records no hardware series (0.7.x does): nothing to compare there
     may_be_empty = set() if system_keys else {"system_usage"}
     projects = [f"local/{p}" for p in PROJECTS]
-    return same_answers.compare(
-        a, b, RULES, projects, MACRO_CALLS, skip=CONSOLE_VIEWS, may_be_empty=may_be_empty
-    )
+    return same_answers.compare(a, b, RULES, projects, MACRO_CALLS, may_be_empty=may_be_empty)
 
 
 class _OneUlpOff(LogDirSource):

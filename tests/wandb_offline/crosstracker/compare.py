@@ -16,10 +16,7 @@ normalised before comparing, for the differences the contract documents:
 * Means over many points (``mean``) compare to 1e-12 relative; every other float exactly, NaN
   equal to NaN, -0.0 unequal to 0.0.
 
-Consoles and media (:data:`BY_DESIGN`) are not compared: the trackers record different things
-for the same program (SwanLab keeps ``swanlab.Text`` samples as media items and a crashed run's
-``error.log`` as an ERROR line; W&B keeps text as history values, and its console holds only
-what the program printed). Each source's own tests check them against what it was given.
+Consoles and media are not compared (``same_answers.CONSOLES_AND_MEDIA`` says why).
 """
 
 from __future__ import annotations
@@ -29,7 +26,6 @@ import duckdb
 from tests.support import same_answers
 from tests.support.same_answers import NAN_KEY, Call, Rules, Side, q
 
-BY_DESIGN = {"run_log_tail", "media_gallery", "log_search"}  # see the module docstring
 RULES = Rules(
     dropped=frozenset({"source", "synced_at"}),
     run_ids=frozenset({"run_id", "slug", "run_ids"}),
@@ -78,6 +74,4 @@ def side(con: duckdb.DuckDBPyConnection, source: str) -> Side:
 def compare(con: duckdb.DuckDBPyConnection, a: Side, b: Side, projects: list[str]) -> list[str]:
     """Every view whole and every macro call per project, A against B: the differences."""
     assert a.con is con and b.con is con, "both sides are sources of one warehouse"
-    return same_answers.compare(
-        a, b, RULES, projects, MACRO_CALLS, skip=BY_DESIGN, may_be_empty={"system_usage"}
-    )
+    return same_answers.compare(a, b, RULES, projects, MACRO_CALLS, may_be_empty={"system_usage"})
