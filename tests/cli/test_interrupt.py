@@ -7,65 +7,20 @@ the child's "received" line, so the signal always lands mid-pull, with a fetch i
 
 from __future__ import annotations
 
-import os
-import queue
 import signal
-import subprocess
-import sys
-import threading
 from collections import Counter
 from pathlib import Path
-from typing import IO, Any
 
 import pytest
 
 from swansync.config import Settings
 from swansync.sync import pull
 from tests.schedule.test_sim import stored_counts, truth_counts
+from tests.support.processes import HoldOne, swansync_child
 from tests.support.settings import cloud
-from trackersim.swanlab import Faults, SimServer, build_world
+from trackersim.swanlab import SimServer, build_world
 
 PROJECT = "alice/mnist-sweep"  # 112 runs in the small world
-DOWNLOADS = "GET /_files/"
-
-
-class HoldOne(Faults):
-    """Faults that hold the ``nth`` metric download until ``release`` is set."""
-
-    def __init__(self, nth: int) -> None:
-        super().__init__()
-        self.nth, self.seen = nth, 0
-        self.held, self.release = threading.Event(), threading.Event()
-
-    def decide(self, route: str, is_data: bool, fingerprint: str = "", klass: Any = "json") -> Any:
-        if route.startswith(DOWNLOADS):
-            with self._lock:
-                self.seen += 1
-                mine = self.seen == self.nth
-            if mine:
-                self.held.set()
-                self.release.wait(timeout=300)
-        return super().decide(route, is_data, fingerprint, klass)
-
-
-def lines_of(stream: IO[str]) -> queue.Queue[str]:
-    q: queue.Queue[str] = queue.Queue()
-
-    def pump() -> None:
-        for line in stream:
-            q.put(line)
-        q.put("")  # end of stream
-
-    threading.Thread(target=pump, daemon=True).start()
-    return q
-
-
-def wait_line(q: queue.Queue[str], needle: str, seen: list[str]) -> str:
-    while True:
-        line = q.get(timeout=120)
-        seen.append(line)
-        if not line or needle in line:
-            return line
 
 
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
@@ -73,41 +28,20 @@ def test_a_signal_stops_the_pull_at_a_transaction_boundary(tmp_path: Path, sig, 
     world = build_world("small", seed=0)
     hold = HoldOne(nth=20)  # after the first batch of 16 runs committed
     db = tmp_path / "w.duckdb"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SWANLAB_", "SWANSYNC_"))}
     with SimServer(world, port=0, faults=hold) as sim:
         args = ["pull", "--project", PROJECT, "--workers", "1", "--no-system"]
         args += ["--host", sim.url, "--db", str(db)]
-        child = subprocess.Popen(
-            [sys.executable, "-m", "swansync", *args],
-            env={**env, "SWANLAB_API_KEY": sim.api_key},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
+        with swansync_child(args, {"SWANLAB_API_KEY": sim.api_key}, hold=hold) as child:
             assert hold.held.wait(timeout=300), "the pull never reached the held download"
-            err_lines = lines_of(child.stderr)  # type: ignore[arg-type]
-            seen: list[str] = []
-            child.send_signal(sig)
-            said = wait_line(err_lines, "received", seen)
-            assert said, "".join(seen)
+            child.proc.send_signal(sig)
+            said = child.wait_line("received")
+            assert said, child.err
             hold.release.set()  # the fetch in flight completes; nothing new starts
-            out = child.stdout.read()  # type: ignore[union-attr]
-            child.wait(timeout=300)
-            while (line := err_lines.get(timeout=60)) != "":
-                seen.append(line)
-        finally:
-            hold.release.set()
-            if child.poll() is None:
-                child.kill()  # our own child, by its handle
-                child.wait(timeout=60)
-            for pipe in (child.stdout, child.stderr):
-                if pipe is not None:
-                    pipe.close()
-        err = "".join(seen)
-        assert child.returncode == code, (out, err)
+            out = child.finish()
+        err = child.err
+        assert child.proc.returncode == code, (out, err)
         assert "Traceback" not in err
-        assert [line for line in seen if signal.Signals(sig).name in line] == [said], err
+        assert [line for line in child.seen if signal.Signals(sig).name in line] == [said], err
         assert "pull #1 interrupted" in out
 
         counts, dupes, log = stored_counts(db)
@@ -153,40 +87,20 @@ def test_a_second_signal_stops_at_once(tmp_path: Path, sig, code) -> None:
     db = tmp_path / "w.duckdb"
     conf = tmp_path / "swansync.toml"
     conf.write_text("timeout = 900\n")  # the held request would outlast any test
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SWANLAB_", "SWANSYNC_"))}
     with SimServer(world, port=0, faults=hold) as sim:
         args = ["pull", "--project", PROJECT, "--workers", "1", "--no-system"]
         args += ["--host", sim.url, "--db", str(db), "--config", str(conf)]
-        child = subprocess.Popen(
-            [sys.executable, "-m", "swansync", *args],
-            env={**env, "SWANLAB_API_KEY": sim.api_key},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
+        with swansync_child(args, {"SWANLAB_API_KEY": sim.api_key}, hold=hold) as child:
             assert hold.held.wait(timeout=300), "the pull never reached the held download"
-            err_lines = lines_of(child.stderr)  # type: ignore[arg-type]
-            seen: list[str] = []
-            child.send_signal(sig)
-            assert wait_line(err_lines, "received", seen), "".join(seen)
-            child.send_signal(sig)  # the held fetch is never released while the child lives
-            child.wait(timeout=120)  # generous: the held request would take 900 s
-            while (line := err_lines.get(timeout=60)) != "":
-                seen.append(line)
-        finally:
-            hold.release.set()
-            if child.poll() is None:
-                child.kill()  # our own child, by its handle
-                child.wait(timeout=60)
-            for pipe in (child.stdout, child.stderr):
-                if pipe is not None:
-                    pipe.close()
-        err = "".join(seen)
-        assert child.returncode == code, err
+            child.proc.send_signal(sig)
+            assert child.wait_line("received"), child.err
+            child.proc.send_signal(sig)  # the held fetch is never released while the child lives
+            child.finish(timeout=120)  # generous: the held request would take 900 s
+        err = child.err
+        assert child.proc.returncode == code, err
         assert "Traceback" not in err
         name = signal.Signals(sig).name
-        lines = [line for line in seen if name in line]
+        lines = [line for line in child.seen if name in line]
         assert len(lines) == 2 and "again" in lines[1], err
         counts, dupes, log = stored_counts(db)
         assert dupes == 0

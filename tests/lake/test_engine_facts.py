@@ -380,7 +380,7 @@ def test_compaction_runs_beside_appenders_but_fails_an_overlapping_delete(lake: 
 def test_parquet_writer_loses_the_sign_of_some_zeros(lake: Lake, tmp_path: Path) -> None:
     """F17: DuckDB 1.5.5 writes 0.0 as -0.0 when both are in one dictionary-encoded column
     chunk (a lake's data files too). DuckDB 2.0 keeps both; when this fails, the lake suite's
-    zero-sign tolerance (tests/e2e/compare.py ZERO_SIGN) can go."""
+    zero-sign tolerance (tests/support/truth.py ZERO_SIGN) can go."""
     zeros = (
         "SELECT CASE WHEN i % 2 = 0 THEN -0.0::DOUBLE ELSE 0.0::DOUBLE END AS d FROM range(20) t(i)"
     )

@@ -17,8 +17,9 @@ import pytest
 from swansync.config import Settings
 from swansync.sync import pull
 from swansync.warehouse import open_warehouse
-from tests.e2e.compare import ZERO_SIGN, compare
+from tests.e2e.compare import compare
 from tests.support.settings import sim_settings
+from tests.support.truth import ZERO_SIGN
 from trackersim.swanlab import SimServer, build_world
 
 from .conftest import Lake

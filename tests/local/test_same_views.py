@@ -31,7 +31,10 @@ Differences by design, mapped or dropped before comparing:
   order it adds in, and DuckDB's parallel aggregation fixes none, so the same points can give
   means a few ulps apart from one query to the next: compared to 1e-12 relative. (Summing in
   step order would make them exact but costs curves ~0.7 s on 10 M points.) Every other float
-  (points, min, max, last values, summaries) is compared exactly.
+  (points, min, max, last values, summaries) is compared exactly, -0.0 unequal to 0.0.
+* Consoles and media are not compared (``same_answers.CONSOLES_AND_MEDIA`` says why).
+
+The comparison itself is ``tests/support/same_answers.py``, shared with the cross-tracker one.
 
 Not differences (checked equal, because ``world_from_source`` carries them): slug, name, state
 (the killed run is RUNNING without finished_at on both), username/cluster/job (NULL: a log
@@ -43,11 +46,9 @@ folder has none, and the world serves them as null), labels, config leaves, ``me
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pytest
@@ -55,35 +56,46 @@ import pytest
 import swansync
 from swansync.sources.base import Points, ProjectRecord, RunRecord, SeriesPoints
 from swansync.sources.swanlab.logdir import LogDirSource
-from swansync.warehouse.views import list_views
 from tests.local.realenv import RealData
+from tests.support import same_answers
 from tests.support.from_records import add_source, world_from_source
+from tests.support.same_answers import NAN_KEY, Call, Rules, Side, q
 from tests.support.settings import local_settings, sim_settings
 from trackersim.swanlab import SimServer
 
 pytestmark = pytest.mark.integration
 
 PROJECTS = ("cifar10-resnet", "llm-sft", "rl-cartpole")
-DROPPED = {"source", "url", "synced_at"}
-WITHIN_A_MS = {"duration_s"}
-FLOAT_SUMS = {"mean"}  # means of many points: equal to 1e-12 relative (see the module doc)
-NAN_KEY = "weird/nan_inf"
+RULES = Rules(
+    dropped=frozenset({"source", "url", "synced_at"}),
+    run_ids=frozenset({"run_id", "run_ids"}),
+    times="ms",
+)
 
-
-@dataclass
-class Side:
-    """One warehouse and its run-id mapping to the common form ``<project>#<slug>``."""
-
-    name: str
-    con: duckdb.DuckDBPyConnection
-    common: dict[str, str]  # run_id -> common id
-    own: dict[str, str]  # common id -> run_id
-
-    def ids(self, common: list[str]) -> list[str]:
-        return [self.own[c] for c in common]
+# This data set's own keys, after the common calls of same_answers.COMMON_CALLS.
+MORE_CALLS: dict[str, list[Call]] = {
+    "leaderboard": [
+        lambda s, p, r: f"SELECT * FROM leaderboard({q(p)}, 'train/acc', goal := 'max')",
+    ],
+    "seed_groups": [
+        lambda s, p, r: (
+            f"SELECT * FROM seed_groups({q(p)}, 'val/loss', "
+            "seed_keys := ['seed', 'optim.lr'], pick := 'best')"
+        ),
+    ],
+    "config_effect": [
+        lambda s, p, r: f"SELECT * FROM config_effect({q(p)}, 'optim.lr', 'train/loss')",
+        lambda s, p, r: (
+            f"SELECT * FROM config_effect({q(p)}, 'data.batch_size', 'val/acc', "
+            "goal := 'max', pick := 'best')"
+        ),
+    ],
+}
+MACRO_CALLS = same_answers.macro_calls(MORE_CALLS)
 
 
 def _side(name: str, db: Path) -> Side:
+    """The warehouse ``db``, its run ids mapped to ``<project>#<slug>``."""
     con = duckdb.connect(str(db), read_only=True)
     common: dict[str, str] = {}
     for project, run_id, slug in con.execute("SELECT project, run_id, slug FROM runs").fetchall():
@@ -91,119 +103,6 @@ def _side(name: str, db: Path) -> Side:
         common[run_id] = f"{project}#{slug}"
     assert len(set(common.values())) == len(common), f"{name}: slugs are not unique per project"
     return Side(name, con, common, {v: k for k, v in common.items()})
-
-
-# -- normalising answers ------------------------------------------------------------------------
-def _value(side: Side, column: str, value: Any) -> Any:
-    if column in WITHIN_A_MS and isinstance(value, float):
-        return ("~ms", round(value, 3))
-    if column in FLOAT_SUMS and isinstance(value, float) and math.isfinite(value):
-        return ("~sum", value)
-    if isinstance(value, float) and math.isnan(value):
-        return ("NaN",)
-    if isinstance(value, datetime):
-        return value.replace(microsecond=value.microsecond // 1000 * 1000)
-    if column in ("run_id", "run_ids") or column.endswith("_run_id"):
-        if isinstance(value, str):
-            return side.common.get(value, value)
-        if isinstance(value, list):
-            return [side.common.get(v, v) for v in value]
-    if isinstance(value, list):
-        return tuple(_value(side, "", v) for v in value)
-    if isinstance(value, dict):
-        return tuple(sorted((k, repr(_value(side, "", v))) for k, v in value.items()))
-    return value
-
-
-@dataclass
-class Answer:
-    columns: list[str]
-    rows: list[tuple[Any, ...]]
-
-
-def _answer(side: Side, sql: str) -> Answer:
-    cur = side.con.execute(sql)
-    columns = [d[0] for d in cur.description]
-    keep = [i for i, c in enumerate(columns) if c not in DROPPED]
-    rows = [tuple(_value(side, columns[i], row[i]) for i in keep) for row in cur.fetchall()]
-    return Answer([columns[i] for i in keep], sorted(rows, key=repr))
-
-
-def _close(a: Any, b: Any) -> bool:
-    """Equality, except that ``("~ms", x)`` values (durations) may differ by a millisecond."""
-    if isinstance(a, tuple) and a[:1] == ("~ms",) and isinstance(b, tuple) and b[:1] == ("~ms",):
-        return bool(abs(a[1] - b[1]) <= 0.0011)
-    if isinstance(a, tuple) and a[:1] == ("~sum",) and isinstance(b, tuple) and b[:1] == ("~sum",):
-        return math.isclose(a[1], b[1], rel_tol=1e-12, abs_tol=1e-300)
-    return bool(a == b)
-
-
-def _diff(label: str, a: Answer, b: Answer) -> list[str]:
-    if a.columns != b.columns:
-        return [f"{label}: columns differ:\n  A {a.columns}\n  B {b.columns}"]
-    if len(a.rows) != len(b.rows):
-        return [f"{label}: {len(a.rows)} rows from the log folder, {len(b.rows)} from the cloud"]
-    out: list[str] = []
-    for ra, rb in zip(a.rows, b.rows, strict=True):
-        bad = [
-            f"{c}: A={x!r} B={y!r}"
-            for c, x, y in zip(a.columns, ra, rb, strict=True)
-            if not _close(x, y)
-        ]
-        if bad:
-            out.append(f"{label}: row differs: " + "; ".join(bad[:6]))
-    return out[:5]
-
-
-# -- what to ask -------------------------------------------------------------------------------
-def _q(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _ql(items: list[str]) -> str:
-    return "[" + ", ".join(_q(i) for i in items) + "]"
-
-
-Call = Callable[[Side, str, list[str]], str]  # (side, project, its runs' common ids) -> SQL
-
-MACRO_CALLS: dict[str, list[Call]] = {
-    "run_table": [lambda s, p, r: f"SELECT * FROM run_table({_q(p)})"],
-    "leaderboard": [
-        lambda s, p, r: f"SELECT * FROM leaderboard({_q(p)}, 'train/loss')",
-        lambda s, p, r: f"SELECT * FROM leaderboard({_q(p)}, 'train/loss', pick := 'best')",
-        lambda s, p, r: f"SELECT * FROM leaderboard({_q(p)}, 'train/acc', goal := 'max')",
-        lambda s, p, r: (
-            f"SELECT * FROM leaderboard({_q(p)}, {_q(NAN_KEY)}, goal := 'max', pick := 'best')"
-        ),
-        lambda s, p, r: f"SELECT * FROM leaderboard({_q(p)}, {_q(NAN_KEY)})",
-    ],
-    "seed_groups": [
-        lambda s, p, r: f"SELECT * FROM seed_groups({_q(p)}, 'train/loss')",
-        lambda s, p, r: (
-            f"SELECT * FROM seed_groups({_q(p)}, 'val/loss', "
-            "seed_keys := ['seed', 'optim.lr'], pick := 'best')"
-        ),
-    ],
-    "config_effect": [
-        lambda s, p, r: f"SELECT * FROM config_effect({_q(p)}, 'optim.lr', 'train/loss')",
-        lambda s, p, r: (
-            f"SELECT * FROM config_effect({_q(p)}, 'data.batch_size', 'val/acc', "
-            "goal := 'max', pick := 'best')"
-        ),
-        lambda s, p, r: f"SELECT * FROM config_effect({_q(p)}, 'model.pretrained', {_q(NAN_KEY)})",
-    ],
-    "curves": [
-        lambda s, p, r: f"SELECT * FROM curves({_q(p)})",
-        lambda s, p, r: (
-            f"SELECT * FROM curves({_q(p)}, n_buckets := 7, "
-            f"only_keys := ['train/loss', {_q(NAN_KEY)}], only_runs := {_ql(s.ids(r[:2]))})"
-        ),
-    ],
-    "run_diff": [
-        lambda s, p, r: f"SELECT * FROM run_diff({_q(s.own[r[0]])}, {_q(s.own[r[-1]])})",
-        lambda s, p, r: f"SELECT * FROM run_diff({_ql(s.ids(r))})",
-    ],
-}
 
 
 def _pull_logdir(dirs: list[Path], db: Path) -> Path:
@@ -240,41 +139,15 @@ def _check_the_hard_cases_are_there(side: Side) -> None:
     assert encoded[0][0] > 0
 
 
-# Consoles and media are not copied into the cloud world built from the log folder (see
-# tests/support/from_records.py), so their views have nothing to agree on here; they are
-# checked against the simulator's truth in tests/views and tests/local.
-CONSOLE_VIEWS = {"run_log_tail", "log_search", "media_gallery"}
-
-
 def _compare(a: Side, b: Side) -> list[str]:
     """Every view whole and every macro call per project, A against B; the differences."""
-    assert set(a.own) == set(b.own), "the two warehouses hold different runs"
-    infos = [v for v in list_views() if v.name not in CONSOLE_VIEWS]
-    macros = {v.name for v in infos if v.kind == "macro"}
-    assert macros == set(MACRO_CALLS), "every macro needs sensible calls in MACRO_CALLS"
     system_keys = a.con.execute(
         "SELECT count(*) FROM metric_keys WHERE class = 'SYSTEM'"
     ).fetchall()[0][0]
-    problems: list[str] = []
-    asked = 0
-    for info in (v for v in infos if v.kind == "view"):
-        answer_a = _answer(a, f"SELECT * FROM {info.name}")
-        # 0.10.x local mode records no hardware series (0.7.x does): nothing to compare there
-        may_be_empty = info.name == "system_usage" and not system_keys
-        assert answer_a.rows or may_be_empty, f"view {info.name} is empty: nothing compared"
-        problems += _diff(info.name, answer_a, _answer(b, f"SELECT * FROM {info.name}"))
-        asked += 1
-    for project in (f"local/{p}" for p in PROJECTS):
-        runs = sorted(c for c in a.own if c.startswith(project + "#"))
-        for name, calls in MACRO_CALLS.items():
-            for i, call in enumerate(calls):
-                label = f"{name}#{i} on {project}"
-                answer_a = _answer(a, call(a, project, runs))
-                problems += _diff(label, answer_a, _answer(b, call(b, project, runs)))
-                asked += 1
-    per_project = sum(len(c) for c in MACRO_CALLS.values())
-    assert asked == len(infos) - len(macros) + len(PROJECTS) * per_project
-    return problems
+    # 0.10.x local mode records no hardware series (0.7.x does): nothing to compare there
+    may_be_empty = set() if system_keys else {"system_usage"}
+    projects = [f"local/{p}" for p in PROJECTS]
+    return same_answers.compare(a, b, RULES, projects, MACRO_CALLS, may_be_empty=may_be_empty)
 
 
 class _OneUlpOff(LogDirSource):
