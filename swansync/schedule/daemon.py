@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, tzinfo
 from types import FrameType
 
-from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -20,12 +19,16 @@ from swansync.errors import ConfigError
 from swansync.schedule.jobs import JobOutcome, PullFn, TriggerFactory, resolve_pull_fn, run_job
 from swansync.schedule.maintenance import run_maintenance
 from swansync.schedule.triggers import MAX_JITTER_SECONDS, build_trigger
+from swansync.schedule.worker import OneWorkerExecutor
 
 log = logging.getLogger("swansync.schedule")  # one logger name for the whole package
 
 # How long a job may be late (the worker busy with another pull, the machine asleep) and still
 # run; later runs are dropped in favour of the next one.
 MISFIRE_GRACE_SECONDS = 3600
+# How long a stopped daemon waits for the pull in progress to end after its current
+# transaction (a fetch in flight can take a request timeout) before it leaves the pull behind.
+STOP_GRACE_SECONDS = 60.0
 
 
 @contextmanager
@@ -93,14 +96,18 @@ def run_schedule(
     install_signals: bool = True,
     timezone: tzinfo | None = None,
     on_outcome: Callable[[JobOutcome], None] | None = None,
+    stop_grace: float = STOP_GRACE_SECONDS,
 ) -> int:
     """Run ``settings.jobs`` until ``stop`` is set (or SIGTERM/SIGINT), or once with ``once``.
 
     ``pull_fn`` defaults to :func:`swansync.sync.pull`. ``trigger_factory(job)`` replaces
     :func:`build_trigger` (tests use sub-second intervals). ``timezone`` is the one cron
     expressions are read in (default: local). ``on_outcome`` is called after each pull.
+    Once stopped, the daemon waits up to ``stop_grace`` seconds for the pull in progress (it
+    ends after its current transaction), then leaves it behind, as a second signal does:
+    what committed stays, and its ``running`` sync_log row is marked by the next pull.
     Returns the exit code: with ``once``, 0 when every pull was ``ok`` and 1 otherwise; as a
-    daemon, 0 after a clean stop.
+    daemon, 0 after a clean stop and 1 when a pull was left behind.
     """
     _check_jobs(settings)
     stop = stop or threading.Event()
@@ -108,7 +115,7 @@ def run_schedule(
     with _signals_set(stop, install_signals):
         if once:
             return _run_once(settings, fn, stop)
-        return _run_daemon(settings, fn, stop, trigger_factory, timezone, on_outcome)
+        return _run_daemon(settings, fn, stop, trigger_factory, timezone, on_outcome, stop_grace)
 
 
 def _run_daemon(
@@ -118,14 +125,17 @@ def _run_daemon(
     trigger_factory: TriggerFactory | None,
     timezone: tzinfo | None,
     on_outcome: Callable[[JobOutcome], None] | None,
+    stop_grace: float,
 ) -> int:
     make_trigger: TriggerFactory = trigger_factory or (
         lambda job: build_trigger(job, timezone=timezone)
     )
     triggers = [(job, make_trigger(job)) for job in settings.jobs]
+    executor = OneWorkerExecutor()
+    running: list[str] = []  # the job or pass in progress on the worker (at most one)
     scheduler = BackgroundScheduler(
         # One worker: pulls into one warehouse never overlap, whichever jobs come due.
-        executors={"default": ThreadPoolExecutor(max_workers=1)},
+        executors={"default": executor},
         job_defaults={
             "coalesce": True,
             "max_instances": 1,
@@ -137,7 +147,11 @@ def _run_daemon(
     def fire(job: JobConfig) -> None:
         if stop.is_set():
             return
-        outcome = run_job(settings, job, pull_fn=fn, stop=stop)
+        running.append(job.name)
+        try:
+            outcome = run_job(settings, job, pull_fn=fn, stop=stop)
+        finally:
+            running.clear()
         if on_outcome is not None:
             on_outcome(outcome)
 
@@ -151,7 +165,11 @@ def _run_daemon(
 
         def maintain_now() -> None:
             if not stop.is_set():
-                run_maintenance(settings)
+                running.append("[maintenance]")
+                try:
+                    run_maintenance(settings)
+                finally:
+                    running.clear()
 
         every = IntervalTrigger(
             seconds=m.every, jitter=min(MAX_JITTER_SECONDS, m.every * 0.05), timezone=UTC
@@ -163,11 +181,19 @@ def _run_daemon(
         "jobs": [{"name": j.name, "every": j.every, "cron": j.cron} for j, _ in triggers],
     }
     log.info(json.dumps(started, default=str))
+    code = 0
     try:
         while not stop.wait(1.0):  # the timeout keeps signal delivery prompt on every platform
             pass
     finally:
         log.info(json.dumps({"event": "schedule_stopping"}))
-        scheduler.shutdown(wait=True)  # the running pull sees `stop` and ends after its txn
+        scheduler.shutdown(wait=False)
+        # The running pull sees `stop` and ends after its current transaction; one that does
+        # not within the grace is left on its daemon thread (the process can still exit).
+        if not executor.worker.join(stop_grace):
+            left = {"event": "schedule_abandoned", "stop_grace_s": stop_grace}
+            left["job"] = next(iter(running), None)
+            log.warning(json.dumps(left))
+            code = 1
         log.info(json.dumps({"event": "schedule_stopped"}))
-    return 0
+    return code
