@@ -32,6 +32,7 @@ from swansync.warehouse import Warehouse, _migrations, sql_dir
 from swansync.warehouse.extensions import load_extension
 from swansync.warehouse.lake import tables as T
 from swansync.warehouse.lake.locks import PG, LakeLocks
+from swansync.warehouse.lake.pulls import LakePulls
 from swansync.warehouse.lake.transactions import SEQUENCE, LakeTransactions, fence_name
 from swansync.warehouse.lake.uri import attach_sql, literal, parse, s3_secret_sql
 from swansync.warehouse.lake.writes import LakeWrites
@@ -52,7 +53,7 @@ def lake_sql_dir() -> Path:
     return sql_dir() / "lake"
 
 
-class LakeWarehouse(LakeWrites, LakeTransactions, LakeLocks, Warehouse):
+class LakeWarehouse(LakeWrites, LakeTransactions, LakePulls, LakeLocks, Warehouse):
     """A DuckLake lake with a PostgreSQL catalog, attached as ``lake`` in an in-memory DuckDB."""
 
     shared = True
@@ -80,6 +81,7 @@ class LakeWarehouse(LakeWrites, LakeTransactions, LakeLocks, Warehouse):
         self._fence_seq: int | None = None
         self._fences: set[str] = set()
         self._id_lock = threading.Lock()
+        self._alive: list[duckdb.DuckDBPyConnection] = []  # liveness locks of our pulls
         self.con = duckdb.connect(
             config={"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
         )
@@ -136,6 +138,7 @@ class LakeWarehouse(LakeWrites, LakeTransactions, LakeLocks, Warehouse):
         self.con.execute(f"USE {ALIAS}")
 
     def close(self) -> None:
+        self.release_pulls()
         if self._id_con is not None:
             self._id_con.close()
         self.con.close()
