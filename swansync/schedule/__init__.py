@@ -10,6 +10,8 @@
   pull is recorded in ``sync_log`` by the pull itself; the daemon logs it and carries on.
 * SIGTERM/SIGINT set the stop event: the pull in progress finishes its current transaction and
   returns (status ``interrupted``), then the scheduler shuts down. Nothing is half-written.
+  A pull still running ``stop_grace`` (60 s) after the stop is left behind on its daemon
+  thread (logged as ``schedule_abandoned``; exit code 1).
 * ``once=True`` runs every job once, in order, and exits: 0 when all pulls were ``ok``, else 1.
 
 With a ``[maintenance]`` table (a lake only), the same worker also runs ``lake maintain``
