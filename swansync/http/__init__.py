@@ -2,6 +2,7 @@
 dropped connections and broken bodies alike) with backoff honouring ``Retry-After``,
 accounting, and redaction of secrets. See :mod:`.policy` for what is retried and why."""
 
+from swansync.http.accounting import Accounting
 from swansync.http.agent import user_agent
 from swansync.http.hosts import Host, parse_host
 from swansync.http.policy import (
@@ -12,7 +13,8 @@ from swansync.http.policy import (
     parse_retry_after,
 )
 from swansync.http.redact import RedactingFilter, redact, register_secret
-from swansync.http.session import Accounting, PolicySession, make_session, route_urllib3_logs
+from swansync.http.session import PolicySession, make_session
+from swansync.http.urllib3_logs import route_urllib3_logs
 
 __all__ = [
     "RETRY_STATUSES",

@@ -16,9 +16,10 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
+from swansync.http.body import READ_CHUNK
 from swansync.http.policy import BadBody, Fault, HttpFault, body_fault
 from swansync.http.redact import redact
-from swansync.http.session import READ_CHUNK, PolicySession
+from swansync.http.session import PolicySession
 
 MAX_REDIRECTS = 5
 REDIRECTS = frozenset({301, 302, 303, 307, 308})

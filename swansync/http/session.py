@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection
 from http.cookiejar import Cookie, CookiePolicy
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -21,27 +21,26 @@ from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase, HTTPBasicAuth
 from requests.utils import get_netrc_auth
 
+from swansync.http.accounting import Accounting
+from swansync.http.body import READ_CHUNK, html_note, read_body, run_hooks
 from swansync.http.policy import (
     RETRY_STATUSES,
     BadBody,
     Fault,
     HttpFault,
     RetryPolicy,
-    body_fault,
     parse_retry_after,
     request_fault,
 )
 from swansync.http.redact import redact
-from swansync.sources.base import Counters
+from swansync.http.urllib3_logs import route_urllib3_logs
 
 if TYPE_CHECKING:
     from requests.sessions import _Settings
 
 log = logging.getLogger("swansync.http")
-_urllib3_log = logging.getLogger("swansync.http.urllib3")
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
-READ_CHUNK = 1 << 20  # bodies (CSV exports of many MB) are read in 1 MiB pieces
 LOUD_WAIT = 10.0  # waits at least this long are logged as warnings, shorter ones at INFO
 
 Check = Callable[[requests.Response], None]
@@ -164,7 +163,7 @@ class PolicySession(requests.Session):
                 retry_after = parse_retry_after(
                     resp.headers.get("Retry-After"), resp.headers.get("Date")
                 )
-                reason = f"HTTP {resp.status_code}{_html_note(resp)}"
+                reason = f"HTTP {resp.status_code}{html_note(resp)}"
             delay, why = self.policy.wait(attempt, retry_after)
             log.log(
                 logging.WARNING if delay >= LOUD_WAIT else logging.INFO,
@@ -210,9 +209,9 @@ class PolicySession(requests.Session):
                     resp.close()
                     return Fault("body", e.reason)
             return resp
-        fault = _read_body(resp, method, kw.get("timeout"))
+        fault = read_body(resp, method, kw.get("timeout"))
         if read:
-            _run_hooks(hooks, resp)
+            run_hooks(hooks, resp)
         if fault is None and check is not None and 200 <= resp.status_code < 300:
             try:
                 check(resp)
@@ -240,93 +239,6 @@ _NO_AUTH = _NoAuth()
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}".lower()
-
-
-def _run_hooks(hooks: Any, resp: requests.Response) -> None:
-    """The caller's ``response`` hooks (one callable or a list), as requests would call them."""
-    found = hooks.get("response") if isinstance(hooks, Mapping) else None
-    for hook in [found] if callable(found) else list(found or []):
-        hook(resp)
-
-
-def _read_body(resp: requests.Response, method: str, timeout: Any) -> Fault | None:
-    """Read the whole body into ``resp.content``; the fault when the connection broke, stalled
-    or delivered fewer bytes than ``Content-Length`` announced."""
-    chunks: list[bytes] = []
-    fault: Fault | None = None
-    try:
-        for chunk in resp.raw.stream(READ_CHUNK, decode_content=True):
-            chunks.append(chunk)
-    except Exception as e:  # urllib3 raises its own, OSError and ssl errors here
-        fault = body_fault(e, timeout if isinstance(timeout, int | float) else None)
-    body = b"".join(chunks)
-    resp._content = body
-    resp._content_consumed = True  # type: ignore[attr-defined]
-    if fault is None:
-        fault = _length_fault(resp, method, len(body))
-    if fault is not None:
-        resp.close()  # never hand a half-read connection back to the pool
-    return fault
-
-
-def _length_fault(resp: requests.Response, method: str, got: int) -> Fault | None:
-    """A fault when an identity-encoded body's length disagrees with ``Content-Length``."""
-    h = resp.headers
-    if method.upper() == "HEAD" or resp.status_code in (204, 304) or "Transfer-Encoding" in h:
-        return None
-    if h.get("Content-Encoding", "identity").strip().lower() not in ("", "identity"):
-        return None  # urllib3 checks the length of the encoded bytes itself
-    text = h.get("Content-Length", "").strip()
-    if not text.isdigit() or int(text) == got:
-        return None
-    return Fault("transport", f"the body has {got} bytes, Content-Length said {int(text)}")
-
-
-def _html_note(resp: requests.Response) -> str:
-    ctype = resp.headers.get("Content-Type", "").lower()
-    return " (an HTML error page, likely from a proxy)" if "html" in ctype else ""
-
-
-# -- urllib3's own log lines ---------------------------------------------------------------
-
-
-class _ToOurLog(logging.Filter):
-    """Drop every urllib3 record and log it again, redacted, on ``swansync.http.urllib3`` at
-    DEBUG: its warnings ("Retrying ...", "Connection pool is full", header parse errors) are
-    not for the user's terminal, and they can carry presigned URLs."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if _urllib3_log.isEnabledFor(logging.DEBUG):
-            try:
-                text = record.getMessage()
-            except Exception:  # a broken format string: keep its template
-                text = str(record.msg)
-            _urllib3_log.debug("%s: %s", record.name, redact(text))
-        return False
-
-
-_URLLIB3_LOGGERS = (
-    "urllib3",
-    "urllib3.connectionpool",
-    "urllib3.connection",
-    "urllib3.response",
-    "urllib3.poolmanager",
-    "urllib3.util.retry",
-)
-_routed = False
-_route_lock = threading.Lock()
-
-
-def route_urllib3_logs() -> None:
-    """Install :class:`_ToOurLog` on urllib3's loggers (once per process)."""
-    global _routed
-    with _route_lock:
-        if _routed:
-            return
-        flt = _ToOurLog()
-        for name in _URLLIB3_LOGGERS:
-            logging.getLogger(name).addFilter(flt)
-        _routed = True
 
 
 # -- the factory ---------------------------------------------------------------------------
@@ -386,25 +298,12 @@ def make_session(
     return session
 
 
-# -- accounting ----------------------------------------------------------------------------
-
-
-class Accounting:
-    """Response hooks that count requests and bytes into a :class:`~swansync.sources.base.Counters`.
-
-    Callers name the route (``"POST /house/metrics/summaries"``) so that ids in paths and
-    presigned URLs never become counter keys. Every attempt counts (a retried request is two
-    requests on the wire), with the bytes that arrived.
-    """
-
-    def __init__(self, counters: Counters | None = None) -> None:
-        self.counters = counters if counters is not None else Counters()
-
-    def hook(self, route: str) -> Mapping[str, Any]:
-        """A ``hooks=`` argument for one request that records it under ``route``."""
-
-        def on_response(response: requests.Response, *args: Any, **kw: Any) -> requests.Response:
-            self.counters.record(route, len(response.content or b""))
-            return response
-
-        return {"response": on_response}
+# Accounting, READ_CHUNK and route_urllib3_logs were defined here before the split.
+__all__ = [
+    "READ_CHUNK",
+    "Accounting",
+    "Check",
+    "PolicySession",
+    "make_session",
+    "route_urllib3_logs",
+]

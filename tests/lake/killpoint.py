@@ -33,7 +33,7 @@ def arm(n: int, when: str) -> None:
         if target is not None and seen == n and when == "after":
             os.kill(os.getpid(), signal.SIGKILL)
 
-    LakeWarehouse.transaction = transaction  # type: ignore[method-assign]
+    LakeWarehouse.transaction = transaction  # type: ignore[method-assign,assignment]
 
 
 def main(argv: list[str]) -> None:

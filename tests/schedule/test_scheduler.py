@@ -232,6 +232,37 @@ def test_stop_mid_pull_lets_the_pull_finish_then_shuts_down(tmp_path):
     assert d.outcomes[0].status == "ok"
 
 
+def test_a_pull_that_ignores_stop_is_left_behind_after_the_grace(tmp_path, caplog):
+    """SIGTERM ends the daemon even when the running pull never stops (stuck in a call that
+    does not return): after ``stop_grace`` seconds the scheduler stops waiting for it, and the
+    pull runs on a daemon thread, so it cannot hold the process at interpreter exit either."""
+    release = threading.Event()
+    started = threading.Event()
+    threads: list[threading.Thread] = []
+
+    def stuck(s, *, stop=None):
+        threads.append(threading.current_thread())
+        started.set()
+        release.wait()  # ignores `stop`; only the test's clean-up lets it go
+        raise AssertionError("released by the test's clean-up")
+
+    s = settings(tmp_path, job("a"))
+    d = Daemon(s, stuck, fast(0.05), stop_grace=0)
+    try:
+        with caplog.at_level(logging.WARNING, logger="swansync.schedule"):
+            d.thread.start()
+            wait_for(started.is_set, what="a pull in progress")
+            d.stop.set()
+            d.thread.join(30)  # a guard so a regression fails instead of hanging the suite
+            assert not d.thread.is_alive(), "the scheduler still waits for the stuck pull"
+        assert d.code == 1  # not a clean stop
+        assert threads[0].daemon  # nothing for the interpreter to join at exit
+        [left] = [json.loads(r.getMessage()) for r in caplog.records if "abandon" in r.getMessage()]
+        assert left == {"event": "schedule_abandoned", "stop_grace_s": 0, "job": "a"}
+    finally:
+        release.set()
+
+
 def test_interval_jobs_pull_at_start_up(tmp_path):
     pull = FakePull()
     s = settings(tmp_path, job("a", every=3600))

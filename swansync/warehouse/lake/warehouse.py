@@ -18,36 +18,30 @@ many concurrent writers (docs/ducklake.md).
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import logging
 import os
-import random
 import threading
-import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
-from swansync.errors import ConfigError, ConflictError, WarehouseError
-from swansync.warehouse import IdSource, Warehouse, _migrations, sql_dir
+from swansync.errors import ConfigError, WarehouseError
+from swansync.warehouse import Warehouse, _migrations, sql_dir
 from swansync.warehouse.extensions import load_extension
 from swansync.warehouse.lake import tables as T
+from swansync.warehouse.lake.locks import PG, LakeLocks
+from swansync.warehouse.lake.pulls import LakePulls
+from swansync.warehouse.lake.transactions import SEQUENCE, LakeTransactions, fence_name
 from swansync.warehouse.lake.uri import attach_sql, literal, parse, s3_secret_sql
 from swansync.warehouse.lake.writes import LakeWrites
 
 log = logging.getLogger(__name__)
 
 ALIAS = "lake"
-PG = "swansync_pg"
-SEQUENCE = "swansync_ids"
 LEDGER = "_swansync.migrations"
-TRIES = 8  # commits of one transaction before its target fails for this pull
 DEFAULT_LOCK_WAIT = 600.0  # seconds a pull waits for a target another worker is pulling
-_OPS = 1 << 12  # write operations per transaction (a version is base * _OPS + op)
 _LAKE_WHEELS = (
     "pip install duckdb==1.5.5 duckdb-extension-ducklake==1.5.5 "
     "duckdb-extension-postgres-scanner==1.5.5 duckdb-extension-httpfs==1.5.5 "
@@ -59,39 +53,7 @@ def lake_sql_dir() -> Path:
     return sql_dir() / "lake"
 
 
-def _lock_key(*parts: str) -> int:
-    """A signed 64-bit advisory lock key for ``parts``."""
-    digest = hashlib.sha256("\0".join(("swansync", *parts)).encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
-
-
-def fence_name(source: str, project: str) -> str:
-    return "f_" + hashlib.sha256(f"{source}\0{project}".encode()).hexdigest()[:24]
-
-
-def _pg(sql: str) -> str:
-    """``postgres_query`` of ``sql`` on the catalog database."""
-    return f"SELECT * FROM postgres_query({literal(PG)}, {literal(sql)})"
-
-
-class LakeIds(IdSource):
-    """Ids from the catalog's sequence, drawn in blocks on a connection of their own (the fetch
-    workers draw them while the writer commits)."""
-
-    def __init__(self, wh: LakeWarehouse, block: int) -> None:
-        super().__init__(0)
-        self._wh = wh
-        self._size = block
-        self._block: list[int] = []
-
-    def take(self) -> int:
-        with self._lock:
-            if not self._block:
-                self._block = self._wh.draw_ids(self._size)
-            return self._block.pop(0)
-
-
-class LakeWarehouse(LakeWrites, Warehouse):
+class LakeWarehouse(LakeWrites, LakeTransactions, LakePulls, LakeLocks, Warehouse):
     """A DuckLake lake with a PostgreSQL catalog, attached as ``lake`` in an in-memory DuckDB."""
 
     shared = True
@@ -119,6 +81,7 @@ class LakeWarehouse(LakeWrites, Warehouse):
         self._fence_seq: int | None = None
         self._fences: set[str] = set()
         self._id_lock = threading.Lock()
+        self._alive: list[duckdb.DuckDBPyConnection] = []  # liveness locks of our pulls
         self.con = duckdb.connect(
             config={"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
         )
@@ -175,6 +138,7 @@ class LakeWarehouse(LakeWrites, Warehouse):
         self.con.execute(f"USE {ALIAS}")
 
     def close(self) -> None:
+        self.release_pulls()
         if self._id_con is not None:
             self._id_con.close()
         self.con.close()
@@ -277,216 +241,6 @@ class LakeWarehouse(LakeWrites, Warehouse):
             )
 
         self.run_ddl(f"migration {name}", statements)
-
-    @contextmanager
-    def _global_lock(self, what: str) -> Iterator[None]:
-        """A blocking transaction-scoped advisory lock on a connection of its own."""
-        cur = self.con.cursor()
-        try:
-            cur.execute("BEGIN TRANSACTION")
-            cur.execute(_pg(f"SELECT pg_advisory_xact_lock({_lock_key(what)})::text"))
-            yield
-        finally:
-            with contextlib.suppress(duckdb.Error):
-                cur.execute("ROLLBACK")
-            cur.close()
-
-    @contextmanager
-    def try_global_lock(self, what: str) -> Iterator[bool]:
-        """The advisory lock ``what`` if no other worker holds it (yields whether it is held)."""
-        cur = self.con.cursor()
-        try:
-            cur.execute("BEGIN TRANSACTION")
-            row = cur.execute(
-                _pg(f"SELECT pg_try_advisory_xact_lock({_lock_key(what)})")
-            ).fetchone()
-            yield bool(row and row[0])
-        finally:
-            with contextlib.suppress(duckdb.Error):
-                cur.execute("ROLLBACK")
-            cur.close()
-
-    def run_ddl(self, what: str, statements: Callable[[], object]) -> None:
-        """Run ``statements`` (DDL and bookkeeping on ``con``) in one transaction, redone whole
-        when its commit conflicts."""
-        for attempt in range(1, TRIES + 1):
-            self.con.execute("BEGIN TRANSACTION")
-            try:
-                statements()
-            except BaseException:
-                self._rollback()
-                raise
-            try:
-                self.con.execute("COMMIT")
-                return
-            except duckdb.TransactionException as e:
-                self._backoff(what, attempt, e)
-
-    # -- ids, versions, fences -------------------------------------------------------------
-
-    def draw_ids(self, n: int) -> list[int]:
-        if self._id_con is None:
-            raise WarehouseError("a lake opened read-only hands out no ids")
-        with self._id_lock:
-            rows = self._id_con.execute(
-                _pg(f"SELECT nextval('{SEQUENCE}') FROM generate_series(1, {int(n)})")
-            ).fetchall()
-        return sorted(int(r[0]) for r in rows)
-
-    def ids(self, table: str, column: str) -> IdSource:
-        """Ids from the catalog's sequence: in blocks for series (many per pull), one by one
-        for a pull's own id (``sync_log``)."""
-        return LakeIds(self, 1 if T.qualified(table) == "_swansync.sync_log" else 64)
-
-    def _version(self) -> int:
-        self._ops += 1
-        if self._ops >= _OPS:
-            raise WarehouseError(f"more than {_OPS - 1} writes in one lake transaction")
-        return self._base * _OPS + self._ops
-
-    def _ensure_fence(self, source: str, project: str) -> str:
-        name = fence_name(source, project)
-        if name in self._fences:
-            return name
-        sql = (
-            f"CREATE TABLE IF NOT EXISTS _swansync_fence.{name} AS "
-            f"SELECT 0::BIGINT AS seq, {literal(source)} AS source, "
-            f"{literal(project)} AS project, now() AS at"
-        )
-        for attempt in range(1, TRIES + 1):
-            try:
-                self.con.execute(sql)
-                break
-            except duckdb.TransactionException as e:  # two first writers of a target (F5)
-                self._backoff(f"fence of {project}", attempt, e)
-        self._fences.add(name)
-        return name
-
-    def _begin(self, target: tuple[str, str] | None) -> None:
-        fence = self._ensure_fence(*target) if target else None
-        self.con.execute("BEGIN TRANSACTION")
-        try:
-            self._ops = 0
-            self._base = self.draw_ids(1)[0]
-            self._fence_seq = None
-            if fence is not None and target is not None:
-                rows = self.con.execute(f"SELECT seq FROM _swansync_fence.{fence}").fetchall()
-                deleted = self.con.execute(f"DELETE FROM _swansync_fence.{fence}").fetchall()
-                if len(rows) != 1 or int(deleted[0][0]) != 1:
-                    raise WarehouseError(
-                        f"the fence table _swansync_fence.{fence} of {target[1]!r} holds "
-                        f"{len(rows)} rows, not 1: it was edited by hand; restore one row"
-                    )
-                seq = int(rows[0][0])
-                self.con.execute(
-                    f"INSERT INTO _swansync_fence.{fence} VALUES (?, ?, ?, now())",
-                    [seq + 1, target[0], target[1]],
-                )
-                self._fence_seq = seq
-        except BaseException:
-            self._rollback()
-            raise
-
-    def _rollback(self) -> None:
-        with contextlib.suppress(duckdb.Error):  # a failed COMMIT has ended it already (F3)
-            self.con.execute("ROLLBACK")
-
-    def _backoff(self, what: str, attempt: int, error: Exception) -> None:
-        if attempt >= TRIES:
-            raise ConflictError(
-                f"{what}: {TRIES} commits in a row conflicted with other writers of the lake; "
-                "the next pull resumes from the last commit"
-            ) from error
-        self.conflicts += 1
-        delay = random.uniform(0, min(5.0, 0.05 * 2**attempt))  # full jitter
-        log.info(
-            "%s: commit conflicted (try %d of %d); redoing in %.2fs", what, attempt, TRIES, delay
-        )
-        time.sleep(delay)
-
-    # -- transactions ----------------------------------------------------------------------
-
-    @contextmanager
-    def transaction(self, target: tuple[str, str] | None = None) -> Iterator[Warehouse]:
-        if self._in_txn:
-            raise WarehouseError("nested warehouse transactions are not supported")
-        self._journal = []
-        self._begin(target)
-        self._in_txn = True
-        try:
-            yield self
-        except BaseException:
-            self._in_txn = False
-            self._rollback()
-            raise
-        self._in_txn = False
-        self._commit(target)
-
-    def _commit(self, target: tuple[str, str] | None) -> None:
-        what = f"project {target[1]}" if target else "bookkeeping"
-        for attempt in range(1, TRIES + 1):
-            try:
-                self.con.execute("COMMIT")
-                return
-            except duckdb.TransactionException as e:
-                self._backoff(what, attempt, e)
-            first = self._fence_seq
-            self._begin(target)
-            try:
-                if target is not None and self._fence_seq != first:
-                    raise ConflictError(
-                        f"{what} was written by another worker at the same time; "
-                        "the next pull goes on from what it committed"
-                    )
-                for op in self._journal:
-                    op()
-            except BaseException:
-                self._rollback()
-                raise
-
-    def _write(self, op: Callable[[], None]) -> None:
-        if self._in_txn:
-            self._journal.append(op)
-            op()
-        else:
-            with self.transaction():
-                self._journal.append(op)
-                op()
-
-    # -- locks -----------------------------------------------------------------------------
-
-    @contextmanager
-    def target_locks(
-        self, source: str, projects: Sequence[str], stop: threading.Event
-    ) -> Iterator[list[str]]:
-        """Hold the pull lock of each of ``projects`` (sorted, so two workers never wait on
-        each other crosswise), waiting up to ``lock_wait`` seconds for one another worker is
-        pulling; yields the projects held (the others are being pulled elsewhere)."""
-        cur = self.con.cursor()
-        held: list[str] = []
-        try:
-            cur.execute("BEGIN TRANSACTION")
-            for project in sorted(set(projects)):
-                sql = _pg(f"SELECT pg_try_advisory_xact_lock({_lock_key('pull', source, project)})")
-                deadline = time.monotonic() + self.lock_wait
-                said = False
-                while True:
-                    row = cur.execute(sql).fetchone()
-                    if row and row[0]:
-                        held.append(project)
-                        break
-                    if time.monotonic() >= deadline or stop.is_set():
-                        log.warning("project %s is being pulled by another worker", project)
-                        break
-                    if not said:
-                        log.info("project %s is being pulled by another worker; waiting", project)
-                        said = True
-                    stop.wait(0.2)
-            yield held
-        finally:
-            with contextlib.suppress(duckdb.Error):
-                cur.execute("ROLLBACK")
-            cur.close()
 
     # -- views -----------------------------------------------------------------------------
 

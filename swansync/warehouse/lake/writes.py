@@ -13,6 +13,7 @@ import polars as pl
 
 from swansync.errors import WarehouseError
 from swansync.warehouse.lake import tables as T
+from swansync.warehouse.lake.pulls import is_pull_start
 
 if TYPE_CHECKING:
     import duckdb
@@ -28,6 +29,7 @@ class LakeWrites:
         def _version(self) -> int: ...
         def _columns(self, table: str) -> list[str]: ...
         def _insert_select(self, table: str, frame: pl.DataFrame) -> tuple[str, str]: ...
+        def pull_started(self, pull_id: int) -> None: ...
 
     def _with_frame(self, frame: pl.DataFrame, sql: Callable[[], str]) -> Callable[[], None]:
         def op() -> None:
@@ -100,6 +102,8 @@ class LakeWrites:
         self.con.execute(sql, list(params))
 
     def insert_row(self, table: str, values: Mapping[str, Any]) -> None:
+        if is_pull_start(table, values):  # a pull starts: see .pulls
+            self.pull_started(int(values["id"]))
         cols, params = list(values), list(values.values())
         self._write(lambda: self._exec(T.insert_row_sql(table, cols, self._version()), params))
 
