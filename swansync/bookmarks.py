@@ -192,7 +192,7 @@ def mark_deleted(
         return 0
     wh.update(
         "runs",
-        {"deleted_at": at},
+        {"deleted_at": at, "synced_at": at},  # a deletion is a change of the row
         {"source": source, "project": project},
         column="run_id",
         values_in=ids,

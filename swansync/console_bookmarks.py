@@ -137,7 +137,8 @@ def refresh_media_bookmarks(
         "GROUP BY source, project, run_id, key",
         [at, source, project, list(run_ids)],
     )
-    wh.upsert(SERIES, frame, ["source", "project", "run_id", "key"])
+    key = ["source", "project", "run_id", "key"]
+    wh.upsert(SERIES, wh.changed_rows(SERIES, frame, key), key)  # synced_at: when it changed
 
 
 # -- downloads ------------------------------------------------------------------------------

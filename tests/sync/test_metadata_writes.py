@@ -22,6 +22,15 @@ TABLES = {
 }
 
 
+def _series_stamps(db: Path) -> dict[str, Any]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        rows = con.execute("SELECT run_id || '/' || key, synced_at FROM metric_keys").fetchall()
+        return dict(rows)
+    finally:
+        con.close()
+
+
 def _stamps(db: Path) -> dict[str, dict[str, Any]]:
     """Per table: row identity -> synced_at (run_config has none: its rowid stands in)."""
     con = duckdb.connect(str(db), read_only=True)
@@ -48,11 +57,13 @@ def test_a_noop_pull_rewrites_no_run_summary_or_config_row(tmp_path: Path) -> No
     db = tmp_path / "w.duckdb"
     with SimServer(world, port=0) as sim:
         _pull(sim, db)
-        before = _stamps(db)
+        before, keys_before = _stamps(db), _series_stamps(db)
         assert before["runs"] and before["summaries"] and before["run_config"]
         second = _pull(sim, db)
-        after = _stamps(db)
+        after, keys_after = _stamps(db), _series_stamps(db)
     assert not second.changed
+    # metric_keys too, MEDIA keys of running runs included (their bookmarks are re-read).
+    assert keys_after == keys_before
     for table in TABLES:
         assert after[table] == before[table], table
     assert second.rows.get("runs", 0) == 0 and second.rows.get("summaries", 0) == 0
@@ -81,3 +92,26 @@ def test_a_grown_run_rewrites_its_own_rows_only(tmp_path: Path) -> None:
     assert unchanged_runs
     for rid in unchanged_runs:
         assert after["runs"][rid] == before["runs"][rid]
+
+
+def test_a_deleted_run_is_a_changed_row(tmp_path: Path) -> None:
+    """deleted_at is content: the run's synced_at moves with it (an ETL selecting rows by
+    synced_at sees the deletion)."""
+    world = build_world("demo", seed=5)
+    db = tmp_path / "w.duckdb"
+    with SimServer(world, port=0) as sim:
+        _pull(sim, db)
+        gone = sorted(world.runs())[0]
+        before = _stamps(db)["runs"][gone]
+        world.delete_run(gone)
+        _pull(sim, db)
+        _pull(sim, db)  # a run is marked deleted by the second listing without it
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        deleted_at, synced_at = con.execute(
+            "SELECT deleted_at, synced_at FROM runs WHERE run_id = ?", [gone]
+        ).fetchone() or (None, None)
+    finally:
+        con.close()
+    assert deleted_at is not None and synced_at > before
+    assert synced_at == deleted_at  # stamped by the pull that marked it
