@@ -115,6 +115,8 @@ class _Writer:
                 self.wh.delete("logs", {"source": self.src, "project": self.project, "run_id": rid})
             if self.frames:
                 self.summary.rows["logs"] += self.wh.append("logs", pl.concat(self.frames))
+            # New lines, or a run's lines replaced (--full): `logs` is a contract table.
+            self.summary.changed = self.summary.changed or bool(self.frames or self.resets)
             console_bookmarks.save_logs(self.wh, self.src, self.project, self.seqs, self.states)
         self.frames, self.lines, self.bytes = [], 0, 0
         self.seqs, self.states, self.resets = {}, {}, set()

@@ -127,6 +127,7 @@ def download_media(
             with wh.transaction(target=(src, proj)):
                 console_bookmarks.save_downloads(wh, src, proj, done, skips, now)
             summary.media_files += len(done)
+            summary.changed = summary.changed or bool(done)  # media rows gain path and sha256
         done, skips = [], []
 
     for p, got in concurrently(options.workers, todo, fetch, stop):

@@ -74,9 +74,9 @@ def pull_media(
             return
         items = [i for _, got in batch for i in got]
         with wh.transaction(target=(src, proj)):
-            summary.rows["media"] += console_bookmarks.write_media(
-                wh, transform.media_frame(src, items, now)
-            )
+            written = console_bookmarks.write_media(wh, transform.media_frame(src, items, now))
+            summary.rows["media"] += written
+            summary.changed = summary.changed or written > 0  # `media` is a contract table
             console_bookmarks.refresh_media_bookmarks(
                 wh, src, proj, sorted({w.run["run_id"] for w, _ in batch}), now
             )

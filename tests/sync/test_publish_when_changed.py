@@ -114,3 +114,18 @@ def test_changed_view_files_are_applied_again(tmp_path, world):
         apply_views(wh.con, views)
         assert views_current(wh.con, views)
         assert not views_current(wh.con)  # the shipped files differ from what was applied
+
+
+def test_new_console_lines_alone_rebuild_the_serving_copy(tmp_path, world):
+    """`logs` is a contract table: a pull whose only news is console lines changed data."""
+    db, serving = tmp_path / "w.duckdb", tmp_path / "serving.duckdb"
+    with SimServer(world, port=0) as sim:
+        _pull(sim, db, serving)
+        copy = _identity(serving)
+        running = [rid for rid in world.runs() if world.run(rid).state == "RUNNING"]
+        assert running
+        world.append_logs(running[0], 3)
+        second, phases = _pull(sim, db, serving)
+    assert second.rows["logs"] == 3
+    assert second.changed and "publish" in phases
+    assert _identity(serving) != copy
