@@ -81,6 +81,19 @@ class IdSource:
             return got
 
 
+def _duckdb_header(path: Path) -> bool:
+    """Whether ``path`` is missing, empty, or starts like a DuckDB database file (the magic
+    ``DUCK`` after the 8-byte checksum of its first block)."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(12)
+    except (FileNotFoundError, IsADirectoryError):
+        return True  # nothing there yet, or DuckDB says what is wrong
+    except OSError:
+        return True  # unreadable: DuckDB's own error names it
+    return len(head) < 12 or head[8:12] == b"DUCK"
+
+
 class Warehouse(TableWrites):
     """One DuckDB file: read-write for a pull (one process at a time), read-only for queries.
 
@@ -99,8 +112,16 @@ class Warehouse(TableWrites):
                 f"warehouse {str(self.path)!r} does not exist yet: run `swansync pull` first"
             )
         if not read_only and self.path.parent and not self.path.parent.exists():
-            raise WarehouseError(
-                f"folder {str(self.path.parent)!r} for the warehouse does not exist"
+            raise ConfigError(
+                f"folder {str(self.path.parent)!r} for the warehouse does not exist: create it "
+                "or give another --db path"
+            )
+        if not _duckdb_header(self.path):
+            # Checked before DuckDB sees it: DuckDB opens a SQLite file through an extension it
+            # would try to download.
+            raise ConfigError(
+                f"{str(self.path)!r} is not a DuckDB database (so not a swansync "
+                "warehouse): give another --db path"
             )
         try:
             self.con = duckdb.connect(str(self.path), read_only=read_only)

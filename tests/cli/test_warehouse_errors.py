@@ -63,3 +63,35 @@ def test_a_file_that_is_not_a_duckdb_database_is_refused_with_one_line(
     assert len(lines) == 1 and "not a DuckDB database" in lines[0], err
     assert "IO Error" not in err
     assert notes.read_text() == "my notes\n"
+
+
+@pytest.mark.parametrize("command", [["status"], ["query", "SELECT 1"], ["demo"]])
+def test_a_sqlite_file_is_refused_without_loading_an_extension(
+    command, tmp_path, capsys, monkeypatch
+):
+    """DuckDB opens a SQLite file through its sqlite extension, which it would try to download
+    (a hang where the network drops packets): refused by its header first."""
+    import sqlite3
+
+    db = tmp_path / "app.db"
+    with sqlite3.connect(db) as con:
+        con.execute("CREATE TABLE t (x)")
+    con.close()
+    before = db.read_bytes()
+    code, err = run(capsys, monkeypatch, *command, "--db", str(db))
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "not a DuckDB database" in lines[0], err
+    assert "extension" not in err
+    assert db.read_bytes() == before
+
+
+def test_a_warehouse_in_a_missing_folder_is_a_usage_error(tmp_path, capsys, monkeypatch):
+    db = tmp_path / "no" / "such" / "w.duckdb"
+    code, err = run(capsys, monkeypatch, "demo", "--db", str(db))
+    assert code == 2
+    assert err.strip().splitlines() == [
+        f"error: folder {str(db.parent)!r} for the warehouse does not exist: create it or give "
+        "another --db path"
+    ]
+    assert not db.parent.exists()
