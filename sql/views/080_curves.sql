@@ -5,22 +5,33 @@
 -- bucket = (step - first_step) * n_buckets // (last_step - first_step + 1), and each non-empty
 -- bucket gives first/last step, points, min/max/mean (NaN ignored) and the value at its last step.
 -- Reads: metrics (through its tables _swansync.series and _swansync.points), runs.
--- Parameters: proj 'workspace/name'; n_buckets (>= 1); only_keys, a list of metric keys ('all'
--- or NULL: all, system keys included); only_runs, a list of run ids ('all' or NULL: all).
+-- Parameters: proj 'workspace/name'; n_buckets (>= 1); only_keys, a metric key or a list of keys
+-- ('all' or NULL: all, system keys included); only_runs, a run id or a list of them ('all' or
+-- NULL: all).
 -- (The defaults are the string 'all', not NULL: a DuckLake lake cannot store a NULL default.)
 -- Deleted runs: EXCLUDED.
 CREATE OR REPLACE MACRO curves(proj, n_buckets := 100, only_keys := 'all', only_runs := 'all')
 AS TABLE
-WITH checked AS (
-    SELECT CASE WHEN n_buckets IS NULL OR n_buckets < 1
-                THEN error('curves: n_buckets must be >= 1') END AS bad
-),
--- A list argument as a VARCHAR[] whatever its spelling; 'all' and NULL select everything.
-wanted AS (
+-- A list argument as a VARCHAR[] whatever its spelling; one key or run id alone is a list of
+-- one; 'all' and NULL select everything.
+WITH wanted AS (
     SELECT only_keys IS NULL OR to_json(only_keys) = '"all"' AS every_key,
-           from_json(to_json(only_keys), '["VARCHAR"]') AS keys,
+           CASE WHEN json_type(to_json(only_keys)) = 'VARCHAR'
+                THEN [from_json(to_json(only_keys), '"VARCHAR"')]
+                ELSE from_json(to_json(only_keys), '["VARCHAR"]') END AS keys,
            only_runs IS NULL OR to_json(only_runs) = '"all"' AS every_run,
-           from_json(to_json(only_runs), '["VARCHAR"]') AS runs
+           CASE WHEN json_type(to_json(only_runs)) = 'VARCHAR'
+                THEN [from_json(to_json(only_runs), '"VARCHAR"')]
+                ELSE from_json(to_json(only_runs), '["VARCHAR"]') END AS runs
+),
+checked AS (
+    SELECT CASE WHEN n_buckets IS NULL OR n_buckets < 1
+                THEN error('curves: n_buckets must be >= 1')
+                WHEN NOT w.every_key AND w.keys IS NULL
+                THEN error('curves: only_keys must be a metric key or a list of keys')
+                WHEN NOT w.every_run AND w.runs IS NULL
+                THEN error('curves: only_runs must be a run id or a list of run ids') END AS bad
+    FROM wanted AS w
 ),
 -- The series first (a few thousand rows), then their points by integer series id: the
 -- aggregation never carries the four text columns of `metrics` per point (2.5-3x faster on

@@ -259,3 +259,30 @@ def test_system_usage(wh, mirror):
     assert exp.height > 0
     assert_same(got, exp, ["project", "run_id", "key"])
     assert math.isfinite(got["mean"].sum())
+
+
+def test_curves_takes_one_key_or_run_alone(wh, mirror):
+    run = live_runs(mirror.tables).filter(pl.col("name") == "long-ish")["run_id"][0]
+    as_list = wh.query(
+        "SELECT * FROM curves('alice/quirks', n_buckets := 10, only_keys := ['acc'], "
+        "only_runs := [?])",
+        [run],
+    )
+    alone = wh.query(
+        "SELECT * FROM curves('alice/quirks', n_buckets := 10, only_keys := 'acc', only_runs := ?)",
+        [run],
+    )
+    assert alone.height == 10 and alone.equals(as_list)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ("n_buckets := 0", "n_buckets must be >= 1"),
+        ("only_keys := 5", "only_keys must be a metric key or a list of keys"),
+        ("only_runs := {'a': 1}", "only_runs must be a run id or a list of run ids"),
+    ],
+)
+def test_curves_refuses_what_it_cannot_read(wh, args, message):
+    with pytest.raises(Exception, match=message):
+        wh.query(f"SELECT * FROM curves('alice/quirks', {args})")
