@@ -35,7 +35,7 @@ from swansync.project_sync import Listing, fetch_summaries, list_project, store_
 from swansync.report import TABLES, Failure, ProgressFn, PullSummary, noop, reason
 from swansync.sizes import format_size
 from swansync.sources.base import ProjectRecord, Source
-from swansync.warehouse import Warehouse, open_warehouse
+from swansync.warehouse import Warehouse, interrupted, open_warehouse
 from swansync.warehouse.snapshot import check_destination, check_serving_path
 
 log = logging.getLogger(__name__)
@@ -125,7 +125,8 @@ def pull(
                 _pull_sources(wh, options, active, summary, progress, stop)
             except BaseException as e:
                 # A second Ctrl-C (the first only sets `stop`) lands here: what committed stays.
-                summary.status = "interrupted" if isinstance(e, KeyboardInterrupt) else "failed"
+                # (Inside a query DuckDB reports it as its own error: still an interruption.)
+                summary.status = "interrupted" if interrupted(e) else "failed"
                 summary.error = reason(e)
                 _finish_log(wh, summary, active)
                 raise
