@@ -31,7 +31,7 @@ def read_once(sim: SimServer, src: SwanLabSource, run_id: str, export_min: int) 
         src._ref(proj, run),
         proj["project"],
         run,
-        lambda _: None,
+        lambda _seq, _problems: None,
         export_min=export_min,
     )
     before = sim.counters.requests()

@@ -35,7 +35,8 @@ from swansync.project_sync import Listing, fetch_summaries, list_project, store_
 from swansync.report import TABLES, Failure, ProgressFn, PullSummary, noop, reason
 from swansync.sizes import format_size
 from swansync.sources.base import ProjectRecord, Source
-from swansync.warehouse import Warehouse, open_warehouse
+from swansync.warehouse import Warehouse, interrupted, open_warehouse
+from swansync.warehouse.snapshot import check_destination, check_serving_path
 
 log = logging.getLogger(__name__)
 
@@ -97,20 +98,26 @@ def pull(
             "nothing to pull: give --project, --workspace, --logdir or --dashboard, "
             "or list targets under [sources.swanlab] in swansync.toml"
         )
-    if settings.serving is not None:  # a serving path we must not replace: say so now
-        from swansync.warehouse.snapshot import check_destination
-
-        check_destination(settings.serving, None if lake else settings.db)
+    fresh = settings.lake is None and not Path(settings.db).exists()
+    # A serving path we must not replace: said now. What the warehouse's record of its
+    # publications decides is checked on the pull's own connection (no second open).
+    recorded = settings.serving is not None and not lake and not fresh
+    if settings.serving is not None:
+        if recorded:
+            check_serving_path(settings.serving, settings.db)
+        else:
+            check_destination(settings.serving, None if lake else settings.db)
     # The sources are built before the warehouse is opened: a missing key, a host or URL that
     # does not parse, a folder that does not exist are refused with no file written.
     owned = sources is None
     active = list(sources) if sources is not None else build_sources(settings)
-    fresh = settings.lake is None and not Path(settings.db).exists()
     summary: PullSummary | None = None
     try:
         with open_warehouse(
             settings.warehouse, data_path=settings.data_path, env=settings.env
         ) as wh:
+            if recorded and settings.serving is not None:  # before anything is written
+                check_destination(settings.serving, settings.db, con=wh.con)
             wh.migrate()
             summary = _start_log(wh, settings)
             try:
@@ -118,7 +125,8 @@ def pull(
                 _pull_sources(wh, options, active, summary, progress, stop)
             except BaseException as e:
                 # A second Ctrl-C (the first only sets `stop`) lands here: what committed stays.
-                summary.status = "interrupted" if isinstance(e, KeyboardInterrupt) else "failed"
+                # (Inside a query DuckDB reports it as its own error: still an interruption.)
+                summary.status = "interrupted" if interrupted(e) else "failed"
                 summary.error = reason(e)
                 _finish_log(wh, summary, active)
                 raise

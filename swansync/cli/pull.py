@@ -191,16 +191,7 @@ def pull(
 ) -> None:
     """Mirror projects into the warehouse: only what changed since the last pull."""
     from swansync.cli.signals import StopNow, exit_now, stop_on_signals
-    from swansync.errors import ConfigError
     from swansync.sync import pull as do_pull
-
-    if source_name and (logdir or dashboard) and not (project or workspace):
-        # Local folders and dashboards are named logdir:<path> / dashboard:<host:port> (one
-        # name for several would mix their runs): refused, not silently ignored.
-        raise ConfigError(
-            "--source-name names a SwanLab server's runs; --logdir and --dashboard sources are "
-            "named logdir:<path> and dashboard:<host:port>"
-        )
 
     settings = settings_for(
         config,

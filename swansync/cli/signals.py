@@ -15,7 +15,8 @@ from typing import NoReturn
 
 class StopNow(KeyboardInterrupt):
     """A second signal: stop at once. A KeyboardInterrupt, so the pull records ``interrupted``
-    on its way out; ``signum`` gives the exit code (128 + it)."""
+    on its way out (also when it lands in a query and DuckDB reports it as its own error: see
+    :func:`swansync.warehouse.interrupted`); ``signum`` gives the exit code (128 + it)."""
 
     def __init__(self, signum: int) -> None:
         super().__init__(signal.Signals(signum).name)

@@ -84,6 +84,8 @@ class SourceSections:
 
     def from_flags(self, flags: Mapping[str, Any]) -> None:
         """Flags that name targets replace every file target, of every tracker."""
+        from swansync.sources.registry import FROM_FLAGS
+
         given = {k: v for k, v in flags.items() if v is not None and v != () and v != []}
         if any(
             p.flags[flag] in p.target_keys
@@ -101,6 +103,9 @@ class SourceSections:
                     self.values[p.section][key] = (
                         tuple(str(v) for v in value) if isinstance(value, list | tuple) else value
                     )
+            flagged = tuple(key for flag, key in p.flags.items() if flag in given)
+            if flagged:  # a plugin's checks of the user's own word (Section.from_flags)
+                self.values[p.section][FROM_FLAGS] = flagged
 
     def configs(self, values: Mapping[str, Mapping[str, Any]] | None = None) -> list[SourceConfig]:
         values = self.values if values is None else values
@@ -112,9 +117,15 @@ class SourceSections:
 
     def for_job(self, job_sections: Mapping[str, Mapping[str, Any]]) -> list[SourceConfig]:
         """A job's sources: the top-level sections without their targets, then the job's."""
+        from swansync.sources.registry import FROM_FLAGS
+
         merged: dict[str, dict[str, Any]] = {}
         for name, plugin in self.plugins.items():
-            base = {k: v for k, v in self.values[name].items() if k not in plugin.target_keys}
+            base = {
+                k: v
+                for k, v in self.values[name].items()
+                if k not in plugin.target_keys and k != FROM_FLAGS  # flags were for the pull's
+            }
             merged[name] = {**base, **job_sections.get(name, {})}
             if not any(k in plugin.target_keys for k in merged[name]):
                 merged[name] = {}

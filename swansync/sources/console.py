@@ -8,16 +8,23 @@
 * :func:`split_lines` cuts a byte stream into lines with bounded memory: a line over the bound is
   cut while it is read and the rest of it skipped, never held.
 
-Each function says what it had to repair, so the source can warn about that line, once.
+Each function says what it had to repair, so the source can count that line, once: a
+:class:`RepairLog` turns a pull's repaired lines into one warning (a hostile console repairs
+lines in every run).
 """
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Iterable, Iterator
+import threading
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from typing import NamedTuple
 
 from swansync.sources.base import LOG_CUT_MARKER, MAX_LOG_LINE
+
+log = logging.getLogger(__name__)
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _NOT_A_BYTE = re.compile("[\ud800-\udc7f\udd00-\udfff]")  # lone surrogates that stand for no byte
@@ -26,8 +33,11 @@ REPLACED = "invalid UTF-8 replaced by U+FFFD"
 _CUT = re.compile(re.escape(LOG_CUT_MARKER).replace(r"\{total\}", r"\d+").encode() + rb"\Z")
 
 
+_CUT_PROBLEM = "longer than 1 MiB"
+
+
 def cut_problem(total: int) -> str:
-    return f"longer than 1 MiB ({total:,} bytes): cut"
+    return f"{_CUT_PROBLEM} ({total:,} bytes): cut"
 
 
 def _cut(raw: bytes, total: int) -> str:
@@ -113,3 +123,51 @@ def split_lines(chunks: Iterable[bytes], *, keep: int = MAX_LOG_LINE + 4) -> Ite
             total = len(last)
     if total or pending:
         yield RawLine(bytes(pending), total, complete=False)
+
+
+def _kind(problem: str) -> str:
+    """What was repaired, without the line's own numbers."""
+    if problem == REPLACED:
+        return "invalid UTF-8 replaced"
+    return "cut at 1 MiB" if problem.startswith(_CUT_PROBLEM) else problem
+
+
+class RepairLog:
+    """The console lines repaired during a pull, for ``Source.warnings``: one warning that says
+    how many lines in how many runs, of which kind, and shows the first (a lone line is shown
+    as it is); every line is logged at DEBUG. Thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._reset()
+
+    def _reset(self) -> None:
+        self._lines = 0
+        self._runs: set[tuple[str, str]] = set()
+        self._kinds: Counter[str] = Counter()
+        self._first: str | None = None
+
+    def add(self, project: str, run_id: str, seq: int, problems: Sequence[str]) -> None:
+        """Line ``seq`` of a run's console was repaired (``problems``: what; none: it was not)."""
+        if not problems:
+            return
+        where = f"console line {seq} of run {run_id!r} ({project}): {problems[0]}"
+        log.debug("%s", where)
+        with self._lock:
+            self._lines += 1
+            self._runs.add((project, run_id))
+            self._kinds.update(_kind(p) for p in problems)
+            if self._first is None:
+                self._first = where
+
+    def drain(self) -> list[str]:
+        """The warning for the lines repaired since the last drain (none: no warning)."""
+        with self._lock:
+            lines, runs, kinds, first = self._lines, len(self._runs), self._kinds, self._first
+            self._reset()
+        if first is None:
+            return []
+        if lines == 1:
+            return [first]
+        what = ", ".join(f"{n:,} {kind}" for kind, n in kinds.most_common())
+        return [f"console: {lines:,} line(s) repaired in {runs:,} run(s) ({what}); first: {first}"]

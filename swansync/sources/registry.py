@@ -4,7 +4,9 @@ A tracker's package exports a :class:`SourcePlugin`: the name of its config sect
 (``[sources.<section>]`` in the TOML file, ``sources.<section>`` inside a ``[[jobs]]`` table),
 the keys that section takes, which of them name targets, which ``load_settings`` keywords (the
 CLI flags) fill it, and ``parse``, which turns a merged section into :class:`SourceConfig`
-objects (each builds one source holding its own targets).
+objects (each builds one source holding its own targets). The merged section's key
+:data:`FROM_FLAGS` lists the keys the flags gave (``Section.from_flags``), for checks that concern
+the user's own word only (a flag that applies to none of the targets is refused).
 
 Adding a tracker is a new package under ``swansync/sources/`` plus one line in :data:`PLUGINS`
 (and its flags in ``cli.py``). Plugins are imported lazily: reading the config imports only the
@@ -26,6 +28,9 @@ PLUGINS: dict[str, str] = {
     "swanlab": "swansync.sources.swanlab.plugin",
     "wandb": "swansync.sources.wandb.plugin",
 }
+
+
+FROM_FLAGS = "_from_flags"  # in a merged section: the keys the flags gave
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,10 @@ class Section:
             return tuple(value)
         raise self._fail(key, "a list of strings")
 
+    def from_flags(self, key: str) -> bool:
+        """Whether ``key`` was given by a flag (not the file or the environment)."""
+        return key in self.values.get(FROM_FLAGS, ())
+
     def opt_str(self, key: str) -> str | None:
         value = self.values.get(key)
         if value is None:
@@ -89,4 +98,4 @@ def plugin(section: str) -> SourcePlugin:
     return found
 
 
-__all__ = ["PLUGINS", "Section", "SourcePlugin", "plugin", "plugins"]
+__all__ = ["FROM_FLAGS", "PLUGINS", "Section", "SourcePlugin", "plugin", "plugins"]

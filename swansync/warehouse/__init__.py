@@ -342,6 +342,27 @@ class Warehouse(TableWrites):
         return out
 
 
+def interrupted(error: BaseException) -> bool:
+    """Whether ``error`` is an interrupt rather than a failure: a KeyboardInterrupt (Ctrl-C, the
+    CLI's second signal), or DuckDB's report of one that landed in a query. DuckDB's Python
+    binding runs the signal handler while a query executes, drops the KeyboardInterrupt it raises
+    and stops the query with ``RuntimeError('Query interrupted')``; an interrupted connection
+    (``interrupt()``) raises ``duckdb.InterruptException``. Errors raised from one count too."""
+    seen: BaseException | None = error
+    for _ in range(8):  # a short chain of `raise ... from`
+        if seen is None:
+            return False
+        if isinstance(seen, KeyboardInterrupt | duckdb.InterruptException):
+            return True
+        if type(seen) is RuntimeError and str(seen) == _QUERY_INTERRUPTED:
+            return True
+        seen = seen.__cause__
+    return False
+
+
+_QUERY_INTERRUPTED = "Query interrupted"  # duckdb's pyconnection: PyErr_CheckSignals() != 0
+
+
 def open_warehouse(
     db: Path | str,
     *,
@@ -361,4 +382,4 @@ def open_warehouse(
     return Warehouse(db, read_only=read_only, create=create)
 
 
-__all__ = ["INTERNAL", "IdSource", "Warehouse", "open_warehouse", "sql_dir"]
+__all__ = ["INTERNAL", "IdSource", "Warehouse", "interrupted", "open_warehouse", "sql_dir"]

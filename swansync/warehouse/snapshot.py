@@ -130,15 +130,10 @@ def _current_catalog(con: duckdb.DuckDBPyConnection) -> str:
 _DUCKDB_MAGIC = b"DUCK"  # bytes 8..11 of every DuckDB database file
 
 
-def check_destination(
-    dest: Path, warehouse: Path | None = None, *, con: duckdb.DuckDBPyConnection | None = None
-) -> None:
-    """Refuse a serving path that publishing would wrongly replace, before anything is written:
-    its folder is missing, it is the warehouse itself, or it holds something other than a
-    serving copy (a text file, another application's database). Raises :class:`ConfigError`.
-
-    A copy the warehouse (at ``warehouse``, or open as ``con``) records as its own publication
-    is not opened: readers in this process may hold it with other settings."""
+def check_serving_path(dest: Path, warehouse: Path | None = None) -> None:
+    """The checks of :func:`check_destination` that need neither the serving copy's content nor
+    the warehouse's record: the folder exists, ``dest`` is not the warehouse (at ``warehouse``)
+    itself, and what is there is a DuckDB file. Raises :class:`ConfigError`."""
     dest = Path(dest)
     if not dest.parent.is_dir():
         raise ConfigError(f"folder {str(dest.parent)!r} for the serving copy does not exist")
@@ -160,11 +155,24 @@ def check_destination(
             f"{str(dest)!r} is not a swansync serving copy (not a DuckDB file): swansync does not "
             "replace it; remove it or give `serving` another file"
         )
-    if not dest.stat().st_size:
+
+
+def check_destination(
+    dest: Path, warehouse: Path | None = None, *, con: duckdb.DuckDBPyConnection | None = None
+) -> None:
+    """Refuse a serving path that publishing would wrongly replace, before anything is written:
+    its folder is missing, it is the warehouse itself (at ``warehouse``), or it holds something
+    other than a serving copy (a text file, another application's database). Raises
+    :class:`ConfigError`.
+
+    A copy the warehouse open as ``con`` records as its own publication is not opened: readers
+    in this process may hold it with other settings. (The warehouse is never opened here: a
+    pull checks on its own connection.)"""
+    dest = Path(dest)
+    check_serving_path(dest, warehouse)
+    if not dest.exists() or not dest.stat().st_size:
         return
     if con is not None and _recorded(con, dest):
-        return
-    if con is None and warehouse is not None and _published_by(warehouse, dest):
         return
     try:
         con = duckdb.connect(str(dest), read_only=True)
@@ -188,21 +196,6 @@ def check_destination(
             f"{str(dest)!r} is not a swansync serving copy (it holds {held}): swansync does not "
             "replace it; remove it or give `serving` another file"
         )
-
-
-def _published_by(warehouse: Path, dest: Path) -> bool:
-    """Whether the warehouse's record says it published the copy now at ``dest`` (then the copy
-    need not be opened: readers in this process may hold it with other settings)."""
-    if not Path(warehouse).is_file():
-        return False
-    try:
-        con = duckdb.connect(str(warehouse), read_only=True)
-    except duckdb.Error:
-        return False
-    try:
-        return _recorded(con, dest)
-    finally:
-        con.close()
 
 
 def _recorded(con: duckdb.DuckDBPyConnection, dest: Path) -> bool:
@@ -379,6 +372,7 @@ __all__ = [
     "DEFAULT_STORAGE_VERSION",
     "SNAPSHOT_TABLE",
     "check_destination",
+    "check_serving_path",
     "publish_snapshot",
     "snapshot_current",
     "snapshot_info",

@@ -4,6 +4,8 @@ a serving copy is never taken for a warehouse to pull into."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import duckdb
 import pytest
 
@@ -69,3 +71,20 @@ def test_status_counts_metric_points_only(tmp_path, sim):
         )
     assert media[0][0] > 0, "the world has media keys: the test can fail"
     assert {p["project"]: p["points"] for p in info["projects"]} == per_project
+
+
+def test_a_pull_opens_the_warehouse_once(tmp_path, sim, monkeypatch):
+    """The serving path's check reads the warehouse's record of its publications on the pull's
+    own connection: no second open of the warehouse (nor of a copy the record names) per pull."""
+    db, serving = tmp_path / "w.duckdb", tmp_path / "serving.duckdb"
+    assert pull(sim_settings(sim, db, serving=serving)).status == "ok"
+    opened: list[str] = []
+    real = duckdb.connect
+
+    def connect(database: Any = ":memory:", *args: Any, **kw: Any) -> Any:
+        opened.append(str(database))
+        return real(database, *args, **kw)
+
+    monkeypatch.setattr(duckdb, "connect", connect)
+    assert pull(sim_settings(sim, db, serving=serving)).status == "ok"
+    assert [p for p in opened if p in (str(db), str(serving))] == [str(db)]

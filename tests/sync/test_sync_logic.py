@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from swansync.config import Settings
 from swansync.sync import pull
 from swansync.warehouse import Warehouse
 from tests.support.fake_source import FakeRun, FakeSource
+from tests.support.interrupts import query_hit_by_ctrl_c
 
 
 def settings(tmp_path, **kw):
@@ -113,6 +116,29 @@ def test_crash_mid_pull_then_resume_is_exact(tmp_path, source, crash_at):
     with Warehouse(s.db, read_only=True) as wh:
         statuses = [r[0] for r in wh.rows("SELECT status FROM _swansync.sync_log ORDER BY id")]
     assert statuses == ["ok", "interrupted", "ok"]  # KeyboardInterrupt: a second Ctrl-C
+
+
+def test_a_ctrl_c_inside_a_query_is_recorded_interrupted(tmp_path, source, monkeypatch):
+    """A second Ctrl-C raises KeyboardInterrupt at once; landing while DuckDB runs one of the
+    pull's queries, it reaches the pull as DuckDB's own error, and is still an interruption."""
+    s = settings(tmp_path)
+    pull(s, sources=[source])
+    source.runs["b"].grow(10)
+    real = Warehouse.upsert
+
+    def upsert(self: Warehouse, *args: Any, **kw: Any) -> int:
+        query_hit_by_ctrl_c(self.con, tmp_path)  # raises
+        return real(self, *args, **kw)
+
+    monkeypatch.setattr(Warehouse, "upsert", upsert)
+    with pytest.raises((RuntimeError, KeyboardInterrupt)):
+        pull(s, sources=[source])
+    monkeypatch.undo()
+    with Warehouse(s.db, read_only=True) as wh:
+        statuses = [r[0] for r in wh.rows("SELECT status FROM _swansync.sync_log ORDER BY id")]
+    assert statuses == ["ok", "interrupted"]
+    pull(s, sources=[source])
+    assert points(s.db) == source.truth_points()
 
 
 def test_full_reconciles(tmp_path, source):

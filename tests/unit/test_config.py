@@ -69,6 +69,46 @@ def test_source_name_from_the_environment_outranks_the_file(tmp_path):
     assert cloud(load_settings(config_file=cfg, env={}, source_name="flag")).source_name == "flag"
 
 
+SOURCE_NAME_FOR_LOCAL = (
+    "--source-name names a SwanLab server's runs; --logdir and --dashboard sources are named "
+    "logdir:<path> and dashboard:<host:port>"
+)
+
+
+@pytest.mark.parametrize(
+    "targets",
+    [
+        {"logdirs": ["logs"]},
+        {"dashboards": ["http://127.0.0.1:5092"]},
+        {"logdirs": ["logs"], "dashboards": ["http://127.0.0.1:5092"]},
+    ],
+)
+def test_a_source_name_flag_for_local_targets_only_is_refused(tmp_path, targets):
+    """Local folders and dashboards are named logdir:<path> / dashboard:<host:port>: a source
+    name given for them alone would be ignored, so the library refuses it (as the CLI does)."""
+    with pytest.raises(ConfigError) as refused:
+        load_settings(env={}, source_name="lab", **targets)
+    assert str(refused.value) == SOURCE_NAME_FOR_LOCAL
+    # with a server to name it applies there; from the file or the environment (a job's
+    # folders inherit it) it is not the user's word for these targets: accepted as before
+    s = load_settings(env={}, source_name="lab", projects=["a/b"], **targets)
+    assert cloud(s).source_name == "lab"
+    cfg = write(tmp_path, "[sources.swanlab]\nsource_name = 'lab'\nlogdirs = ['logs']\n")
+    assert load_settings(config_file=cfg, env={}).sources == (SwanLabLogDir(tmp_path / "logs"),)
+    with pytest.raises(ConfigError, match=r"^--source-name names"):  # the flag, for the file's
+        load_settings(config_file=cfg, env={}, source_name="flag")
+    assert load_settings(env={"SWANSYNC_SOURCE_NAME": "lab"}, **targets).sources
+
+
+def test_a_source_name_flag_is_not_refused_for_a_job_of_local_targets_only(tmp_path):
+    """The flag refusal is about the pull's own targets: a job of the file that pulls only a
+    log folder keeps its folder (the flag's name is for the server targets)."""
+    cfg = write(tmp_path, "[[jobs]]\nevery = '5m'\nsources.swanlab.logdirs = ['logs']\n")
+    s = load_settings(config_file=cfg, env={}, source_name="lab", projects=["a/b"])
+    assert cloud(s).source_name == "lab"
+    assert s.jobs[0].sources == (SwanLabLogDir(tmp_path / "logs"),)
+
+
 def test_legacy_top_level_keys_still_work_with_a_deprecation_line(tmp_path, caplog):
     cfg = write(tmp_path, "projects = ['a/b']\nhost = 'http://h:1'\nlogdirs = ['x']\n")
     s = load_settings(config_file=cfg, env={})

@@ -10,7 +10,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from swansync.sources.base import LOG_CUT_MARKER, MAX_LOG_LINE
-from swansync.sources.console import RawLine, clean_text, decode_line, split_lines
+from swansync.sources.console import (
+    REPLACED,
+    RawLine,
+    RepairLog,
+    clean_text,
+    cut_problem,
+    decode_line,
+    split_lines,
+)
 
 
 def test_plain_text_is_kept_as_is() -> None:
@@ -76,3 +84,20 @@ def test_split_lines_equals_a_plain_split_whatever_the_chunking(
     if parts[-1]:
         want.append(RawLine(parts[-1][:keep], len(parts[-1]), complete=False))
     assert list(split_lines(chunks, keep=keep)) == want
+
+
+def test_repaired_lines_are_one_warning_per_pull_that_counts_them() -> None:
+    repairs = RepairLog()
+    assert repairs.drain() == []
+    repairs.add("p", "r1", 3, [REPLACED])
+    assert repairs.drain() == ["console line 3 of run 'r1' (p): invalid UTF-8 replaced by U+FFFD"]
+    for run in ("r1", "r2"):
+        for seq in range(1, 31):
+            repairs.add("p", run, seq, [REPLACED])
+    repairs.add("q", "r3", 7, [REPLACED, cut_problem(2_000_000)])
+    repairs.add("q", "r3", 8, [])  # nothing repaired
+    assert repairs.drain() == [
+        "console: 61 line(s) repaired in 3 run(s) (61 invalid UTF-8 replaced, 1 cut at 1 MiB); "
+        "first: console line 1 of run 'r1' (p): invalid UTF-8 replaced by U+FFFD"
+    ]
+    assert repairs.drain() == []  # counted per pull

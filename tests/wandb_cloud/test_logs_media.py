@@ -80,6 +80,24 @@ def kitchen(world: World) -> str:
     return world.runs("alice/quirks")[0]  # running, 260 steps, media, a 1 MiB console line
 
 
+def test_repaired_console_lines_are_one_warning_that_counts_them(
+    sim: SimServer, world: World, db: Path
+) -> None:
+    """Hostile consoles repair lines in most runs (the small world: 586 warnings, 20 per run):
+    the pull says so once, with how many lines in how many runs and the first one."""
+    summary = swansync.pull(settings(sim, db))
+    assert summary.status == "ok", summary.failures
+    repaired = q(
+        db,
+        "SELECT count(*), count(DISTINCT run_id) FROM logs "
+        "WHERE contains(text, '\ufffd') OR contains(text, 'line cut at 1 MiB by swansync')",
+    )[0]
+    assert repaired[1] > 20, repaired  # the world repairs lines in many runs: the test can fail
+    (warning,) = [w for w in summary.warnings if "console" in w]
+    assert warning.startswith(f"console: {repaired[0]:,} line(s) repaired in {repaired[1]} run(s)")
+    assert "; first: console line " in warning
+
+
 def test_consoles_and_media_are_exact_and_a_second_pull_reads_none(
     sim: SimServer, world: World, db: Path, tmp_path: Path
 ) -> None:

@@ -133,6 +133,17 @@ def parse(values: Mapping[str, Any]) -> list[SourceConfig]:
                 source_name=section.opt_str("source_name"),
             )
         )
+    elif (
+        section.from_flags("source_name")
+        and section.opt_str("source_name")
+        and (section.strs("logdirs") or section.strs("dashboards"))
+    ):
+        # Local folders and dashboards are named logdir:<path> / dashboard:<host:port> (one
+        # name for several would mix their runs): refused, not silently ignored.
+        raise ConfigError(
+            "--source-name names a SwanLab server's runs; --logdir and --dashboard sources are "
+            "named logdir:<path> and dashboard:<host:port>"
+        )
     project_name = section.opt_str("project_name")
     for path in section.strs("logdirs"):
         out.append(SwanLabLogDir(Path(path), project_name))

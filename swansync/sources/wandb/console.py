@@ -14,17 +14,15 @@ into a cursor and taken up again (a pull may stop between two chunks of one line
 from __future__ import annotations
 
 import base64
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from swansync.sources.base import MAX_LOG_LINE
-from swansync.sources.console import decode_line, split_lines
+from swansync.sources.console import RepairLog, decode_line, split_lines
 
 KEEP = MAX_LOG_LINE + 4  # bytes of a pending line held (the rest is only counted)
-WARNINGS_PER_RUN = 20
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -134,35 +132,18 @@ def file_lines(
 
 
 class Repairs:
-    """Console lines repaired in a pull, for ``Source.warnings``: one line each up to
-    :data:`WARNINGS_PER_RUN` per run, then a count. Thread-safe."""
+    """Console lines repaired in a pull, for ``Source.warnings``: one warning per pull that
+    counts them (see :class:`~swansync.sources.console.RepairLog`). Thread-safe."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._lines: list[str] = []
-        self._counts: dict[tuple[str, str], int] = {}
+        self._log = RepairLog()
 
     def warner(self, project: str, run_id: str) -> Callable[[Line], None]:
         def warn(line: Line) -> None:
-            if not line.problems:
-                return
-            with self._lock:
-                n = self._counts[(project, run_id)] = self._counts.get((project, run_id), 0) + 1
-                if n <= WARNINGS_PER_RUN:
-                    self._lines.append(
-                        f"console line {line.seq} of run {run_id!r} ({project}): {line.problems[0]}"
-                    )
+            if line.problems:
+                self._log.add(project, run_id, line.seq, line.problems)
 
         return warn
 
     def drain(self) -> list[str]:
-        with self._lock:
-            out, self._lines = self._lines, []
-            for (project, run_id), n in sorted(self._counts.items()):
-                if n > WARNINGS_PER_RUN:
-                    out.append(
-                        f"console of run {run_id!r} ({project}): "
-                        f"{n - WARNINGS_PER_RUN} more line(s) repaired"
-                    )
-            self._counts = {}
-        return out
+        return self._log.drain()

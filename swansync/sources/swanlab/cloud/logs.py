@@ -28,8 +28,7 @@ pages: nothing is lost, only speed.
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import pairwise
@@ -37,7 +36,7 @@ from typing import Any
 
 from swansync.errors import ApiError, DataError, FatalApiError
 from swansync.sources.base import MAX_LOG_LINE, LogRecord, RunRecord
-from swansync.sources.console import clean_text, decode_line, split_lines
+from swansync.sources.console import RepairLog, clean_text, decode_line, split_lines
 from swansync.sources.swanlab.cloud import parse
 from swansync.sources.swanlab.cloud.client import SwanLabClient
 from swansync.sources.swanlab.cloud.export import LINK_REFUSED, presign
@@ -51,39 +50,19 @@ EXPORT_ROWS = 500_000  # the export's cap
 EXPORT_MIN_LINES = 8_000  # fewer new lines: pages are as fast (bench/log_crossover.py)
 PAGE_ROUTE = "GET /house/metrics/log"
 EXPORT_ROUTE = "POST /house/metrics/log/export"
-WARNINGS_PER_RUN = 20
 
 
-class Repairs:
-    """Console lines repaired during a pull, for ``Source.warnings``: one warning per line up
-    to :data:`WARNINGS_PER_RUN` per run, then a count (a console of broken bytes must not
-    flood the report). Thread-safe."""
+class Repairs(RepairLog):
+    """Console lines repaired during a pull, for ``Source.warnings``: one warning per pull that
+    counts them (see :class:`~swansync.sources.console.RepairLog`). Thread-safe."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._lines: list[str] = []
-        self._counts: dict[tuple[str, str], int] = {}
+    def warner(self, project: str, run_id: str) -> Callable[[int, Sequence[str]], None]:
+        """What a run's reader calls with a line's ``seq`` and what was repaired in it."""
 
-    def warner(self, project: str, run_id: str) -> Callable[[str], None]:
-        def warn(text: str) -> None:
-            with self._lock:
-                n = self._counts[(project, run_id)] = self._counts.get((project, run_id), 0) + 1
-                if n <= WARNINGS_PER_RUN:
-                    self._lines.append(text)
+        def warn(seq: int, problems: Sequence[str]) -> None:
+            self.add(project, run_id, seq, problems)
 
         return warn
-
-    def drain(self) -> list[str]:
-        with self._lock:
-            out, self._lines = self._lines, []
-            for (project, run_id), n in sorted(self._counts.items()):
-                if n > WARNINGS_PER_RUN:
-                    extra = n - WARNINGS_PER_RUN
-                    out.append(
-                        f"console of run {run_id!r} ({project}): {extra} more line(s) repaired"
-                    )
-            self._counts = {}
-        return out
 
 
 def _seq(obj: Any, what: str) -> int:
@@ -131,7 +110,8 @@ class Page:
 
 
 class ConsoleReader:
-    """The console of one run. ``warn`` receives one line per repaired console line."""
+    """The console of one run. ``warn`` receives each line's ``seq`` and what was repaired in
+    it (nothing, mostly)."""
 
     def __init__(
         self,
@@ -139,7 +119,7 @@ class ConsoleReader:
         ref: dict[str, Any],
         project: str,
         run: RunRecord,
-        warn: Callable[[str], None],
+        warn: Callable[[int, Sequence[str]], None],
         *,
         export_min: int = EXPORT_MIN_LINES,
     ) -> None:
@@ -150,9 +130,6 @@ class ConsoleReader:
         self.rid = run["run_id"]
         self.warn = warn
         self.export_min = export_min
-
-    def _repaired(self, seq: int, problem: str) -> None:
-        self.warn(f"console line {seq} of run {self.rid!r} ({self.project}): {problem}")
 
     # -- pages -----------------------------------------------------------------------------
 
@@ -251,8 +228,8 @@ class ConsoleReader:
         while True:
             for ln in page.lines:
                 if ln["seq"] > after:
-                    for p in page.repaired.get(ln["seq"], ()):
-                        self._repaired(ln["seq"], p)
+                    if ln["seq"] in page.repaired:
+                        self.warn(ln["seq"], page.repaired[ln["seq"]])
                     yield ln
                     after = ln["seq"]
             if len(page.seqs) < PAGE or page.count <= (page.number + 1) * PAGE:
@@ -343,8 +320,8 @@ class ConsoleReader:
                     raise DataError(f"{what}: row {seq - start + 1} is not '<time> <LEVEL> <text>'")
                 text, problems = decode_line(message, raw.total - len(head) - len(level) - 2)
                 seq += 1
-                for p in problems:
-                    self._repaired(seq, p)
+                if problems:
+                    self.warn(seq, problems)
                 yield LogRecord(
                     project=self.project,
                     run_id=self.rid,
