@@ -56,8 +56,15 @@ def test_a_lake_publishes_a_serving_copy_that_answers_as_the_lake(
             for name in (*KEYS, *VIEWS):
                 assert _answers(copy, name) == _answers(wh.con, name), name
         internal = copy.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = '_swansync'"
-        ).fetchone()
-        assert internal == (0,)  # the contract, not the machinery
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = '_swansync' ORDER BY 1"
+        ).fetchall()
+        # The contract, not the machinery: only the narrow points, metrics and metric_keys
+        # being views over them as in a warehouse file.
+        assert internal == [("points",), ("series",)]
+        narrow = copy.execute(
+            "SELECT view_name FROM duckdb_views() WHERE view_name IN ('metrics', 'metric_keys') "
+            "ORDER BY 1"
+        ).fetchall()
+        assert narrow == [("metric_keys",), ("metrics",)]
     finally:
         copy.close()

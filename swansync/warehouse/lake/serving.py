@@ -6,8 +6,11 @@ copies every contract table as the lake shows it in ONE snapshot (one read trans
 half of a pull), builds the views and macros of ``sql/views`` on the copy (its ENUM column lists
 from the copy's own data), records the publication in ``_swansync_snapshot`` as the file
 warehouse's publisher does, checks that the copy opens read-only and every view binds, and
-renames it onto the serving path. swansync's internal state (versions, fences, bookmarks) is
-not copied: readers need the contract, not the machinery.
+renames it onto the serving path. Points are copied in their narrow form, as a warehouse file
+holds them: ``_swansync.series`` (the current series) and ``_swansync.points`` (their points),
+with ``metrics`` and ``metric_keys`` as views over them (the analysis views read points by series
+id). The rest of swansync's internal state (versions, fences, bookmarks) is not copied: readers
+need the contract, not the machinery.
 
 Several workers may publish the same path: each writes its own temporary file and the rename is
 atomic, so the path always names one complete copy (the last one renamed).
@@ -53,6 +56,33 @@ def _contract(con: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
     return sorted({n for s, n in shown if s == "main" and n not in analysis})
 
 
+# Contract objects a copy holds as views over the narrow tables (as a warehouse file does).
+NARROW_VIEWS = {
+    "metric_keys": "SELECT source, project, run_id, key, kind, class, complete, last_step, "
+    "points, synced_at FROM _swansync.series",
+    "metrics": "SELECT s.source, s.project, s.run_id, s.key, p.step, p.value, p.ts "
+    "FROM _swansync.points AS p JOIN _swansync.series AS s USING (series_id)",
+}
+NARROW_TABLES = [("_swansync", "series"), ("_swansync", "points")]
+SERIES_COLUMNS = (
+    "source, project, run_id, key, series_id, kind, class, complete, last_step, points, synced_at"
+)
+
+
+def _copy_narrow(con: duckdb.DuckDBPyConnection, alias: str, lake: str) -> None:
+    """The current series and their points (a replaced generation's points are left behind)."""
+    con.execute(f"CREATE SCHEMA {_q(alias)}._swansync")
+    con.execute(
+        f"CREATE TABLE {_q(alias)}._swansync.series AS "
+        f"SELECT {SERIES_COLUMNS} FROM {_q(lake)}._swansync.series"
+    )
+    con.execute(
+        f"CREATE TABLE {_q(alias)}._swansync.points AS "
+        f"SELECT p.series_id, p.step, p.value, p.ts FROM {_q(lake)}._swansync.points AS p "
+        f"SEMI JOIN {_q(lake)}._swansync.series AS s ON s.series_id = p.series_id"
+    )
+
+
 def _one(con: duckdb.DuckDBPyConnection, sql: str) -> int | None:
     row = con.execute(sql).fetchone()
     return int(row[0]) if row and row[0] is not None else None
@@ -75,7 +105,7 @@ def publish_lake_snapshot(
     started = time.perf_counter()
     attached = False
     try:
-        tables = _contract(con, ALIAS)
+        tables = [t for t in _contract(con, ALIAS) if t not in NARROW_VIEWS]
         con.execute(
             f"ATTACH {_qs(str(tmp))} AS {_q(alias)} (STORAGE_VERSION {_qs(storage_version)})"
         )
@@ -87,6 +117,7 @@ def publish_lake_snapshot(
                     f"CREATE TABLE {_q(alias)}.main.{_q(name)} AS "
                     f"SELECT * FROM {_q(ALIAS)}.main.{_q(name)}"
                 )
+            _copy_narrow(con, alias, ALIAS)
             sync_id = _one(con, f"SELECT max(id) FROM {_q(ALIAS)}._swansync.sync_log")
             schema = _one(con, f"SELECT max(version) FROM {_q(ALIAS)}._swansync.migrations")
             con.execute("COMMIT")
@@ -96,10 +127,10 @@ def publish_lake_snapshot(
             raise
         con.execute(f"DETACH {_q(alias)}")
         attached = False
-        views = _finish(tmp, sync_id, schema, storage_version, len(tables))
+        views = _finish(tmp, sync_id, schema, storage_version, len(tables) + len(NARROW_TABLES))
         if tmp_wal.exists():  # everything was checkpointed; a leftover WAL would be replayed
             raise WarehouseError(f"serving copy {str(tmp)!r} still has a write-ahead log")
-        _verify(tmp, views, [("main", n) for n in tables])
+        _verify(tmp, views, [("main", n) for n in tables] + NARROW_TABLES)
         _fsync_path(tmp)
         os.replace(tmp, dest)
         _fsync_path(dest.parent, directory=True)
@@ -127,6 +158,8 @@ def _finish(
     """Build the views on the copy and record the publication; returns the copy's views."""
     con = duckdb.connect(str(tmp))
     try:
+        for name, sql in NARROW_VIEWS.items():
+            con.execute(f"CREATE VIEW main.{_q(name)} AS {sql}")
         file_views.apply_views(con)
         views = _views(con)
         con.execute(
