@@ -27,3 +27,14 @@ def test_system_keys_are_swanlab_hardware_monitors():
     assert metric_class("__swanlab__") == "SYSTEM"
     assert metric_class("train/loss") == "CUSTOM"
     assert metric_class("system.cpu") == "CUSTOM"  # W&B's naming means nothing to SwanLab
+
+
+def test_media_kind_reads_the_storage_path_whatever_the_key():
+    """Storage paths hold the key, and a key may hold `?` or `#`: the suffix still counts
+    (found by tests/property/test_pull_worlds.py: key '?*' mirrored as kind 'other')."""
+    from swansync.sources.swanlab.conventions import media_kind
+
+    assert media_kind("media/?*/0-0.png") == "image"
+    assert media_kind("media/a#b?c/1-2.mp3") == "audio"
+    assert media_kind("media/k/0-0.png?") == "other"
+    assert media_kind("media/k/.png") == "other"

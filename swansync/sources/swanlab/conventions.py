@@ -79,7 +79,7 @@ _LONGEST_FIRST = sorted(_MEDIA_SUFFIXES, key=len, reverse=True)
 def media_kind(name: str) -> str:
     """The media kind (one of ``MEDIA_KINDS``) a SwanLab file name says; ``other`` when it says
     none (the sync may still learn it from the download's Content-Type)."""
-    low = name.split("?", 1)[0].rsplit("/", 1)[-1].lower()
+    low = name.rsplit("/", 1)[-1].lower()  # a storage path: `?` is part of a key, not a query
     for suffix in _LONGEST_FIRST:
         if low.endswith(suffix) and len(low) > len(suffix):
             return _MEDIA_SUFFIXES[suffix]
