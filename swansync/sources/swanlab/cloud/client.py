@@ -23,7 +23,6 @@ from swansync.errors import ApiError, AuthError, DataError, FatalApiError, Retri
 from swansync.http import (
     RETRY_STATUSES,
     Accounting,
-    BadBody,
     HttpFault,
     PolicySession,
     make_session,
@@ -39,47 +38,13 @@ from swansync.http.download import (
 )
 from swansync.sources.base import Counters
 from swansync.sources.swanlab.cloud import auth
+from swansync.sources.swanlab.cloud.answers import is_read_post, json_body, not_html
 
 log = logging.getLogger(__name__)
 
 # The protocol level we speak (spec 2.2, U2): sent like the SDK does, harmless if ignored.
 SDK_VERSION = "0.10.3"
 DOWNLOAD_TIMEOUT = 120.0
-_READ_POST_PREFIXES = ("/house/", "/files/presigned/", "/resources/presigned/")
-
-
-def is_read_post(path: str) -> bool:
-    """True for the POSTs that only read (safe to retry): see the module docstring."""
-    return path.startswith(_READ_POST_PREFIXES) or path.endswith("/runs/shows")
-
-
-def json_body(resp: requests.Response, *, lenient: bool = False) -> Any:
-    """The JSON value of a 2xx answer, or :class:`BadBody` saying in a few words what came
-    instead (never the body itself: an HTML page could be long and could echo secrets).
-
-    ``lenient``: bytes that are not UTF-8 do not fail the answer (console text: one bad byte
-    must cost one line, not the page); they reach the caller as lone surrogates
-    (``errors="surrogateescape"``), for :func:`swansync.sources.console.clean_text`."""
-    data = resp.content
-    ctype = resp.headers.get("Content-Type", "").lower()
-    if "html" in ctype or data.lstrip()[:1] == b"<":
-        raise BadBody("an HTML page where JSON was expected")
-    if not data.strip():
-        raise BadBody("an empty body where JSON was expected")
-    try:
-        value = json.loads(data.decode("utf-8", "surrogateescape") if lenient else data)
-    except ValueError:  # UnicodeDecodeError included
-        raise BadBody(f"a body that is not valid JSON ({len(data)} bytes; truncated?)") from None
-    if value is None:
-        raise BadBody("JSON null")
-    return value
-
-
-def not_html(resp: requests.Response) -> None:
-    """A download must not be an HTML page (a proxy's or a login portal's, answering 200)."""
-    ctype = resp.headers.get("Content-Type", "").lower()
-    if "html" in ctype or resp.content[:64].lstrip().startswith(b"<"):
-        raise BadBody("an HTML page where a file was expected")
 
 
 class SwanLabClient:

@@ -37,16 +37,16 @@ from swansync.sources.swanlab.cloud.export import (
     seg,
 )
 from swansync.sources.swanlab.cloud.filters import to_swanlab
+from swansync.sources.swanlab.cloud.keys import list_keys
 from swansync.sources.swanlab.cloud.logs import ConsoleReader, Repairs
 from swansync.sources.swanlab.cloud.media import MediaReader
-from swansync.sources.swanlab.cloud.paging import iter_cursor, iter_pages
+from swansync.sources.swanlab.cloud.paging import iter_pages
 from swansync.sources.swanlab.conventions import metric_class
 
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 100  # in the SDK's whitelist; the documented server maximum
 SUMMARY_CHUNK = 500
-KEY_PAGE = 2000
 _WORKSPACE = "workspace:"  # a target naming every project of a workspace
 
 
@@ -297,25 +297,7 @@ class SwanLabSource:
     # -- keys ------------------------------------------------------------------------------
 
     def _keys(self, project: ProjectRecord, run: RunRecord, kind: str) -> list[str]:
-        ref = self._ref(project, run, for_keys=True)
-        route = f"POST /house/metrics/{kind}/keys"
-
-        def fetch(cursor: str) -> Any:
-            return self.client.call(
-                "POST",
-                f"/house/metrics/{kind}/keys",
-                body={"experiments": [ref], "limit": KEY_PAGE, "cursor": cursor},
-                route=route,
-                what=f"{kind} keys of run {run['run_id']!r}",
-            )
-
-        keys: dict[str, None] = {}
-        for item in iter_cursor(fetch, what=f"{kind} keys of run {run['run_id']!r}", route=route):
-            key = item.get("key") if isinstance(item, dict) else item
-            if not isinstance(key, str):
-                raise DataError(f"{kind} keys of run {run['run_id']!r}: {item!r} is not a key")
-            keys[key] = None
-        return list(keys)
+        return list_keys(self.client, self._ref(project, run, for_keys=True), kind, run["run_id"])
 
     def metric_keys(self, project: ProjectRecord, run: RunRecord) -> list[MetricKeyRecord]:
         proj, rid = project["project"], run["run_id"]
