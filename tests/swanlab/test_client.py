@@ -276,3 +276,15 @@ def test_key_never_logged(serve: Any, caplog: pytest.LogCaptureFixture) -> None:
     text = "\n".join(r.getMessage() for r in caplog.records)
     assert KEY not in text and SID not in text
     assert FAR  # the far-future expiry keeps one login
+
+
+def test_https_to_a_plain_http_server_says_so(serve: Any) -> None:
+    """`--host 127.0.0.1:8080` means https; a plain-http server answers the TLS hello with
+    garbage. The one-line error says what to do, not only what OpenSSL saw."""
+    s = serve(lambda r: login_ok(r) if "login" in r.path else {"x": 1})
+    url = s.url.replace("http://", "https://")
+    with pytest.raises(FatalApiError) as e:
+        client(url).call("GET", "/x", route="GET /x", what="x")
+    text = str(e.value)
+    assert "plain http" in text and url.replace("https://", "http://") in text, text
+    assert "\n" not in text

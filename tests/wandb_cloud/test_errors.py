@@ -14,7 +14,7 @@ import pytest
 import swansync
 from swansync.config import Secret
 from swansync.errors import AuthError
-from trackersim.wandb import SimServer, World
+from trackersim.wandb import SimServer, World, build_world
 
 from .compare import compare
 from .conftest import SOURCE, settings
@@ -133,3 +133,18 @@ def test_a_run_that_always_fails_costs_only_itself(sim: SimServer, world: World,
     summary = swansync.pull(settings(sim, db, ("alice/quirks",)))
     assert summary.status == "ok"
     assert compare(db, expected(world.truth(), sim.url, projects={"alice/quirks"}), SOURCE) == []
+
+
+def test_https_to_a_plain_http_server_says_so() -> None:
+    """A W&B host given as https (or without a scheme) that speaks plain http: one line that
+    names the http:// URL to give instead."""
+    from swansync.errors import FatalApiError
+    from swansync.sources.wandb.cloud.client import GraphQLClient
+
+    with SimServer(build_world("small", seed=0), port=0) as sim:
+        https = sim.url.replace("http://", "https://")
+        client = GraphQLClient(https, "k" * 40, retries=1, backoff=0.01, timeout=10)
+        with pytest.raises(FatalApiError) as e:
+            client.query("Viewer", "query Viewer { viewer { id } }", {}, what="who am I")
+    text = str(e.value)
+    assert "plain http" in text and sim.url in text and "\n" not in text, text

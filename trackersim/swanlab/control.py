@@ -66,7 +66,9 @@ def dispatch(sim: SimServer, req: Request) -> Response:
         raise HttpError(400, "BAD_REQUEST", "body must be a JSON object")
     try:
         result = _post(sim, name, body)
-    except (KeyError, TypeError) as exc:
+    except KeyError as exc:
+        raise HttpError(400, "BAD_REQUEST", f"bad body for /_sim/{name}: {exc} is missing") from exc
+    except TypeError as exc:
         raise HttpError(400, "BAD_REQUEST", f"bad body for /_sim/{name}: {exc}") from exc
     return json_response({"ok": True, "result": result})
 

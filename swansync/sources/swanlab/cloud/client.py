@@ -36,6 +36,7 @@ from swansync.http.download import (
     not_html_unless,
     open_following,
 )
+from swansync.http.hints import plain_http_hint
 from swansync.sources.base import Counters
 from swansync.sources.swanlab.cloud import auth
 from swansync.sources.swanlab.cloud.answers import is_read_post, json_body, not_html
@@ -211,8 +212,12 @@ class SwanLabClient:
             raise self._fault(e, url, route, what) from None
         except requests.RequestException as e:  # not retriable: bad URL, TLS, redirects
             reason = redact(str(e).splitlines()[0] if str(e) else type(e).__name__)
+            hint = plain_http_hint(e, url)
+            if hint:
+                reason = "not a TLS answer"
             raise FatalApiError(
-                f"{what}: {route} to {_origin(url)} failed ({type(e).__name__}: {reason[:200]})",
+                f"{what}: {route} to {_origin(url)} failed ({type(e).__name__}: {reason[:200]})"
+                + hint,
                 route=route,
             ) from None
 

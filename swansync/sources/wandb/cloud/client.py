@@ -32,6 +32,7 @@ from swansync.http import (
     register_secret,
     user_agent,
 )
+from swansync.http.hints import plain_http_hint
 from swansync.sources.base import Counters
 
 log = logging.getLogger(__name__)
@@ -127,8 +128,12 @@ class GraphQLClient:
             ) from None
         except requests.RequestException as e:  # not retriable: bad URL, TLS, redirects
             reason = redact(str(e).splitlines()[0] if str(e) else type(e).__name__)
+            hint = plain_http_hint(e, self.url)
+            if hint:
+                reason = "not a TLS answer"
             raise FatalApiError(
-                f"{what}: {operation} on {self.host} failed ({type(e).__name__}: {reason[:200]})",
+                f"{what}: {operation} on {self.host} failed ({type(e).__name__}: {reason[:200]})"
+                + hint,
                 route=operation,
             ) from None
         if resp.status_code == 401:
