@@ -79,15 +79,16 @@ def query(
     sql: Annotated[str, typer.Argument(metavar="SQL", hidden=True)],  # the docstring says it
     db: DbOpt = None,
     fmt: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--format",
             "-f",
             metavar="FORMAT",
             help="table, csv, json (an array), jsonl (one object per line) or parquet "
-            "(needs --output).",
+            "(needs --output). Default: --output's extension (.csv, .json, .jsonl, .parquet), "
+            "else table.",
         ),
-    ] = "table",
+    ] = None,
     output: Annotated[
         Path | None,
         typer.Option(
@@ -106,6 +107,9 @@ def query(
     from swansync.cli.output import query_table, reader_may_leave, write_atomically
     from swansync.warehouse.export import FORMATS, Query
 
+    if fmt is None:
+        suffix = output.suffix.lower().lstrip(".") if output is not None else ""
+        fmt = suffix if suffix in FORMATS and suffix != "table" else "table"
     if fmt not in FORMATS:
         raise ConfigError(f"unknown --format {fmt!r}: use {', '.join(FORMATS)}")
     if fmt == "parquet" and output is None:
@@ -297,4 +301,17 @@ def demo(
     print_pull(result.second)
     print_table(out, *frame_rows(result.totals), title="What landed")
     print_table(out, *frame_rows(result.leaderboard), title="Leaderboard: best val/acc per project")
-    out.print(f'Try: swansync query --db {result.db} "SELECT * FROM runs LIMIT 5"', markup=False)
+    out.print(
+        f'Try: {_command()} query --db {result.db} "SELECT * FROM runs LIMIT 5"', markup=False
+    )
+
+
+def _command() -> str:
+    """How to run swansync from this shell: ``swansync`` when it is on PATH, else the console
+    script beside this interpreter (``make demo`` runs from a virtual environment)."""
+    import shutil
+
+    beside = Path(sys.executable).parent / "swansync"
+    if shutil.which("swansync") or not beside.exists():
+        return "swansync"
+    return str(beside)

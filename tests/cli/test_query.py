@@ -218,3 +218,20 @@ def test_a_query_error_is_one_line(db: Path, sql: str) -> None:
         Query(db, sql)
     assert "\n" not in str(info.value) and "^" not in str(info.value), str(info.value)
     assert str(info.value).startswith("query failed: ")
+
+
+@pytest.mark.parametrize("name", ["out.csv", "out.JSON", "out.jsonl", "out.parquet"])
+def test_the_output_extension_picks_the_format(db: Path, tmp_path: Path, name: str) -> None:
+    out = tmp_path / name
+    result = run_cli("query", "SELECT 1 AS n", "--db", str(db), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    data = out.read_bytes()
+    fmt = out.suffix.lower()
+    if fmt == ".csv":
+        assert data.decode().splitlines() == ["n", "1"]
+    elif fmt == ".json":
+        assert json.loads(data) == [{"n": 1}]
+    elif fmt == ".jsonl":
+        assert json.loads(data.splitlines()[0]) == {"n": 1}
+    else:
+        assert pl.read_parquet(io.BytesIO(data))["n"].to_list() == [1]
