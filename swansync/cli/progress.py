@@ -43,6 +43,7 @@ class Tally:
     bytes_by_source: dict[str, int] = field(default_factory=dict)
     source: str = ""
     phase: str = "starting"
+    done: bool = False  # the pull ended: the points are counted, no longer estimated
 
     @property
     def bytes(self) -> int:
@@ -54,6 +55,7 @@ class Tally:
             self.source = data["source"]
         elif event == "phase":
             self.phase = PHASES.get(data["name"], data["name"])
+            self.done = data["name"] == "done"
         elif event == "listed":
             self.phase = f"listed {data['project']}: {data['runs']:,} runs"
         elif event == "project":
@@ -119,8 +121,8 @@ class PlainProgress:
             if t.bytes
             else ""
         )
+        points = f"{t.points:,}" if t.done else f"{t.points:,}/~{t.points_expected:,}"
         return (
-            f"progress: {t.runs:,}/{t.runs_total:,} runs{failed}, {t.points:,}/"
-            f"~{t.points_expected:,} points ({t.points / elapsed:,.0f}/s), {size}"
-            f"{elapsed:.0f}s elapsed"
+            f"progress: {t.runs:,}/{t.runs_total:,} runs{failed}, {points} points "
+            f"({t.points / elapsed:,.0f}/s), {size}{elapsed:.0f}s elapsed"
         )

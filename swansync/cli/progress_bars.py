@@ -108,10 +108,10 @@ class RichProgress:
         update(self.tasks["phase"], text=t.phase)
         update(self.tasks["projects"], completed=t.projects, total=t.projects_total)
         update(self.tasks["runs"], completed=t.runs, total=t.runs_total)
-        update(
+        update(  # an estimate from the summaries until the end, then what came
             self.tasks["points"],
             completed=t.points,
-            total=max(t.points_expected, t.points),
-            estimate=True,
+            total=t.points if t.done else max(t.points_expected, t.points),
+            estimate=not t.done,
         )
         update(self.tasks["bytes"], completed=t.bytes)

@@ -35,3 +35,5 @@ def test_plain_progress_lines_are_periodic_and_carry_totals_and_rates() -> None:
     p("phase", name="done")
     assert lines[-2] == "applying views"
     assert lines[-1].startswith("progress: 40/200 runs")  # a last line at the end
+    # ... with the points counted, not estimated (the estimate was 10 M)
+    assert "2,000,000 points (" in lines[-1] and "~" not in lines[-1]
