@@ -48,3 +48,22 @@ def test_demo_leaderboard_names_runs_by_id_and_keeps_every_digit(tmp_path):
         ).fetchone()
         assert stored == (value,)
     con.close()
+
+
+def test_the_hint_names_a_command_this_shell_can_run(monkeypatch, tmp_path):
+    """`make demo` runs from .venv, whose bin folder is not on PATH: the hint names the
+    console script there, and plain `swansync` when it is on PATH."""
+    import sys
+    from pathlib import Path
+
+    from swansync.cli.commands import _command
+
+    venv = tmp_path / "venv" / "bin"
+    venv.mkdir(parents=True)
+    (venv / "swansync").write_text("#!/bin/sh\n")
+    (venv / "swansync").chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(venv / "python"))
+    monkeypatch.setenv("PATH", str(tmp_path / "elsewhere"))
+    assert _command() == str(Path(venv / "swansync"))
+    monkeypatch.setenv("PATH", str(venv))
+    assert _command() == "swansync"
