@@ -347,16 +347,19 @@ def interrupted(error: BaseException) -> bool:
     CLI's second signal), or DuckDB's report of one that landed in a query. DuckDB's Python
     binding runs the signal handler while a query executes, drops the KeyboardInterrupt it raises
     and stops the query with ``RuntimeError('Query interrupted')``; an interrupted connection
-    (``interrupt()``) raises ``duckdb.InterruptException``. Errors raised from one count too."""
-    seen: BaseException | None = error
-    for _ in range(8):  # a short chain of `raise ... from`
-        if seen is None:
+    (``interrupt()``) raises ``duckdb.InterruptException``. Errors raised from one count too,
+    and errors raised while one unwound (a rollback that failed on the way out: the interrupt
+    is their context)."""
+    todo: list[BaseException] = [error]
+    for _ in range(16):  # a short chain of `raise ... from` and of errors during unwinding
+        if not todo:
             return False
+        seen = todo.pop()
         if isinstance(seen, KeyboardInterrupt | duckdb.InterruptException):
             return True
         if type(seen) is RuntimeError and str(seen) == _QUERY_INTERRUPTED:
             return True
-        seen = seen.__cause__
+        todo += [e for e in (seen.__cause__, seen.__context__) if e is not None]
     return False
 
 
