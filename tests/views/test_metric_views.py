@@ -286,3 +286,18 @@ def test_curves_takes_one_key_or_run_alone(wh, mirror):
 def test_curves_refuses_what_it_cannot_read(wh, args, message):
     with pytest.raises(Exception, match=message):
         wh.query(f"SELECT * FROM curves('alice/quirks', {args})")
+
+
+def test_curves_of_every_project_in_one_lateral_query(wh, mirror):
+    """How the Superset dashboard calls it (deploy/superset, dataset swansync_curves): one
+    LATERAL call per project. DuckDB's decorrelation failed (an internal error) on a version
+    of the macro that read one CTE twice, which only the browser test saw."""
+    got = wh.query(
+        "SELECT p.project, count(*) AS n FROM (SELECT DISTINCT project FROM runs) AS p, "
+        "LATERAL curves(p.project, n_buckets := 5) AS c GROUP BY ALL ORDER BY 1"
+    )
+    one_by_one = [
+        (proj, wh.rows("SELECT count(*) FROM curves(?, n_buckets := 5)", [proj])[0][0])
+        for proj in got["project"].to_list()
+    ]
+    assert got.rows() == one_by_one and got["n"].sum() > 0
