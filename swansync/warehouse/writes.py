@@ -5,7 +5,8 @@ them with an append-only version (:mod:`swansync.warehouse.lake.writes`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -15,6 +16,16 @@ from swansync.warehouse.sqlnames import _q, _qt, _split, _where
 
 if TYPE_CHECKING:
     import duckdb
+
+
+@contextmanager
+def framed(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> Iterator[None]:
+    """``frame`` readable as ``_swansync_frame`` by the statements run inside (file and lake)."""
+    con.register("_swansync_frame", frame)
+    try:
+        yield
+    finally:
+        con.unregister("_swansync_frame")
 
 
 class TableWrites:
@@ -52,11 +63,8 @@ class TableWrites:
         if frame.height == 0:
             return 0
         cols, select = self._insert_select(table, frame)
-        self.con.register("_swansync_frame", frame)
-        try:
+        with framed(self.con, frame):
             self.con.execute(f"INSERT INTO {_qt(table)} ({cols}) {select}")
-        finally:
-            self.con.unregister("_swansync_frame")
         return frame.height
 
     def upsert(
@@ -83,13 +91,10 @@ class TableWrites:
         updates_sql = ", ".join(sets)
         conflict = ", ".join(_q(c) for c in key)
         action = f"DO UPDATE SET {updates_sql}" if updates_sql else "DO NOTHING"
-        self.con.register("_swansync_frame", frame)
-        try:
+        with framed(self.con, frame):
             self.con.execute(
                 f"INSERT INTO {_qt(table)} ({cols}) {select} ON CONFLICT ({conflict}) {action}"
             )
-        finally:
-            self.con.unregister("_swansync_frame")
         return frame.height
 
     # -- change detection ------------------------------------------------------------------
@@ -113,14 +118,11 @@ class TableWrites:
         self._insert_select(table, frame)  # checks the columns
         cols = ", ".join(_q(c) for c in frame.columns if c not in ignore)
         keys = ", ".join(_q(k) for k in key)
-        self.con.register("_swansync_frame", frame)
-        try:
+        with framed(self.con, frame):
             rows = self.con.execute(
                 f"SELECT {keys} FROM (SELECT {cols} FROM _swansync_frame EXCEPT "
                 f"SELECT {cols} FROM {_qt(table)} SEMI JOIN _swansync_frame USING ({keys}))"
             ).fetchall()
-        finally:
-            self.con.unregister("_swansync_frame")
         changed = set(rows)
         if not changed:
             return frame.clear()
@@ -148,15 +150,12 @@ class TableWrites:
         stored = f"SELECT {cols} FROM {_qt(table)} WHERE {cond}"
         new = f"SELECT {cols} FROM _swansync_frame WHERE list_contains(?, {_q(column)})"
         vals = list(values)
-        self.con.register("_swansync_frame", frame)
-        try:
+        with framed(self.con, frame):
             rows = self.con.execute(
                 f"SELECT DISTINCT {_q(column)} FROM (({new} EXCEPT ALL {stored}) "
                 f"UNION ALL ({stored} EXCEPT ALL {new}))",
                 [vals, *where.values(), vals, *where.values(), vals, vals],
             ).fetchall()
-        finally:
-            self.con.unregister("_swansync_frame")
         changed = {r[0] for r in rows}
         return [v for v in values if v in changed]
 
@@ -214,13 +213,10 @@ class TableWrites:
         alias = _split(table)[1]
         sets = ", ".join(f"{_q(c)} = {expr}" for c, expr in updates.items())
         on = " AND ".join(f"{_q(alias)}.{_q(k)} = excluded.{_q(k)}" for k in key)
-        self.con.register("_swansync_frame", frame)
-        try:
+        with framed(self.con, frame):
             self.con.execute(
                 f"UPDATE {_qt(table)} SET {sets} FROM _swansync_frame AS excluded WHERE {on}"
             )
-        finally:
-            self.con.unregister("_swansync_frame")
 
     def delete_keys(self, table: str, frame: pl.DataFrame, key: Sequence[str]) -> None:
         """Delete the stored rows whose ``key`` is in ``frame``."""
@@ -228,13 +224,10 @@ class TableWrites:
             return
         alias = _split(table)[1]
         on = " AND ".join(f"{_q(alias)}.{_q(k)} = excluded.{_q(k)}" for k in key)
-        self.con.register("_swansync_frame", frame)
-        try:
+        with framed(self.con, frame):
             self.con.execute(
                 f"DELETE FROM {_qt(table)} USING _swansync_frame AS excluded WHERE {on}"
             )
-        finally:
-            self.con.unregister("_swansync_frame")
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
         self.con.execute(sql, params or [])

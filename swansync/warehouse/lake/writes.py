@@ -14,6 +14,7 @@ import polars as pl
 from swansync.errors import WarehouseError
 from swansync.warehouse.lake import tables as T
 from swansync.warehouse.lake.pulls import is_pull_start
+from swansync.warehouse.writes import framed
 
 if TYPE_CHECKING:
     import duckdb
@@ -33,11 +34,8 @@ class LakeWrites:
 
     def _with_frame(self, frame: pl.DataFrame, sql: Callable[[], str]) -> Callable[[], None]:
         def op() -> None:
-            self.con.register("_swansync_frame", frame)
-            try:
+            with framed(self.con, frame):
                 self.con.execute(sql())
-            finally:
-                self.con.unregister("_swansync_frame")
 
         return op
 
